@@ -1,0 +1,62 @@
+package gateway
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Origin tells where a configured object came from: the YAML file (synced at
+// start-up) or the API/console. The sync only ever touches config objects.
+type Origin string
+
+// Origins.
+const (
+	OriginConfig Origin = "config"
+	OriginAPI    Origin = "api"
+)
+
+// ComponentGroup gathers components on the status page (Statuspage's groups).
+type ComponentGroup struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Position    int       `json:"position"`
+	Origin      Origin    `json:"origin"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Component is a named part of the service that customers subscribe to and
+// the status page shows.
+type Component struct {
+	ID          string          `json:"id"`
+	GroupID     string          `json:"group_id,omitempty"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Position    int             `json:"position"`
+	Status      ComponentStatus `json:"status"`
+	// ManualStatus is support's override; while set it wins over what alerts say.
+	ManualStatus    ComponentStatus `json:"manual_status,omitempty"`
+	StatusChangedAt time.Time       `json:"status_changed_at"`
+	Origin          Origin          `json:"origin"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+}
+
+// MaxNameLength bounds names of components, groups, sources and keys.
+const MaxNameLength = 100
+
+// ValidateName checks a display name: not blank, not too long, no control
+// characters (names end up in email subjects and headers).
+func ValidateName(field, name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return FieldError(field, "is required")
+	case utf8.RuneCountInString(name) > MaxNameLength:
+		return FieldError(field, "is longer than 100 characters")
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return FieldError(field, "must not contain control characters")
+	}
+	return nil
+}

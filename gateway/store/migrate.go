@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/heraldstatus/herald/migrations"
+)
+
+// MigrationState is one migration as `herald migrate status` shows it.
+type MigrationState struct {
+	Version   int64
+	Name      string
+	Applied   bool
+	AppliedAt time.Time
+}
+
+func (s *Store) migrator() (*goose.Provider, error) {
+	fsys, err := migrations.FS(string(s.dialect))
+	if err != nil {
+		return nil, err
+	}
+	dialect := goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if s.dialect == Postgres {
+		dialect = goose.DialectPostgres
+		// Several replicas may start at once: an advisory lock lets one
+		// migrate while the others wait.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, s.wdb.DB, fsys, opts...)
+}
+
+// Migrate applies every pending migration, each in its own transaction,
+// and returns how many it applied.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	p, err := s.migrator()
+	if err != nil {
+		return 0, fmt.Errorf("store: migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return len(res), fmt.Errorf("store: migrate: %w", err)
+	}
+	return len(res), nil
+}
+
+// Migrations lists every known migration and whether it is applied.
+func (s *Store) Migrations(ctx context.Context) ([]MigrationState, error) {
+	p, err := s.migrator()
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration status: %w", err)
+	}
+	out := make([]MigrationState, 0, len(st))
+	for _, m := range st {
+		out = append(out, MigrationState{
+			Version:   m.Source.Version,
+			Name:      m.Source.Path,
+			Applied:   m.State == goose.StateApplied,
+			AppliedAt: m.AppliedAt,
+		})
+	}
+	return out, nil
+}
+
+// Ready reports nil when the database answers and every migration is
+// applied: what /readyz checks.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	latest, err := migrations.Latest(string(s.dialect))
+	if err != nil {
+		return err
+	}
+	var current int64
+	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied").Scan(&current); err != nil {
+		return fmt.Errorf("migrations not applied: %w", err)
+	}
+	if current < latest {
+		return fmt.Errorf("migrations pending: at version %d of %d", current, latest)
+	}
+	return nil
+}

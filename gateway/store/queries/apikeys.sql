@@ -1,0 +1,36 @@
+-- API keys, the audit log and settings.
+
+-- name: insert-api-key
+INSERT INTO api_keys (id, name, role, key_hash, prefix, created_by, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?);
+
+-- name: api-key-by-hash
+SELECT id, name, role, key_hash AS hash, prefix, created_at
+FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL;
+
+-- name: touch-api-key
+UPDATE api_keys SET last_used_at = ? WHERE id = ?;
+
+-- name: count-api-keys
+SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL;
+
+-- name: list-api-keys
+SELECT id, name, role, prefix, created_at FROM api_keys WHERE revoked_at IS NULL ORDER BY name;
+
+-- name: revoke-api-key
+UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL;
+
+-- name: insert-audit-log
+INSERT INTO audit_log (at, actor, actor_kind, action, target_type, target_id, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?);
+
+-- name: list-audit-log
+SELECT id, at, actor, actor_kind, action, target_type, target_id, detail
+FROM audit_log WHERE (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?;
+
+-- name: upsert-setting
+INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+
+-- name: get-setting
+SELECT value FROM settings WHERE key = ?;

@@ -1,0 +1,52 @@
+-- Components and component groups.
+
+-- name: list-groups
+SELECT id, name, description, position, origin, created_at, updated_at
+FROM component_groups ORDER BY position, name;
+
+-- name: get-group
+SELECT id, name, description, position, origin, created_at, updated_at
+FROM component_groups WHERE id = ? OR name = ? LIMIT 1;
+
+-- name: insert-group
+INSERT INTO component_groups (id, name, description, position, origin, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?);
+
+-- name: update-group
+UPDATE component_groups SET name = ?, description = ?, position = ?, updated_at = ? WHERE id = ?;
+
+-- name: delete-group
+DELETE FROM component_groups WHERE id = ?;
+
+-- name: next-group-position
+SELECT COALESCE(MAX(position) + 1, 0) FROM component_groups;
+
+-- name: list-components
+SELECT c.id, COALESCE(c.group_id, '') AS group_id, c.name, c.description, c.position, c.status,
+       COALESCE(c.manual_status, '') AS manual_status, c.status_changed_at, c.origin, c.created_at, c.updated_at
+FROM components c LEFT JOIN component_groups g ON g.id = c.group_id
+ORDER BY COALESCE(g.position, c.position), g.name, c.position, c.name;
+
+-- name: get-component
+SELECT id, COALESCE(group_id, '') AS group_id, name, description, position, status,
+       COALESCE(manual_status, '') AS manual_status, status_changed_at, origin, created_at, updated_at
+FROM components WHERE id = ? OR name = ? LIMIT 1;
+
+-- name: insert-component
+INSERT INTO components (id, group_id, name, description, position, status, status_changed_at, origin, created_at, updated_at)
+VALUES (?, NULLIF(?, ''), ?, ?, ?, 'operational', ?, ?, ?, ?);
+
+-- name: update-component
+UPDATE components SET group_id = NULLIF(?, ''), name = ?, description = ?, position = ?, updated_at = ? WHERE id = ?;
+
+-- name: delete-component
+DELETE FROM components WHERE id = ?;
+
+-- name: next-component-position
+SELECT COALESCE(MAX(position) + 1, 0) FROM components WHERE COALESCE(group_id, '') = ?;
+
+-- name: sync-update-group
+UPDATE component_groups SET description = ?, position = ?, origin = 'config', updated_at = ? WHERE id = ?;
+
+-- name: sync-update-component
+UPDATE components SET group_id = NULLIF(?, ''), description = ?, position = ?, origin = 'config', updated_at = ? WHERE id = ?;

@@ -1,0 +1,48 @@
+-- Ingest sources and routing rules.
+
+-- name: list-sources
+SELECT id, name, kind, token_prefix, rate_limit, last_alert_at, token_rotated_at, origin, created_at, updated_at
+FROM sources ORDER BY name;
+
+-- name: get-source
+SELECT id, name, kind, token_hash, token_prefix, rate_limit, last_alert_at, token_rotated_at, origin, created_at, updated_at
+FROM sources WHERE id = ? OR name = ? LIMIT 1;
+
+-- name: source-by-name
+SELECT id, name, kind, token_hash, token_prefix, rate_limit, last_alert_at, token_rotated_at, origin, created_at, updated_at
+FROM sources WHERE name = ?;
+
+-- name: insert-source
+INSERT INTO sources (id, name, kind, token_hash, token_prefix, rate_limit, origin, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: update-source-token
+UPDATE sources SET token_hash = ?, token_prefix = ?, token_rotated_at = ?, updated_at = ? WHERE id = ?;
+
+-- name: update-source
+UPDATE sources SET kind = ?, rate_limit = ?, updated_at = ? WHERE id = ?;
+
+-- name: list-rules
+SELECT id, name, position, matchers, severity_status, origin, created_at FROM rules ORDER BY position, created_at;
+
+-- name: insert-rule
+INSERT INTO rules (id, name, position, matchers, severity_status, origin, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: update-rule
+UPDATE rules SET name = ?, position = ?, matchers = ?, severity_status = ?, updated_at = ? WHERE id = ?;
+
+-- name: delete-rule
+DELETE FROM rules WHERE id = ?;
+
+-- name: list-rule-components
+SELECT rule_id, component_id FROM rule_components ORDER BY rule_id;
+
+-- name: insert-rule-component
+INSERT INTO rule_components (rule_id, component_id) VALUES (?, ?);
+
+-- name: delete-rule-components
+DELETE FROM rule_components WHERE rule_id = ?;
+
+-- name: sync-update-source
+UPDATE sources SET kind = ?, rate_limit = ?, origin = 'config', updated_at = ? WHERE id = ?;
