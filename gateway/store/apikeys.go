@@ -10,6 +10,21 @@ import (
 	"github.com/heraldstatus/herald/gateway"
 )
 
+// keyQueries are the statements of queries/apikeys.sql: API keys, the
+// audit log and settings.
+type keyQueries struct {
+	InsertAPIKey   string `query:"insert-api-key"`
+	APIKeyByHash   string `query:"api-key-by-hash"`
+	TouchAPIKey    string `query:"touch-api-key"`
+	CountAPIKeys   string `query:"count-api-keys"`
+	ListAPIKeys    string `query:"list-api-keys"`
+	RevokeAPIKey   string `query:"revoke-api-key"`
+	InsertAuditLog string `query:"insert-audit-log"`
+	ListAuditLog   string `query:"list-audit-log"`
+	UpsertSetting  string `query:"upsert-setting"`
+	GetSetting     string `query:"get-setting"`
+}
+
 // CreateAPIKey stores a new key for name and role and returns the key with
 // its secret, which is never stored and cannot be shown again.
 func (s *Store) CreateAPIKey(ctx context.Context, name string, role gateway.Role, by string) (*gateway.APIKey, string, error) {

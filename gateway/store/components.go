@@ -9,6 +9,24 @@ import (
 	"github.com/heraldstatus/herald/gateway"
 )
 
+// componentQueries are the statements of queries/components.sql.
+type componentQueries struct {
+	ListGroups       string `query:"list-groups"`
+	GetGroup         string `query:"get-group"`
+	InsertGroup      string `query:"insert-group"`
+	UpdateGroup      string `query:"update-group"`
+	DeleteGroup      string `query:"delete-group"`
+	ListComponents   string `query:"list-components"`
+	GetComponent     string `query:"get-component"`
+	InsertComponent  string `query:"insert-component"`
+	UpdateComponent  string `query:"update-component"`
+	DeleteComponent  string `query:"delete-component"`
+	NextGroupPos     string `query:"next-group-position"`
+	NextComponentPos string `query:"next-component-position"`
+	SyncUpdateGroup  string `query:"sync-update-group"`
+	SyncUpdateComp   string `query:"sync-update-component"`
+}
+
 // ComponentGroups lists every group in page order.
 func (s *Store) ComponentGroups(ctx context.Context) ([]gateway.ComponentGroup, error) {
 	var out []gateway.ComponentGroup

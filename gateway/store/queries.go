@@ -18,52 +18,14 @@ var queryFiles embed.FS
 // queries holds every SQL statement Herald runs, loaded from the named
 // blocks of queries/*.sql (`-- name: component-by-id`), with the dialect's
 // own blocks (queries/<dialect>/*.sql) replacing the common ones of the same
-// name, and rebound to the dialect's placeholders. A field whose block is
-// missing, or a block that the database refuses to prepare, stops start-up.
+// name, and rebound to the dialect's placeholders. Each aggregate declares
+// its statements in a struct of its own, in its own file, embedded here. A
+// field whose block is missing, or a block that the database refuses to
+// prepare, stops start-up.
 type queries struct {
-	// components.sql
-	ListGroups       string `query:"list-groups"`
-	GetGroup         string `query:"get-group"`
-	InsertGroup      string `query:"insert-group"`
-	UpdateGroup      string `query:"update-group"`
-	DeleteGroup      string `query:"delete-group"`
-	ListComponents   string `query:"list-components"`
-	GetComponent     string `query:"get-component"`
-	InsertComponent  string `query:"insert-component"`
-	UpdateComponent  string `query:"update-component"`
-	DeleteComponent  string `query:"delete-component"`
-	NextGroupPos     string `query:"next-group-position"`
-	NextComponentPos string `query:"next-component-position"`
-	SyncUpdateGroup  string `query:"sync-update-group"`
-	SyncUpdateComp   string `query:"sync-update-component"`
-
-	// apikeys.sql
-	InsertAPIKey   string `query:"insert-api-key"`
-	APIKeyByHash   string `query:"api-key-by-hash"`
-	TouchAPIKey    string `query:"touch-api-key"`
-	CountAPIKeys   string `query:"count-api-keys"`
-	ListAPIKeys    string `query:"list-api-keys"`
-	RevokeAPIKey   string `query:"revoke-api-key"`
-	InsertAuditLog string `query:"insert-audit-log"`
-	ListAuditLog   string `query:"list-audit-log"`
-	UpsertSetting  string `query:"upsert-setting"`
-	GetSetting     string `query:"get-setting"`
-
-	// sources.sql and rules.sql
-	ListSources       string `query:"list-sources"`
-	GetSource         string `query:"get-source"`
-	SourceByName      string `query:"source-by-name"`
-	InsertSource      string `query:"insert-source"`
-	UpdateSourceToken string `query:"update-source-token"`
-	UpdateSource      string `query:"update-source"`
-	SyncUpdateSource  string `query:"sync-update-source"`
-	ListRules         string `query:"list-rules"`
-	InsertRule        string `query:"insert-rule"`
-	UpdateRule        string `query:"update-rule"`
-	DeleteRule        string `query:"delete-rule"`
-	ListRuleComps     string `query:"list-rule-components"`
-	InsertRuleComp    string `query:"insert-rule-component"`
-	DeleteRuleComps   string `query:"delete-rule-components"`
+	componentQueries
+	keyQueries
+	sourceQueries
 }
 
 // parseQueries reads `-- name: X` blocks from every .sql file directly in dir.
@@ -121,16 +83,39 @@ func loadQueries(d Dialect, rebind func(string) string) (*queries, error) {
 		return nil, fmt.Errorf("store: queries/%s: %w", d, err)
 	}
 	q := &queries{}
-	v := reflect.ValueOf(q).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		name := v.Type().Field(i).Tag.Get("query")
+	err := eachQuery(q, func(name string, field reflect.Value) error {
 		sqlText, ok := blocks[name]
 		if !ok {
-			return nil, fmt.Errorf("store: query %q is missing from queries/*.sql", name)
+			return fmt.Errorf("store: query %q is missing from queries/*.sql", name)
 		}
-		v.Field(i).SetString(rebind(sqlText))
+		field.SetString(rebind(sqlText))
+		return nil
+	})
+	return q, err
+}
+
+// eachQuery calls fn for every `query:"name"` string field of q, through
+// the embedded per-aggregate structs.
+func eachQuery(q *queries, fn func(name string, field reflect.Value) error) error {
+	var walk func(v reflect.Value) error
+	walk = func(v reflect.Value) error {
+		for i := 0; i < v.NumField(); i++ {
+			f, sf := v.Field(i), v.Type().Field(i)
+			if sf.Anonymous && f.Kind() == reflect.Struct {
+				if err := walk(f); err != nil {
+					return err
+				}
+				continue
+			}
+			if name := sf.Tag.Get("query"); name != "" {
+				if err := fn(name, f); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	}
-	return q, nil
+	return walk(reflect.ValueOf(q).Elem())
 }
 
 // Prepare loads the queries and has the database prepare each one once, so
@@ -141,13 +126,15 @@ func (s *Store) Prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	v := reflect.ValueOf(q).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		stmt, err := s.db.PreparexContext(ctx, v.Field(i).String())
+	err = eachQuery(q, func(name string, field reflect.Value) error {
+		stmt, err := s.db.PreparexContext(ctx, field.String())
 		if err != nil {
-			return fmt.Errorf("store: prepare %q: %w", v.Type().Field(i).Tag.Get("query"), err)
+			return fmt.Errorf("store: prepare %q: %w", name, err)
 		}
-		stmt.Close()
+		return stmt.Close()
+	})
+	if err != nil {
+		return err
 	}
 	s.q = q
 	return nil

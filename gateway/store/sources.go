@@ -7,6 +7,25 @@ import (
 	"github.com/heraldstatus/herald/gateway"
 )
 
+// sourceQueries are the statements of queries/sources.sql: ingest sources
+// and routing rules.
+type sourceQueries struct {
+	ListSources       string `query:"list-sources"`
+	GetSource         string `query:"get-source"`
+	SourceByName      string `query:"source-by-name"`
+	InsertSource      string `query:"insert-source"`
+	UpdateSourceToken string `query:"update-source-token"`
+	UpdateSource      string `query:"update-source"`
+	SyncUpdateSource  string `query:"sync-update-source"`
+	ListRules         string `query:"list-rules"`
+	InsertRule        string `query:"insert-rule"`
+	UpdateRule        string `query:"update-rule"`
+	DeleteRule        string `query:"delete-rule"`
+	ListRuleComps     string `query:"list-rule-components"`
+	InsertRuleComp    string `query:"insert-rule-component"`
+	DeleteRuleComps   string `query:"delete-rule-components"`
+}
+
 // sourceRow scans a source; its optional times are NULL in the database.
 type sourceRow struct {
 	gateway.Source

@@ -1,0 +1,191 @@
+package config
+
+import (
+	"github.com/heraldstatus/herald/gateway"
+)
+
+// Config is Herald's whole configuration. A *Config returned by Load has
+// passed Validate, its secret _file fields have been read into the values
+// they name (and are empty), and PublicURL has no trailing slash.
+type Config struct {
+	// Addr is the listen address, such as ":8080" or "127.0.0.1:8080".
+	Addr string `yaml:"addr"`
+	// DatabaseURL is "sqlite:PATH" or "postgres://…".
+	DatabaseURL     string `yaml:"database_url"`
+	DatabaseURLFile string `yaml:"database_url_file,omitempty"` // file holding DatabaseURL
+	// PublicURL is the absolute http(s) base of links in messages.
+	PublicURL string `yaml:"public_url"`
+	// SMTPURL is "smtp://user:pass@host:port" or "smtps://…", optionally
+	// with ?tls=starttls|implicit|none; empty means the file outbox.
+	SMTPURL     string `yaml:"smtp_url"`
+	SMTPURLFile string `yaml:"smtp_url_file,omitempty"` // file holding SMTPURL
+	// OutboxDir is where the file outbox writes .eml files.
+	OutboxDir string `yaml:"outbox_dir"`
+	// MailFrom is the From of every message, an RFC 5322 address.
+	MailFrom string `yaml:"mail_from"`
+	// AdminToken is the bootstrap admin API key; empty means the first
+	// start prints a generated one once.
+	AdminToken     string `yaml:"admin_token"`
+	AdminTokenFile string `yaml:"admin_token_file,omitempty"` // file holding AdminToken
+	// AllowPrivateTargets lets webhook subscribers target loopback and
+	// private addresses (tests, labs).
+	AllowPrivateTargets bool `yaml:"allow_private_targets"`
+	// TemplatesDir, when set, holds template overrides.
+	TemplatesDir string `yaml:"templates_dir"`
+	// SecretKey is the server's secret for signing tokens and links.
+	SecretKey     string `yaml:"secret_key"`
+	SecretKeyFile string `yaml:"secret_key_file,omitempty"` // file holding SecretKey
+	// SupportEmail, when set, is the address shown for questions.
+	SupportEmail string `yaml:"support_email"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+
+	Page        Page             `yaml:"page"`
+	Components  []ComponentEntry `yaml:"components"`
+	Sources     []Source         `yaml:"sources"`
+	Rules       []Rule           `yaml:"rules"`
+	Correlation Correlation      `yaml:"correlation"`
+	Limits      Limits           `yaml:"limits"`
+	SMTP        SMTP             `yaml:"smtp"`
+}
+
+// Page describes the status page itself.
+type Page struct {
+	// Name is the page's title; it is never empty after Validate.
+	Name string `yaml:"name"`
+	// URL, when set, is the absolute URL readers know the page by.
+	URL string `yaml:"url,omitempty"`
+}
+
+// ComponentEntry is one item of the components list: either a group (Group
+// set, its members in Components) or a lone component (Name set). Validate
+// guarantees exactly one of Group and Name is set, and that only a group has
+// Components.
+type ComponentEntry struct {
+	Group       string          `yaml:"group,omitempty"`
+	Name        string          `yaml:"name,omitempty"`
+	Description string          `yaml:"description,omitempty"`
+	Components  []ComponentDecl `yaml:"components,omitempty"`
+}
+
+// ComponentDecl is a component inside a group. In YAML it is either a plain
+// string (the name) or a mapping {name, description}.
+type ComponentDecl struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description,omitempty"`
+}
+
+// DeclaredComponent is one component from the configuration, with where it
+// sits on the page.
+type DeclaredComponent struct {
+	// Group is the name of the component's group, "" for a lone component.
+	Group       string
+	Name        string
+	Description string
+	// Position is the index within its group, or among the top-level lone
+	// components for a component without a group.
+	Position int
+}
+
+// ComponentDecls returns every declared component, grouped or not, in file
+// order. Entries that are neither a group nor a component (which Validate
+// rejects) are skipped.
+func (c *Config) ComponentDecls() []DeclaredComponent {
+	var out []DeclaredComponent
+	lone := 0
+	for _, e := range c.Components {
+		switch {
+		case e.Group != "":
+			for i, d := range e.Components {
+				out = append(out, DeclaredComponent{Group: e.Group, Name: d.Name, Description: d.Description, Position: i})
+			}
+		case e.Name != "":
+			out = append(out, DeclaredComponent{Name: e.Name, Description: e.Description, Position: lone})
+			lone++
+		}
+	}
+	return out
+}
+
+// SourceKinds lists the ingest formats a source may name as its kind.
+var SourceKinds = []string{"alertmanager", "alertmanager-api", "grafana", "pagerduty", "generic"}
+
+// Source is a monitoring tool allowed to post alerts to /ingest/{Name}.
+type Source struct {
+	// Name is the URL path segment; Validate guarantees it matches
+	// ^[a-z0-9][a-z0-9_-]{0,62}$ and is unique.
+	Name string `yaml:"name"`
+	// Kind is one of SourceKinds.
+	Kind string `yaml:"kind"`
+	// Token is the bearer token the tool sends; at least 16 characters.
+	Token     string `yaml:"token,omitempty"`
+	TokenFile string `yaml:"token_file,omitempty"` // file holding Token
+	// RateLimit caps requests per second; 0 means unlimited.
+	RateLimit float64 `yaml:"rate_limit,omitempty"`
+}
+
+// Rule routes alerts to components; see gateway.Rule. In YAML, match is
+// either a mapping of label: value (equality matchers, in key order) or a
+// list of matcher strings such as "service=~sp.*".
+type Rule struct {
+	Name string `yaml:"name,omitempty"`
+	// Matchers must all match; an empty list matches every alert.
+	Matchers []gateway.Matcher `yaml:"match"`
+	// Components are names of components, declared in the file or created
+	// through the API; Load does not require them to be declared.
+	Components []string `yaml:"components"`
+	// SeverityStatus keys are canonical severities (aliases such as "crit"
+	// are normalized while loading).
+	SeverityStatus map[gateway.Severity]gateway.ComponentStatus `yaml:"severity_status,omitempty"`
+}
+
+// The special values of Correlation fields.
+const (
+	// GroupByComponentGroup in Correlation.GroupBy groups alerts by the
+	// component group their components belong to.
+	GroupByComponentGroup = "component_group"
+	// PublishAuto publishes automated incidents at once.
+	PublishAuto = "auto"
+	// PublishDraft keeps automated incidents as drafts until support
+	// publishes them.
+	PublishDraft = "draft"
+)
+
+// Correlation tunes how alerts become incidents.
+type Correlation struct {
+	// GroupBy says what an alert must share with an open automated incident
+	// to join it: nothing (the whole page), GroupByComponentGroup, or label
+	// names.
+	GroupBy       []string `yaml:"group_by"`
+	GroupWait     Duration `yaml:"group_wait"`
+	GroupInterval Duration `yaml:"group_interval"`
+	Window        Duration `yaml:"window"`
+	ResolveAfter  Duration `yaml:"resolve_after"`
+	MinAlerts     int      `yaml:"min_alerts"`
+	Flap          Flap     `yaml:"flap"`
+	// Publish is PublishAuto or PublishDraft.
+	Publish string `yaml:"publish"`
+}
+
+// Flap sets flap detection: an alert that changes state more than Changes
+// times within Window is flapping.
+type Flap struct {
+	Changes int      `yaml:"changes"`
+	Window  Duration `yaml:"window"`
+}
+
+// Limits bounds request bodies.
+type Limits struct {
+	IngestBody ByteSize `yaml:"ingest_body"`
+	PublicBody ByteSize `yaml:"public_body"`
+}
+
+// SMTP tunes outgoing mail.
+type SMTP struct {
+	// MaxConns bounds concurrent SMTP connections; at least 1.
+	MaxConns int `yaml:"max_conns"`
+	// Rate caps messages per second; 0 means unlimited.
+	Rate float64 `yaml:"rate"`
+}

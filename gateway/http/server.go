@@ -1,0 +1,148 @@
+// Package http is Herald's HTTP transport: the Echo server, its middleware
+// (request IDs, access logs, metrics, body limits, authentication), the
+// mapping of domain errors onto statuses in one place, and thin handlers
+// that bind, validate, call the store or a service, and render.
+package http
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/metrics"
+	"github.com/heraldstatus/herald/gateway/store"
+)
+
+// Options configure a Server.
+type Options struct {
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
+	// APIBodyLimit bounds admin API request bodies, in bytes.
+	APIBodyLimit int64
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Server serves Herald's HTTP surface. It starts before the database is
+// reachable: until SetStore is called, /healthz answers 200, /readyz 503,
+// and every route that needs the store answers 503 with Retry-After.
+type Server struct {
+	echo  *echo.Echo
+	opt   Options
+	log   *slog.Logger
+	st    atomic.Pointer[store.Store]
+	why   atomic.Value // string: why the store is not ready yet
+	touch keyToucher
+}
+
+// New builds the server and its routes.
+func New(opt Options) *Server {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Metrics == nil {
+		opt.Metrics = metrics.New()
+	}
+	if opt.APIBodyLimit <= 0 {
+		opt.APIBodyLimit = 10 << 20
+	}
+	s := &Server{echo: echo.New(), opt: opt, log: opt.Log}
+	s.why.Store("starting")
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Validator = newValidator()
+	e.Use(middleware.RequestID())
+	e.Use(s.recoverer())
+	e.Use(s.accessLog())
+	e.Use(s.observe())
+	s.routes()
+	return s
+}
+
+// routes registers every route. Each feature registers its own in its own
+// file; the admin API group carries the body limit, the store check and
+// authentication, and each route states the role it needs.
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opt.Metrics.Registry, promhttp.HandlerOpts{})))
+
+	api := e.Group("/api/v1", s.limitBody(s.opt.APIBodyLimit), s.requireStore, s.authenticate)
+	s.componentRoutes(api)
+	api.GET("/audit", s.listAudit, requireRole(gateway.RoleAdmin))
+}
+
+// Handler returns the server as an http.Handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// SetStore hands the server a ready store; nil takes it away again.
+func (s *Server) SetStore(st *store.Store) { s.st.Store(st) }
+
+// SetNotReady records why the store is not available yet, for /readyz.
+func (s *Server) SetNotReady(why string) { s.why.Store(why) }
+
+// Store returns the current store, nil until it is ready.
+func (s *Server) Store() *store.Store { return s.st.Load() }
+
+// HTTPServer returns a net/http server for the handler with the timeouts
+// that keep slow or stuck clients from holding connections: headers within
+// 10 s, a whole request within a minute.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// requireStore answers 503 with Retry-After until the store is ready.
+func (s *Server) requireStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.Store() == nil {
+			return gateway.Errorf(gateway.EUNAVAILABLE, "Herald is starting and its database is not ready yet.")
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": s.opt.Version})
+}
+
+// readyz answers 200 when the database answers and is migrated, else 503
+// saying why. It checks on every call, so it follows a database that goes
+// away and comes back.
+func (s *Server) readyz(c echo.Context) error {
+	st := s.Store()
+	if st == nil {
+		s.opt.Metrics.StoreReady.Set(0)
+		c.Response().Header().Set("Retry-After", "5")
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": s.why.Load().(string)})
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := st.Ready(ctx); err != nil {
+		s.opt.Metrics.StoreReady.Set(0)
+		c.Response().Header().Set("Retry-After", "5")
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+	}
+	s.opt.Metrics.StoreReady.Set(1)
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "database": string(st.Dialect())})
+}
+
+var errPanic = errors.New("panic")
