@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes returned by services. The HTTP layer maps each to one status
@@ -29,6 +30,9 @@ type Error struct {
 	// Fields maps a field name (as the caller spelled it, e.g. "name" or
 	// "components[2]") to what is wrong with it.
 	Fields map[string]string
+	// RetryAfter tells a rate-limited or unavailable caller how long to
+	// wait; zero means the transport's default.
+	RetryAfter time.Duration
 	// Err is the underlying cause, kept for logs and errors.Is; never shown.
 	Err error
 }
