@@ -1,0 +1,72 @@
+// Package alertmanagerapi decodes the alert list Prometheus (or amtool, or
+// any other client) POSTs to Alertmanager's API, POST /api/v2/alerts, so
+// that Prometheus can be pointed at Herald as if it were an Alertmanager
+// (alerting.alertmanagers with path_prefix /ingest/<source> and
+// api_version v2):
+//
+//	[{
+//	  "labels": {"alertname": "HighLatency", "instance": "web-1:9090", "severity": "critical"},
+//	  "annotations": {"summary": "p99 latency above 2s on web-1"},
+//	  "startsAt": "2026-11-24T01:36:59.967Z",
+//	  "endsAt": "2026-11-24T01:42:59.967Z",
+//	  "generatorURL": "http://prometheus:9090/graph?g0.expr=…"
+//	}]
+//
+// The list has no status: as in Alertmanager, an alert whose endsAt is set
+// and not after the time Herald receives it is resolved, any other is
+// firing (Prometheus re-sends firing alerts with an endsAt a few minutes
+// ahead). Each alert needs at least one label; its fingerprint is the hash
+// of its labels, its severity the "severity" label (warning when absent),
+// its summary the "summary" annotation, else "description", else the
+// alertname label. A missing startsAt becomes the receive time, or endsAt
+// when that is earlier.
+package alertmanagerapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/sources/decode"
+	"github.com/heraldstatus/herald/gateway/sources/internal/ingest"
+)
+
+// Decoder decodes the bodies of Alertmanager's POST /api/v2/alerts.
+type Decoder struct{}
+
+var _ decode.Decoder = Decoder{}
+
+// Decode implements decode.Decoder. The body must be a JSON array
+// (gateway.EINVALID otherwise); problems are named by index, as
+// "[2].labels". An empty array gives no alerts.
+func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
+	var raws []json.RawMessage
+	if err := ingest.Body(body, &raws); err != nil {
+		return nil, err
+	}
+	var p ingest.Problems
+	alerts := make([]gateway.Alert, 0, len(raws))
+	for i, raw := range raws {
+		field := fmt.Sprintf("[%d]", i)
+		var pa ingest.PrometheusAlert
+		if !ingest.Element(&p, field, raw, &pa) {
+			continue
+		}
+		a := pa.Alert(&p, field, raw, "")
+		a.Status = gateway.AlertFiring
+		if !a.EndsAt.IsZero() && !a.EndsAt.After(now) {
+			a.Status = gateway.AlertResolved
+		}
+		ingest.Finish(&p, field+".endsAt", &a, now)
+		alerts = append(alerts, a)
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return alerts, nil
+}
+
+// ContentTypes implements decode.Decoder: Prometheus sends
+// application/json.
+func (Decoder) ContentTypes() []string { return []string{"application/json"} }

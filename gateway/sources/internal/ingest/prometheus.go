@@ -1,0 +1,73 @@
+package ingest
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+)
+
+// PrometheusAlert is the alert of Prometheus' data model as Alertmanager's
+// webhook body carries it. Grafana's webhook contact point sends the same
+// object with more fields (silenceURL, dashboardURL, panelURL, imageURL,
+// values), which stay in Raw; Alertmanager's API v2 (POST /api/v2/alerts)
+// takes it without status and fingerprint. Times are strings so that a bad
+// one is reported with its field name.
+type PrometheusAlert struct {
+	Status       string            `json:"status"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     string            `json:"startsAt"`
+	EndsAt       string            `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	Fingerprint  string            `json:"fingerprint"`
+}
+
+// Alert converts the fields every carrier of a Prometheus alert shares;
+// the caller sets Status and, where the format has one, Fingerprint, then
+// calls Finish. summaryFallback comes after the summary and description
+// annotations and before the alertname label.
+func (pa *PrometheusAlert) Alert(p *Problems, field string, raw json.RawMessage, summaryFallback string) gateway.Alert {
+	labels := Labels(p, Join(field, "labels"), pa.Labels, true)
+	return gateway.Alert{
+		Severity:     Severity(labels),
+		Summary:      Summary(pa.Annotations, summaryFallback, labels["alertname"]),
+		Labels:       labels,
+		Annotations:  orEmpty(pa.Annotations),
+		StartsAt:     Time(p, Join(field, "startsAt"), pa.StartsAt),
+		EndsAt:       Time(p, Join(field, "endsAt"), pa.EndsAt),
+		GeneratorURL: pa.GeneratorURL,
+		Raw:          raw,
+	}
+}
+
+// WebhookAlerts converts the "alerts" list of an Alertmanager-style webhook
+// body (Alertmanager's own, Grafana's): each alert's status must be firing
+// or resolved, its labels non-empty; its fingerprint is the one sent, else
+// the labels' hash. A nil list (the field is missing or null) is a
+// gateway.EUNPROCESSABLE error; an empty one gives no alerts.
+// summaryFallback is as for PrometheusAlert.Alert.
+func WebhookAlerts(raws []json.RawMessage, now time.Time, summaryFallback string) ([]gateway.Alert, error) {
+	if raws == nil {
+		return nil, gateway.FieldError("alerts", "is required (a list of alerts)")
+	}
+	var p Problems
+	alerts := make([]gateway.Alert, 0, len(raws))
+	for i, raw := range raws {
+		field := fmt.Sprintf("alerts[%d]", i)
+		var wa PrometheusAlert
+		if !Element(&p, field, raw, &wa) {
+			continue
+		}
+		a := wa.Alert(&p, field, raw, summaryFallback)
+		a.Status = Status(&p, field+".status", wa.Status)
+		a.Fingerprint = wa.Fingerprint
+		Finish(&p, field+".endsAt", &a, now)
+		alerts = append(alerts, a)
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return alerts, nil
+}
