@@ -1,0 +1,68 @@
+package webhook
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/heraldstatus/herald/templates"
+)
+
+// slackMessage is a Slack incoming-webhook message: text (the notification
+// and fallback) and blocks (what the channel shows).
+type slackMessage struct {
+	Text        string       `json:"text"`
+	Blocks      []slackBlock `json:"blocks"`
+	UnfurlLinks bool         `json:"unfurl_links"`
+}
+
+type slackBlock struct {
+	Type     string      `json:"type"`
+	Text     *slackText  `json:"text,omitempty"`
+	Elements []slackText `json:"elements,omitempty"`
+}
+
+type slackText struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// slackSectionMax is Slack's limit on a section's text.
+const slackSectionMax = 3000
+
+func (n *Notifier) slack(in *input) (slackMessage, error) {
+	data := templates.NewEmailData(in.m.Event, in.m.ManageURL, in.m.UnsubscribeURL)
+	text, err := n.tmpl.RenderSlack(string(in.m.Event.Type), data)
+	if err != nil {
+		return slackMessage{}, err
+	}
+	msg := slackMessage{
+		Text:   text,
+		Blocks: []slackBlock{{Type: "section", Text: &slackText{Type: "mrkdwn", Text: truncate(text, slackSectionMax)}}},
+	}
+	var links string
+	if u := in.m.ManageURL; u != "" {
+		links = fmt.Sprintf("<%s|Manage subscription>", u)
+	}
+	if u := in.m.UnsubscribeURL; u != "" {
+		if links != "" {
+			links += " · "
+		}
+		links += fmt.Sprintf("<%s|Unsubscribe>", u)
+	}
+	if links != "" {
+		msg.Blocks = append(msg.Blocks, slackBlock{Type: "context", Elements: []slackText{{Type: "mrkdwn", Text: links}}})
+	}
+	return msg, nil
+}
+
+// truncate cuts s to at most max bytes on a rune boundary, marking the cut.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
