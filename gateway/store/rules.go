@@ -86,3 +86,70 @@ func (s *Store) writeRule(ctx context.Context, tx *sqlx.Tx, r *gateway.Rule, ins
 	}
 	return nil
 }
+
+// Rule finds a rule by id; ENOTFOUND when none. Rules are few, so it reads
+// them all rather than keeping a second query in step with listRules.
+func (s *Store) Rule(ctx context.Context, id string) (*gateway.Rule, error) {
+	rules, err := s.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rules {
+		if rules[i].ID == id {
+			return &rules[i], nil
+		}
+	}
+	return nil, notFound("Rule", id)
+}
+
+// CreateRule inserts r with its components, filling its id and creation
+// time and, when r.Position < 0, placing it after every other rule. An
+// unknown component id is EUNPROCESSABLE naming "components".
+func (s *Store) CreateRule(ctx context.Context, r *gateway.Rule) error {
+	if r.Origin == "" {
+		r.Origin = gateway.OriginAPI
+	}
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		if r.Position < 0 {
+			if err := tx.GetContext(ctx, &r.Position, s.q.NextRulePosition); err != nil {
+				return wrap("next rule position", err)
+			}
+		}
+		return ruleComponentsError(s.writeRule(ctx, tx, r, true))
+	})
+}
+
+// UpdateRule writes r's name, position, matchers, severity map and
+// components; ENOTFOUND when it does not exist.
+func (s *Store) UpdateRule(ctx context.Context, r *gateway.Rule) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		var n int
+		if err := tx.GetContext(ctx, &n, s.q.CountRule, r.ID); err != nil {
+			return wrap("find rule", err)
+		}
+		if n == 0 {
+			return notFound("Rule", r.ID)
+		}
+		return ruleComponentsError(s.writeRule(ctx, tx, r, false))
+	})
+}
+
+// DeleteRule removes a rule; alerts it routed keep their components and
+// lose only the reference to it.
+func (s *Store) DeleteRule(ctx context.Context, id string) error {
+	res, err := s.wdb.ExecContext(ctx, s.q.DeleteRule, id)
+	if err != nil {
+		return wrap("delete rule", err)
+	}
+	return mustAffect(res, "Rule", id)
+}
+
+// ruleComponentsError names the field when a rule refers to a component
+// that does not exist (a foreign key violation).
+func ruleComponentsError(err error) error {
+	if gateway.ErrorCode(err) == gateway.EUNPROCESSABLE {
+		return &gateway.Error{Code: gateway.EUNPROCESSABLE, Message: "components: no such component",
+			Fields: map[string]string{"components": "no such component"}, Err: err}
+	}
+	return err
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"github.com/heraldstatus/herald/gateway"
 )
@@ -24,6 +25,10 @@ type sourceQueries struct {
 	ListRuleComps     string `query:"list-rule-components"`
 	InsertRuleComp    string `query:"insert-rule-component"`
 	DeleteRuleComps   string `query:"delete-rule-components"`
+	SourceByTokenHash string `query:"source-by-token-hash"`
+	DeleteSource      string `query:"delete-source"`
+	NextRulePosition  string `query:"next-rule-position"`
+	CountRule         string `query:"count-rule"`
 }
 
 // sourceRow scans a source; its optional times are NULL in the database.
@@ -63,4 +68,92 @@ func (s *Store) Source(ctx context.Context, idOrName string) (*gateway.Source, e
 	}
 	src := r.source()
 	return &src, nil
+}
+
+// SourceByName finds the source that /ingest/{name} names, with its token
+// hash; ENOTFOUND when none. A database that cannot be reached is
+// EUNAVAILABLE.
+func (s *Store) SourceByName(ctx context.Context, name string) (*gateway.Source, error) {
+	var r sourceRow
+	var err error
+	if st := s.prepared(ctx, false, s.q.SourceByName, true); st != nil { // once per request: worth preparing
+		err = st.GetContext(ctx, &r, name)
+	} else {
+		err = s.db.GetContext(ctx, &r, s.q.SourceByName, name)
+	}
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, notFound("Source", name)
+		}
+		return nil, ingestError("source by name", err)
+	}
+	src := r.source()
+	return &src, nil
+}
+
+// SourceByToken finds the source whose token is token (PagerDuty's
+// routing_key): the lookup is an index probe on the hash and the final
+// comparison is constant-time. EUNAUTHORIZED when no source has it.
+func (s *Store) SourceByToken(ctx context.Context, token string) (*gateway.Source, error) {
+	var r sourceRow
+	err := s.db.GetContext(ctx, &r, s.q.SourceByTokenHash, gateway.HashSecret(token))
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !gateway.SecretMatches(token, r.TokenHash) {
+		return nil, gateway.Errorf(gateway.EUNAUTHORIZED, "Invalid source token.")
+	}
+	if err != nil {
+		return nil, ingestError("source by token", err)
+	}
+	src := r.source()
+	return &src, nil
+}
+
+// CreateSource inserts src with a new token and returns the token, which
+// is stored only as a hash and cannot be shown again. It fills src's id,
+// times, token prefix and (when empty) origin; a taken name is ECONFLICT.
+func (s *Store) CreateSource(ctx context.Context, src *gateway.Source) (string, error) {
+	token := gateway.NewSecret("hsrc_")
+	now := s.now()
+	src.ID, src.CreatedAt, src.UpdatedAt = gateway.NewID(), now, now
+	src.TokenHash, src.TokenPrefix = gateway.HashSecret(token), gateway.SecretPrefix(token)
+	if src.Origin == "" {
+		src.Origin = gateway.OriginAPI
+	}
+	_, err := s.wdb.ExecContext(ctx, s.q.InsertSource, src.ID, src.Name, src.Kind, src.TokenHash, src.TokenPrefix,
+		src.RateLimit, src.Origin, now, now)
+	if err != nil {
+		return "", conflictName(wrap("insert source", err), "source", src.Name)
+	}
+	return token, nil
+}
+
+// RotateSourceToken gives the source a new token and returns it. The old
+// token stops working with the commit: every ingest request reads the
+// source's hash afresh.
+func (s *Store) RotateSourceToken(ctx context.Context, id string) (string, error) {
+	token := gateway.NewSecret("hsrc_")
+	now := s.now()
+	res, err := s.wdb.ExecContext(ctx, s.q.UpdateSourceToken, gateway.HashSecret(token), gateway.SecretPrefix(token), now, now, id)
+	if err != nil {
+		return "", wrap("rotate source token", err)
+	}
+	return token, mustAffect(res, "Source", id)
+}
+
+// UpdateSource writes src's kind and rate limit.
+func (s *Store) UpdateSource(ctx context.Context, src *gateway.Source) error {
+	src.UpdatedAt = s.now()
+	res, err := s.wdb.ExecContext(ctx, s.q.UpdateSource, src.Kind, src.RateLimit, src.UpdatedAt, src.ID)
+	if err != nil {
+		return wrap("update source", err)
+	}
+	return mustAffect(res, "Source", src.ID)
+}
+
+// DeleteSource removes a source and, with it, every alert it sent.
+func (s *Store) DeleteSource(ctx context.Context, id string) error {
+	res, err := s.wdb.ExecContext(ctx, s.q.DeleteSource, id)
+	if err != nil {
+		return wrap("delete source", err)
+	}
+	return mustAffect(res, "Source", id)
 }

@@ -46,3 +46,16 @@ DELETE FROM rule_components WHERE rule_id = ?;
 
 -- name: sync-update-source
 UPDATE sources SET kind = ?, rate_limit = ?, origin = 'config', updated_at = ? WHERE id = ?;
+
+-- name: source-by-token-hash
+SELECT id, name, kind, token_hash, token_prefix, rate_limit, last_alert_at, token_rotated_at, origin, created_at, updated_at
+FROM sources WHERE token_hash = ?;
+
+-- name: delete-source
+DELETE FROM sources WHERE id = ?;
+
+-- name: next-rule-position
+SELECT COALESCE(MAX(position) + 1, 0) FROM rules;
+
+-- name: count-rule
+SELECT COUNT(*) FROM rules WHERE id = ?;

@@ -1,0 +1,286 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/ingest"
+	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/gateway/store/storetest"
+)
+
+func newService(t testing.TB, st *store.Store) *ingest.Service {
+	return ingest.New(st, ingest.Options{Log: storetest.Logger(t)})
+}
+
+func newSource(t testing.TB, st *store.Store, name, kind string, rate float64) *gateway.Source {
+	t.Helper()
+	src := &gateway.Source{Name: name, Kind: kind, RateLimit: rate}
+	if _, err := st.CreateSource(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func testdata(t testing.TB, format, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "sources", format, "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func alertsOf(t testing.TB, st *store.Store, f store.AlertFilter) map[string]*store.AlertRecord {
+	t.Helper()
+	f.Limit = 1000
+	list, err := st.Alerts(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*store.AlertRecord{}
+	for _, a := range list {
+		if out[a.Fingerprint] != nil {
+			t.Errorf("two rows for fingerprint %s", a.Fingerprint)
+		}
+		out[a.Fingerprint] = a
+	}
+	return out
+}
+
+// A firing then resolved Alertmanager alert ends as one resolved row; a
+// late repeat of the firing notification is stale.
+func TestAlertmanagerFiringThenResolved(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx, svc := context.Background(), newService(t, st)
+		src := newSource(t, st, "prometheus", "alertmanager", 0)
+		steps := []struct {
+			file string
+			want ingest.Result
+		}{
+			{"alertmanager-firing.json", ingest.Result{Received: 2, Accepted: 2, Unrouted: 2}},
+			{"alertmanager-firing.json", ingest.Result{Received: 2, Deduplicated: 2, Unrouted: 2}},
+			{"alertmanager-resolved.json", ingest.Result{Received: 1, Accepted: 1, Unrouted: 1}},
+			{"alertmanager-firing.json", ingest.Result{Received: 2, Deduplicated: 1, Stale: 1, Unrouted: 1}},
+		}
+		for i, s := range steps {
+			res, err := svc.Ingest(ctx, src, testdata(t, "alertmanager", s.file), "application/json", time.Now())
+			if err != nil {
+				t.Fatalf("step %d (%s): %v", i, s.file, err)
+			}
+			if res != s.want {
+				t.Errorf("step %d (%s) = %+v, want %+v", i, s.file, res, s.want)
+			}
+		}
+		got := alertsOf(t, st, store.AlertFilter{})
+		if len(got) != 2 {
+			t.Fatalf("%d alert rows, want 2", len(got))
+		}
+		r := got["7c16bdd79ebcde67"]
+		wantEnd := time.Date(2026, 11, 24, 1, 37, 14, 0, time.UTC)
+		if r.Status != gateway.AlertResolved || !r.EndsAt.Equal(wantEnd) || r.StateChanges != 1 || r.Severity != gateway.SeverityCritical {
+			t.Errorf("resolved alert = %s ends %v changes %d severity %s; want resolved at %v, 1 change, critical",
+				r.Status, r.EndsAt, r.StateChanges, r.Severity, wantEnd)
+		}
+		if f := got["1b62ecc05f9cda94"]; f.Status != gateway.AlertFiring || !f.EndsAt.IsZero() || len(f.Raw) != 0 {
+			t.Errorf("firing alert = %+v (lists leave raw out)", f)
+		}
+		if a, _ := st.Alert(ctx, r.ID); !strings.Contains(string(a.Raw), `"status":"resolved"`) {
+			t.Errorf("raw = %s, want the resolve as received", a.Raw)
+		}
+		if s, _ := st.Source(ctx, src.ID); s.LastAlertAt.IsZero() {
+			t.Error("the source's last_alert_at is not set")
+		}
+	})
+}
+
+// Rules route by the first match; an alert no rule matches is stored with
+// no rule and no components.
+func TestRouting(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx, svc := context.Background(), newService(t, st)
+		src := newSource(t, st, "scripts", "generic", 0)
+		space := &gateway.Component{Name: "Space", Position: -1}
+		db := &gateway.Component{Name: "DB", Position: -1}
+		for _, c := range []*gateway.Component{space, db} {
+			if err := st.CreateComponent(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := func(s string) gateway.Matcher { x, _ := gateway.ParseMatcher(s); return x }
+		for _, r := range []*gateway.Rule{
+			{Position: -1, Matchers: []gateway.Matcher{m("service=~sp.*")}, ComponentIDs: []string{space.ID}},
+			{Position: -1, Matchers: []gateway.Matcher{m("service=space")}, ComponentIDs: []string{db.ID}},
+			{Position: -1, Matchers: []gateway.Matcher{m("service=db")}, ComponentIDs: []string{db.ID},
+				SeverityStatus: map[gateway.Severity]gateway.ComponentStatus{gateway.SeverityWarning: gateway.PartialOutage}},
+		} {
+			if err := st.CreateRule(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body := `{"alerts":[
+			{"fingerprint":"a","status":"firing","severity":"critical","labels":{"service":"space"}},
+			{"fingerprint":"b","status":"firing","severity":"warning","labels":{"service":"db"}},
+			{"fingerprint":"c","status":"firing","labels":{"service":"mail"}}]}`
+		res, err := svc.Ingest(ctx, src, []byte(body), "application/json", time.Now())
+		if err != nil || res.Accepted != 3 || res.Unrouted != 1 {
+			t.Fatalf("Ingest = %+v, %v; want 3 accepted, 1 unrouted", res, err)
+		}
+		got := alertsOf(t, st, store.AlertFilter{})
+		want := map[string]store.AlertComponent{
+			"a": {ComponentID: space.ID, Status: gateway.MajorOutage},
+			"b": {ComponentID: db.ID, Status: gateway.PartialOutage},
+		}
+		for fp, wc := range want {
+			if c := got[fp].Components; len(c) != 1 || c[0] != wc || got[fp].RuleID == "" {
+				t.Errorf("alert %s: rule %q components %+v, want %+v", fp, got[fp].RuleID, c, wc)
+			}
+		}
+		if c := got["c"]; c.RuleID != "" || len(c.Components) != 0 {
+			t.Errorf("unmatched alert: rule %q components %+v, want none", c.RuleID, c.Components)
+		}
+		if byComp := alertsOf(t, st, store.AlertFilter{ComponentID: db.ID}); len(byComp) != 1 || byComp["b"] == nil {
+			t.Errorf("alerts of the DB component = %v, want b", byComp)
+		}
+
+		// A component deleted behind the cached rules' back fails the
+		// write, which is retried with fresh rules: the first rule still
+		// matches, and now sets no component.
+		if err := st.DeleteComponent(ctx, space.ID); err != nil {
+			t.Fatal(err)
+		}
+		res, err = svc.Ingest(ctx, src, []byte(`{"fingerprint":"d","status":"firing","labels":{"service":"space"}}`), "", time.Now())
+		if err != nil || res.Accepted != 1 {
+			t.Fatalf("after a component was deleted: %+v, %v", res, err)
+		}
+		if d := alertsOf(t, st, store.AlertFilter{Fingerprint: "d"})["d"]; d.RuleID != got["a"].RuleID || len(d.Components) != 0 {
+			t.Errorf("alert d: rule %q components %+v, want rule %q and none", d.RuleID, d.Components, got["a"].RuleID)
+		}
+	})
+}
+
+// Parallel requests for the same new fingerprints never make two rows:
+// on PostgreSQL the requests that lose the insert race are retried.
+func TestConcurrentRequestsForTheSameAlerts(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx, svc := context.Background(), newService(t, st)
+		src := newSource(t, st, "scripts", "generic", 0)
+		const rounds, senders, alerts = 5, 8, 20
+		for round := range rounds {
+			var b strings.Builder
+			b.WriteString(`{"alerts":[`)
+			for i := range alerts {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, `{"fingerprint":"r%d-%02d","status":"firing","labels":{"n":"%d"}}`, round, i, i)
+			}
+			b.WriteString(`]}`)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for range senders {
+				wg.Go(func() {
+					<-start // all at once, so that they race for the inserts
+					if _, err := svc.Ingest(ctx, src, []byte(b.String()), "", time.Now()); err != nil {
+						t.Errorf("concurrent ingest: %v", err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+		}
+		got := alertsOf(t, st, store.AlertFilter{})
+		if len(got) != rounds*alerts {
+			t.Errorf("%d rows, want %d", len(got), rounds*alerts)
+		}
+		for fp, a := range got {
+			if a.Status != gateway.AlertFiring || a.StateChanges != 0 {
+				t.Errorf("%s: %s with %d state changes, want firing with none", fp, a.Status, a.StateChanges)
+			}
+		}
+	})
+}
+
+func TestErrors(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx, svc := context.Background(), newService(t, st)
+		src := newSource(t, st, "prometheus", "alertmanager", 0)
+		limited := newSource(t, st, "limited", "generic", 0.01)
+		tests := []struct {
+			name, body, ct, code, field string
+		}{
+			{"text/plain", `{}`, "text/plain", gateway.EUNSUPPORTED, ""},
+			{"malformed", `{"alerts":[`, "application/json", gateway.EINVALID, ""},
+			{"invalid field", `{"version":"4","alerts":[{"status":"burning","labels":{"a":"b"}}]}`, "application/json; charset=utf-8",
+				gateway.EUNPROCESSABLE, "alerts[0].status"},
+		}
+		for _, tt := range tests {
+			_, err := svc.Ingest(ctx, src, []byte(tt.body), tt.ct, time.Now())
+			var ge *gateway.Error
+			if gateway.ErrorCode(err) != tt.code {
+				t.Errorf("%s: err = %v, want %s", tt.name, err, tt.code)
+			} else if tt.field != "" && (!errors.As(err, &ge) || ge.Fields[tt.field] == "") {
+				t.Errorf("%s: err %v does not name %s", tt.name, err, tt.field)
+			}
+		}
+		if got := alertsOf(t, st, store.AlertFilter{}); len(got) != 0 {
+			t.Errorf("failed requests stored %d alerts", len(got))
+		}
+
+		now := time.Now()
+		if err := svc.Allow(limited, now); err != nil {
+			t.Fatalf("first request over a fresh bucket: %v", err)
+		}
+		err := svc.Allow(limited, now)
+		var ge *gateway.Error
+		if !errors.As(err, &ge) || ge.Code != gateway.ERATELIMITED || ge.RetryAfter < time.Second {
+			t.Errorf("second request = %v, want rate_limited with a Retry-After", err)
+		}
+		if err := svc.Allow(src, now); err != nil {
+			t.Errorf("unlimited source: %v", err)
+		}
+
+		st.Close() // the database goes away
+		_, err = svc.Ingest(ctx, src, testdata(t, "alertmanager", "alertmanager-firing.json"), "", time.Now())
+		if !errors.As(err, &ge) || ge.Code != gateway.EUNAVAILABLE || ge.RetryAfter < time.Second {
+			t.Errorf("with the database closed: %v, want unavailable with a Retry-After", err)
+		}
+	})
+}
+
+func TestToken(t *testing.T) {
+	tests := []struct {
+		name, header, query, want string
+	}{
+		{"bearer", "Bearer hsrc_abc", "", "hsrc_abc"},
+		{"bearer, any case", "bearer  hsrc_abc ", "", "hsrc_abc"},
+		{"basic password", "Basic dXNlcjpoc3JjX2FiYw==", "", "hsrc_abc"}, // user:hsrc_abc
+		{"query", "", "hsrc_abc", "hsrc_abc"},
+		{"a header wins over the query", "Token x", "hsrc_abc", ""},
+		{"none", "", "", ""},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/ingest/x?token="+tt.query, nil)
+		if tt.header != "" {
+			r.Header.Set("Authorization", tt.header)
+		}
+		if got := ingest.Token(r); got != tt.want {
+			t.Errorf("%s: Token = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	src := &gateway.Source{Name: "s", TokenHash: gateway.HashSecret("hsrc_abc")}
+	for token, want := range map[string]string{"hsrc_abc": "", "hsrc_abd": gateway.EUNAUTHORIZED, "": gateway.EUNAUTHORIZED} {
+		if got := gateway.ErrorCode(ingest.Authenticate(src, token)); got != want {
+			t.Errorf("Authenticate(%q) = %q, want %q", token, got, want)
+		}
+	}
+}
