@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/config"
+	"github.com/heraldstatus/herald/gateway/metrics"
+	"github.com/heraldstatus/herald/gateway/notify"
+	"github.com/heraldstatus/herald/gateway/notify/email"
+	"github.com/heraldstatus/herald/gateway/notify/webhook"
+	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/templates"
+)
+
+// notifiers builds the delivery channels from the configuration: email
+// through the SMTP server of HERALD_SMTP_URL, or the file outbox when none
+// is set; webhooks through the shared client that refuses private targets
+// unless allowed. It runs before Herald listens, so broken template
+// overrides or a malformed mail_from stop start-up with the reason. The
+// returned close ends SMTP connections; call it after the dispatcher
+// stopped.
+func notifiers(cfg *config.Config, log *slog.Logger) (map[gateway.Channel]notify.Notifier, func(), error) {
+	tmpl, err := templates.Load(cfg.TemplatesDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("templates: %w", err)
+	}
+	b, err := email.NewBuilder(email.Options{From: cfg.MailFrom, Templates: tmpl})
+	if err != nil {
+		return nil, nil, err
+	}
+	closeAll := func() {}
+	var mail notify.Notifier
+	if cfg.SMTPURL == "" {
+		if mail, err = email.NewOutbox(cfg.OutboxDir, b); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		s, err := email.NewSMTP(b, email.SMTPOptions{URL: cfg.SMTPURL, MaxConns: cfg.SMTP.MaxConns, Rate: cfg.SMTP.Rate,
+			Logger: log.With("component", "smtp")})
+		if err != nil {
+			return nil, nil, err
+		}
+		mail, closeAll = s, func() { _ = s.Close() }
+	}
+	hook, err := webhook.New(webhook.Options{
+		Client:    webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.AllowPrivateTargets}),
+		Templates: tmpl,
+		Logger:    log.With("component", "webhook"),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return map[gateway.Channel]notify.Notifier{gateway.ChannelEmail: mail, gateway.ChannelWebhook: hook}, closeAll, nil
+}
+
+// pageInfo names the status page in messages.
+func pageInfo(cfg *config.Config) gateway.PageInfo {
+	url := cfg.Page.URL
+	if url == "" {
+		url = cfg.PublicURL
+	}
+	return gateway.PageInfo{Name: cfg.Page.Name, URL: url}
+}
+
+// newDispatcher configures the dispatcher over a ready store; Run it.
+func newDispatcher(st *store.Store, chans map[gateway.Channel]notify.Notifier,
+	links func(*gateway.Subscriber) (manage, unsubscribe string), log *slog.Logger, m *metrics.Metrics) *notify.Dispatcher {
+	return &notify.Dispatcher{Store: st, Notifiers: chans, Links: links,
+		Log: log.With("component", "dispatcher"), Metrics: m}
+}

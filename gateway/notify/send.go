@@ -1,0 +1,120 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/store"
+)
+
+// deliver sends one claimed delivery, unless it should no longer go out,
+// and returns its outcome. It never fails: every problem is an outcome.
+func (d *Dispatcher) deliver(ctx context.Context, ch gateway.Channel, n Notifier, b batch, del gateway.Delivery) store.Completion {
+	c := store.Completion{DeliveryID: del.ID, Owner: b.owner, SubscriberID: del.SubscriberID, DisableAfter: d.DisableAfter}
+	ev, r := b.events[del.EventID], b.recipients[del.SubscriberID]
+	if skip, note := d.skip(del, ev, r); skip != "" {
+		c.Status, c.Note = skip, note
+		d.count(ch, "", skip)
+		return c
+	}
+	c.HadFailures = r.PermanentFailures > 0
+	m := &Message{DeliveryID: del.ID, Event: ev, Subscriber: &r.Subscriber}
+	if d.Links != nil {
+		m.ManageURL, m.UnsubscribeURL = d.Links(&r.Subscriber)
+	}
+	at, start := d.Now(), time.Now()
+	sctx, cancel := context.WithTimeout(ctx, d.SendTimeout)
+	res, retry, err := safeNotify(sctx, n, m)
+	cancel()
+	took := time.Since(start)
+	a := &gateway.Attempt{DeliveryID: del.ID, AttemptedAt: at, Duration: took, Code: res.Code, Response: res.Response}
+	c.Attempt = a
+	switch {
+	case err == nil:
+		a.Outcome, c.Status = gateway.AttemptSent, gateway.DeliverySent
+	case res.Gone:
+		a.Outcome, c.Status, c.Failure = gateway.AttemptPermanent, gateway.DeliveryDead, store.FailureGone
+	case !retry:
+		a.Outcome, c.Status, c.Failure = gateway.AttemptPermanent, gateway.DeliveryDead, store.FailurePermanent
+	default:
+		a.Outcome = gateway.AttemptTemporary
+		if wait, ok := d.Backoff.Next(del.Attempts, res.RetryAfter); ok {
+			c.Status, c.NextAttemptAt = gateway.DeliveryRetrying, d.Now().Add(wait)
+		} else {
+			// A day of retries without success counts against the
+			// subscriber like a permanent failure.
+			c.Status, c.Failure = gateway.DeliveryDead, store.FailurePermanent
+		}
+	}
+	if err != nil {
+		a.Error = err.Error() // the store caps what it keeps
+	}
+	if d.Metrics != nil {
+		d.Metrics.DeliverySendDuration.WithLabelValues(string(ch)).Observe(took.Seconds())
+	}
+	d.count(ch, a.Outcome, c.Status)
+	d.logOutcome(ch, del, c)
+	return c
+}
+
+// skip decides, from the state at send time, that a delivery must not go
+// out: planning happened earlier, and since then the address may have been
+// suppressed or the subscriber may have left.
+func (d *Dispatcher) skip(del gateway.Delivery, ev *gateway.Event, r *store.Recipient) (gateway.DeliveryStatus, string) {
+	switch {
+	case ev == nil || r == nil:
+		return gateway.DeliveryCancelled, "its event or subscriber no longer exists"
+	case r.Suppressed:
+		return gateway.DeliverySuppressed, "the address is on the suppression list"
+	case ev.SubscriberID == "" && r.Status != gateway.SubscriberActive:
+		// Events addressed to one subscriber (confirmation, test) go
+		// whatever its status; the others only to active subscribers.
+		return gateway.DeliveryCancelled, fmt.Sprintf("the subscriber is %s", r.Status)
+	case del.Attempts > d.Backoff.MaxAttempts():
+		// Only leases that expired again and again get here: a message
+		// whose sending keeps killing its process must not do so forever.
+		return gateway.DeliveryDead, "too many attempts: its sender stopped while sending it, repeatedly"
+	}
+	return "", ""
+}
+
+// safeNotify calls a channel, turning a panic into a temporary failure, so
+// that one bad message cannot take the dispatcher down.
+func safeNotify(ctx context.Context, n Notifier, m *Message) (res Result, retry bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, retry, err = Result{}, true, fmt.Errorf("notifier panicked: %v", p)
+		}
+	}()
+	return n.Notify(ctx, m)
+}
+
+func (d *Dispatcher) count(ch gateway.Channel, outcome gateway.AttemptOutcome, status gateway.DeliveryStatus) {
+	if d.Metrics == nil {
+		return
+	}
+	if outcome != "" {
+		d.Metrics.DeliveryAttempts.WithLabelValues(string(ch), string(outcome)).Inc()
+	}
+	switch status {
+	case gateway.DeliveryDead, gateway.DeliverySuppressed, gateway.DeliveryCancelled:
+		d.Metrics.DeliveriesUnsent.WithLabelValues(string(ch), string(status)).Inc()
+	}
+}
+
+// logOutcome logs failures: a retry at debug (the attempt row has it), a
+// delivery given up at info.
+func (d *Dispatcher) logOutcome(ch gateway.Channel, del gateway.Delivery, c store.Completion) {
+	level := slog.LevelDebug
+	if c.Status == gateway.DeliverySent {
+		return
+	}
+	if c.Status == gateway.DeliveryDead {
+		level = slog.LevelInfo
+	}
+	d.Log.Log(context.Background(), level, "delivery failed", "delivery_id", del.ID, "channel", ch,
+		"attempt", del.Attempts, "status", c.Status, "code", c.Attempt.Code, "err", c.Attempt.Error)
+}

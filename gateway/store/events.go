@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"modernc.org/sqlite"
+
+	"github.com/heraldstatus/herald/gateway"
+)
+
+// eventQueries are the statements of queries/events.sql: events and the
+// planner.
+type eventQueries struct {
+	InsertEvent          string `query:"insert-event"`
+	InsertEventComponent string `query:"insert-event-component"`
+	GetEvent             string `query:"get-event"`
+	EventByKey           string `query:"event-by-idempotency-key"`
+	EventComponentIDs    string `query:"event-component-ids"`
+	UnplannedEvents      string `query:"unplanned-events"`
+	MarkEventPlanned     string `query:"mark-event-planned"`
+	EventExists          string `query:"event-exists"`
+	PlanEvent            string `query:"plan-event"`
+	CountEventRecipients string `query:"count-event-recipients"`
+	CountEventDeliveries string `query:"count-event-deliveries"`
+}
+
+// The planner matches email subscribers against the suppression list in
+// SQL, by hash (suppressions keep no address). PostgreSQL gets
+// herald_sha256 from migration 00002; SQLite has no SHA-256, so Herald
+// registers one with the driver. Functions attach to connections as they
+// open, so this must happen before any store is opened: the driver's
+// documented way is registration at init.
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("herald_sha256", 1,
+		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			var b []byte
+			switch v := args[0].(type) {
+			case nil:
+				return nil, nil
+			case string:
+				b = []byte(v)
+			case []byte:
+				b = v
+			default:
+				return nil, fmt.Errorf("herald_sha256: want text, got %T", v)
+			}
+			sum := sha256.Sum256(b)
+			return hex.EncodeToString(sum[:]), nil
+		})
+}
+
+// eventRow scans an event: the payload is JSON text, planned_at may be NULL.
+type eventRow struct {
+	gateway.Event
+	Payload   string
+	PlannedAt sql.NullTime
+}
+
+func (r eventRow) event() (*gateway.Event, error) {
+	e := r.Event
+	e.PlannedAt = r.PlannedAt.Time
+	if err := json.Unmarshal([]byte(r.Payload), &e.Payload); err != nil {
+		return nil, fmt.Errorf("store: event %s payload: %w", e.ID, err)
+	}
+	return &e, nil
+}
+
+// CreateEvent writes e with its affected components, filling its id (when
+// empty) and creation time. Its deliveries are planned later, by PlanEvent
+// or the dispatcher's outbox loop (events with planned_at NULL), so that a
+// crash between the two loses nothing. A repeated idempotency key is
+// ECONFLICT; an unknown component is EUNPROCESSABLE naming "components".
+func (s *Store) CreateEvent(ctx context.Context, e *gateway.Event) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error { return s.insertEvent(ctx, tx, e) })
+}
+
+// insertEvent is CreateEvent inside the caller's transaction: the services
+// that change incidents, components or subscribers write their event in
+// the same transaction as the change it announces.
+func (s *Store) insertEvent(ctx context.Context, tx *sqlx.Tx, e *gateway.Event) error {
+	if e.ID == "" {
+		e.ID = gateway.NewID()
+	}
+	e.CreatedAt = s.now()
+	if e.Actor == "" {
+		e.Actor = gateway.Automation.Name
+	}
+	payload, err := json.Marshal(e.Payload)
+	if err != nil {
+		return fmt.Errorf("store: event payload: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, s.q.InsertEvent, e.ID, e.Type, e.IncidentID, e.IncidentUpdateID, e.ComponentID,
+		e.SubscriberID, e.AllSubscribers, e.Notify, string(payload), e.IdempotencyKey, e.Actor, e.CreatedAt)
+	if err != nil {
+		return wrap("insert event", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return wrap("insert event", err)
+	} else if n == 0 {
+		return &gateway.Error{Code: gateway.ECONFLICT, Message: "An event with this idempotency key exists already.",
+			Fields: map[string]string{"idempotency_key": "was used before"}}
+	}
+	seen := make(map[string]bool, len(e.ComponentIDs))
+	for _, id := range e.ComponentIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if _, err := tx.ExecContext(ctx, s.q.InsertEventComponent, e.ID, id); err != nil {
+			if gateway.ErrorCode(mapError(err)) == gateway.EUNPROCESSABLE {
+				return gateway.FieldError("components", fmt.Sprintf("no component %q", id))
+			}
+			return wrap("insert event component", err)
+		}
+	}
+	return nil
+}
+
+// CreateEventOnce writes e unless an event with its idempotency key exists;
+// then it returns that first event and created=false, and writes nothing.
+// Concurrent calls with one key create one event between them.
+func (s *Store) CreateEventOnce(ctx context.Context, e *gateway.Event) (*gateway.Event, bool, error) {
+	err := s.CreateEvent(ctx, e)
+	if err == nil {
+		return e, true, nil
+	}
+	if e.IdempotencyKey == "" || gateway.ErrorCode(err) != gateway.ECONFLICT {
+		return nil, false, err
+	}
+	var id string
+	if err := s.db.GetContext(ctx, &id, s.q.EventByKey, e.IdempotencyKey); err != nil {
+		return nil, false, wrap("event by idempotency key", err)
+	}
+	first, err := s.Event(ctx, id)
+	return first, false, err
+}
+
+// Event returns an event with its component ids; ENOTFOUND when none.
+func (s *Store) Event(ctx context.Context, id string) (*gateway.Event, error) {
+	var r eventRow
+	if err := s.db.GetContext(ctx, &r, s.q.GetEvent, id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, notFound("Event", id)
+		}
+		return nil, wrap("get event", err)
+	}
+	e, err := r.event()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.SelectContext(ctx, &e.ComponentIDs, s.q.EventComponentIDs, id); err != nil {
+		return nil, wrap("event components", err)
+	}
+	return e, nil
+}
+
+// PlanEvent inserts the event's deliveries, one per (subscriber, channel),
+// in one INSERT … SELECT, and marks the event planned in the same
+// transaction. An event is planned once: planning it again (a retried
+// request, two replicas racing on the outbox) inserts nothing and returns
+// 0. An event with notify off is marked planned with no deliveries.
+// ENOTFOUND when the event does not exist.
+func (s *Store) PlanEvent(ctx context.Context, eventID string) (int, error) {
+	var planned int
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		n, err := execCount(ctx, tx, "mark event planned", s.q.MarkEventPlanned, now, eventID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			var exists int
+			if err := tx.GetContext(ctx, &exists, s.q.EventExists, eventID); err != nil {
+				return wrap("event exists", err)
+			}
+			if exists == 0 {
+				return notFound("Event", eventID)
+			}
+			return nil // planned before
+		}
+		planned, err = execCount(ctx, tx, "plan event", s.q.PlanEvent, eventID, now, now, now)
+		return err
+	})
+	return planned, err
+}
+
+// PlanPending plans up to limit events that have none planned yet (the
+// outbox: events written by other transactions), oldest first, and
+// returns how many deliveries it inserted. An event that fails to plan is
+// skipped and reported in the error; the others still get planned.
+func (s *Store) PlanPending(ctx context.Context, limit int) (events, deliveries int, err error) {
+	var ids []string
+	if err := s.db.SelectContext(ctx, &ids, s.q.UnplannedEvents, limit); err != nil {
+		return 0, 0, wrap("unplanned events", err)
+	}
+	var errs []error
+	for _, id := range ids {
+		n, err := s.PlanEvent(ctx, id)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("event %s: %w", id, err))
+			continue
+		}
+		events++
+		deliveries += n
+	}
+	return events, deliveries, errors.Join(errs...)
+}
+
+// CountRecipients returns how many deliveries planning e would insert now,
+// without writing anything: what a broadcast's dry run reports. It runs the
+// planner's own selection over e, written in a transaction that is rolled
+// back.
+func (s *Store) CountRecipients(ctx context.Context, e gateway.Event) (int, error) {
+	e.ID, e.IdempotencyKey = gateway.NewID(), ""
+	tx, err := s.wdb.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, wrap("begin", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := s.insertEvent(ctx, tx, &e); err != nil {
+		return 0, err
+	}
+	var n int
+	err = tx.GetContext(ctx, &n, s.q.CountEventRecipients, e.ID)
+	return n, wrap("count recipients", err)
+}
+
+// CountEventDeliveries returns how many deliveries an event has.
+func (s *Store) CountEventDeliveries(ctx context.Context, eventID string) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, s.q.CountEventDeliveries, eventID)
+	return n, wrap("count event deliveries", err)
+}

@@ -1,0 +1,256 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/heraldstatus/herald/gateway"
+)
+
+// outcomeQueries are the statements of queries/deliveries.sql that record
+// what happened to claimed deliveries (embedded in deliveryQueries).
+type outcomeQueries struct {
+	CompleteDeliveries string `query:"complete-deliveries"`
+	InsertAttempts     string `query:"insert-attempts"`
+	ResetFailures      string `query:"reset-permanent-failures"`
+	CountFailure       string `query:"count-permanent-failure"`
+	DisableSubscriber  string `query:"disable-subscriber"`
+	SuppressSubscriber string `query:"suppress-subscriber"`
+}
+
+// Failure is what an outcome says about the subscriber.
+type Failure int
+
+// Failures.
+const (
+	FailureNone Failure = iota
+	// FailurePermanent counts against the subscriber: after DisableAfter of
+	// them without a success in between it is disabled, and an email
+	// address is suppressed (reason "failures").
+	FailurePermanent
+	// FailureGone disables the subscriber at once (the receiver asked never
+	// to be sent to again); an email address is suppressed (reason "bounce").
+	FailureGone
+)
+
+// Completion is the outcome of one claimed delivery.
+type Completion struct {
+	DeliveryID int64
+	// Owner is the lease owner the delivery was claimed with.
+	Owner        string
+	SubscriberID string
+	// Status is the delivery's next status: sent, retrying (at
+	// NextAttemptAt), dead, suppressed or cancelled.
+	Status        gateway.DeliveryStatus
+	NextAttemptAt time.Time
+	// Attempt is the try that was made, nil when none was (a suppressed or
+	// cancelled delivery); Note then says why.
+	Attempt *gateway.Attempt
+	Note    string
+	Failure Failure
+	// DisableAfter is the number of permanent failures that disables the
+	// subscriber; 0 never does.
+	DisableAfter int
+	// HadFailures says the subscriber had permanent failures counted when
+	// it was loaded: a success then clears them. (Most have none, and
+	// skipping them saves a write per message.)
+	HadFailures bool
+}
+
+// CompleteDelivery records one outcome; see CompleteDeliveries. When the
+// lease is no longer c.Owner's it records nothing and returns ECONFLICT.
+func (s *Store) CompleteDelivery(ctx context.Context, c Completion) error {
+	lost, err := s.CompleteDeliveries(ctx, []Completion{c})
+	if err != nil {
+		return err
+	}
+	if len(lost) > 0 {
+		return gateway.Errorf(gateway.ECONFLICT, "Delivery %d is no longer leased to %s; its outcome was not recorded.", c.DeliveryID, c.Owner)
+	}
+	return nil
+}
+
+// The rows of complete-deliveries and insert-attempts, passed as one JSON
+// array each: a group costs a few statements whatever its size.
+type outcomeRow struct {
+	ID            int64                  `json:"id"`
+	Owner         string                 `json:"owner"`
+	Status        gateway.DeliveryStatus `json:"status"`
+	NextAttemptAt string                 `json:"next_attempt_at"`
+	Code          int                    `json:"code"`
+	Error         string                 `json:"error"`
+	SentAt        *string                `json:"sent_at"`
+	UpdatedAt     string                 `json:"updated_at"`
+}
+
+// Caps on what an attempt keeps: enough to diagnose, not a copy of every
+// receiver's error page.
+const (
+	maxResponse = 2048
+	maxError    = 1000
+)
+
+type attemptJSON struct {
+	DeliveryID  int64                  `json:"delivery_id"`
+	AttemptedAt string                 `json:"attempted_at"`
+	DurationMs  int64                  `json:"duration_ms"`
+	Outcome     gateway.AttemptOutcome `json:"outcome"`
+	Code        int                    `json:"code"`
+	Error       string                 `json:"error"`
+	Response    string                 `json:"response"`
+}
+
+// jsonTime writes a time into JSON the way the dialect stores it: SQLite
+// compares times as text, so it must be the driver's own layout.
+func (s *Store) jsonTime(t time.Time) string {
+	t = storedTime(t)
+	if s.dialect == SQLite {
+		return t.Format("2006-01-02 15:04:05.999999999-07:00")
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// CompleteDeliveries records outcomes in one transaction: per delivery the
+// new status and its attempt row (error and response capped), and what the outcome means for the
+// subscriber (a success clears its failure count when HadFailures; Failure
+// counts, disables or suppresses). A delivery whose lease its owner no longer holds (it
+// expired and another worker claimed the row) is left alone, attempt and
+// all, and its id is returned in lost. Writing a group set-wise is what
+// lets the dispatcher record thousands of outcomes a second.
+func (s *Store) CompleteDeliveries(ctx context.Context, cs []Completion) (lost []int64, err error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	now := s.now()
+	rows := make([]outcomeRow, len(cs))
+	for i, c := range cs {
+		r := outcomeRow{ID: c.DeliveryID, Owner: c.Owner, Status: c.Status, NextAttemptAt: s.jsonTime(now),
+			Error: c.Note, UpdatedAt: s.jsonTime(now)}
+		if c.Status == gateway.DeliveryRetrying && !c.NextAttemptAt.IsZero() {
+			r.NextAttemptAt = s.jsonTime(c.NextAttemptAt)
+		}
+		if a := c.Attempt; a != nil {
+			r.Code, r.Error = a.Code, a.Error
+		}
+		r.Error = truncate(r.Error, maxError)
+		if c.Status == gateway.DeliverySent {
+			at := now
+			if a := c.Attempt; a != nil && !a.AttemptedAt.IsZero() {
+				at = a.AttemptedAt.Add(a.Duration)
+			}
+			sent := s.jsonTime(at)
+			r.SentAt = &sent
+		}
+		rows[i] = r
+	}
+	payload, err := json.Marshal(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: outcomes: %w", err)
+	}
+	err = s.tx(ctx, func(tx *sqlx.Tx) error {
+		var ours []int64
+		if err := tx.SelectContext(ctx, &ours, s.q.CompleteDeliveries, string(payload)); err != nil {
+			return wrap("complete deliveries", err)
+		}
+		mine := make(map[int64]bool, len(ours))
+		for _, id := range ours {
+			mine[id] = true
+		}
+		lost = lost[:0]
+		var attempts []attemptJSON
+		var sent []string
+		var failed []Completion
+		for _, c := range cs {
+			if !mine[c.DeliveryID] {
+				lost = append(lost, c.DeliveryID)
+				continue
+			}
+			if a := c.Attempt; a != nil {
+				at := a.AttemptedAt
+				if at.IsZero() {
+					at = now
+				}
+				attempts = append(attempts, attemptJSON{DeliveryID: c.DeliveryID, AttemptedAt: s.jsonTime(at),
+					DurationMs: a.Duration.Milliseconds(), Outcome: a.Outcome, Code: a.Code,
+					Error: truncate(a.Error, maxError), Response: truncate(a.Response, maxResponse)})
+			}
+			switch {
+			case c.Status == gateway.DeliverySent && c.HadFailures:
+				sent = append(sent, c.SubscriberID)
+			case c.Failure != FailureNone:
+				failed = append(failed, c)
+			}
+		}
+		if err := s.execJSON(ctx, tx, s.q.InsertAttempts, attempts); err != nil {
+			return wrap("insert attempts", err)
+		}
+		if err := s.execJSON(ctx, tx, s.q.ResetFailures, sent); err != nil {
+			return wrap("reset permanent failures", err)
+		}
+		for _, c := range failed {
+			why := c.Note
+			if c.Attempt != nil {
+				why = c.Attempt.Error
+			}
+			if err := s.subscriberFailure(ctx, tx, c, why, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return lost, err
+}
+
+// execJSON runs a statement over a JSON array of rows, unless there are none.
+func (s *Store) execJSON(ctx context.Context, tx *sqlx.Tx, query string, rows any) error {
+	b, err := json.Marshal(rows)
+	if err != nil || string(b) == "null" || string(b) == "[]" {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, query, string(b))
+	return err
+}
+
+// subscriberFailure applies what a failed delivery means for its
+// subscriber: Gone disables it at once, a permanent failure counts.
+func (s *Store) subscriberFailure(ctx context.Context, tx *sqlx.Tx, c Completion, why string, now time.Time) error {
+	if c.Failure == FailureGone {
+		return s.disable(ctx, tx, c.SubscriberID, "bounce", "gone: "+why, now)
+	}
+	var n int
+	if err := tx.GetContext(ctx, &n, s.q.CountFailure, now, c.SubscriberID); err != nil {
+		return wrap("count permanent failure", err)
+	}
+	if c.DisableAfter > 0 && n >= c.DisableAfter {
+		return s.disable(ctx, tx, c.SubscriberID, "failures", fmt.Sprintf("%d permanent failures in a row, the last: %s", n, why), now)
+	}
+	return nil
+}
+
+// disable stops sending to a subscriber, saying why, and puts an email
+// address on the suppression list so no later subscription reaches it
+// either.
+func (s *Store) disable(ctx context.Context, tx *sqlx.Tx, id, reason, detail string, now time.Time) error {
+	detail = truncate(detail, 500)
+	if _, err := tx.ExecContext(ctx, s.q.DisableSubscriber, detail, now, id); err != nil {
+		return wrap("disable subscriber", err)
+	}
+	_, err := tx.ExecContext(ctx, s.q.SuppressSubscriber, reason, detail, now, id)
+	return wrap("suppress subscriber", err)
+}
+
+// truncate cuts s to at most n bytes on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,113 @@
+-- Events and the planner, which turns an event into its deliveries.
+
+-- name: insert-event
+-- A repeated idempotency key inserts nothing: the caller then reads the
+-- first event back (CreateEventOnce) or reports a conflict (insertEvent).
+INSERT INTO events (id, type, incident_id, incident_update_id, component_id, subscriber_id,
+                    all_subscribers, notify, payload, idempotency_key, actor, created_at)
+VALUES (?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?)
+ON CONFLICT (idempotency_key) DO NOTHING;
+
+-- name: insert-event-component
+INSERT INTO event_components (event_id, component_id) VALUES (?, ?);
+
+-- name: get-event
+SELECT id, type, COALESCE(incident_id, '') AS incident_id, COALESCE(incident_update_id, '') AS incident_update_id,
+       COALESCE(component_id, '') AS component_id, COALESCE(subscriber_id, '') AS subscriber_id,
+       all_subscribers, notify, payload, COALESCE(idempotency_key, '') AS idempotency_key, actor, created_at, planned_at
+FROM events WHERE id = ?;
+
+-- name: event-by-idempotency-key
+SELECT id FROM events WHERE idempotency_key = ?;
+
+-- name: event-component-ids
+SELECT component_id FROM event_components WHERE event_id = ? ORDER BY component_id;
+
+-- name: unplanned-events
+SELECT id FROM events WHERE planned_at IS NULL ORDER BY created_at LIMIT ?;
+
+-- name: mark-event-planned
+-- Taken first in the planning transaction: on PostgreSQL the row lock makes
+-- a second replica planning the same event wait, then find it planned.
+UPDATE events SET planned_at = ? WHERE id = ? AND planned_at IS NULL;
+
+-- name: event-exists
+SELECT COUNT(*) FROM events WHERE id = ?;
+
+-- name: plan-event
+-- One delivery per (event, subscriber, channel), set-wise: the event's own
+-- subscriber (confirmation, test) whatever its status; else the active
+-- subscribers of everything, of the whole page, of an affected component or
+-- of its group. Suppressed email addresses never get a row. Keep the
+-- selection in step with count-event-recipients.
+WITH ev AS (
+    SELECT id, subscriber_id, all_subscribers FROM events WHERE id = ? AND notify = TRUE
+), targets AS (
+    -- The branches are disjoint, so no subscriber is selected twice and
+    -- nothing needs de-duplicating: the event's own subscriber; everyone
+    -- active; the whole-page subscribers; those of an affected component
+    -- or of its group.
+    SELECT s.id, s.kind, s.address FROM ev JOIN subscribers s ON s.id = ev.subscriber_id
+    UNION ALL
+    SELECT s.id, s.kind, s.address FROM ev, subscribers s
+    WHERE ev.subscriber_id IS NULL AND ev.all_subscribers = TRUE AND s.status = 'active'
+    UNION ALL
+    SELECT s.id, s.kind, s.address FROM ev, subscribers s
+    WHERE ev.subscriber_id IS NULL AND ev.all_subscribers = FALSE AND s.status = 'active' AND s.all_components = TRUE
+    UNION ALL
+    SELECT s.id, s.kind, s.address FROM ev, subscribers s
+    WHERE ev.subscriber_id IS NULL AND ev.all_subscribers = FALSE AND s.status = 'active' AND s.all_components = FALSE
+      AND s.id IN (
+          SELECT su.subscriber_id FROM event_components ec
+          JOIN subscriptions su ON su.component_id = ec.component_id
+          WHERE ec.event_id IN (SELECT id FROM ev)
+          UNION
+          SELECT gs.subscriber_id FROM event_components ec
+          JOIN components c ON c.id = ec.component_id
+          JOIN group_subscriptions gs ON gs.group_id = c.group_id
+          WHERE ec.event_id IN (SELECT id FROM ev)
+      )
+)
+INSERT INTO deliveries (event_id, subscriber_id, channel, status, attempts, next_attempt_at, created_at, updated_at)
+SELECT ev.id, t.id, t.kind, 'queued', 0, ?, ?, ?
+FROM ev, targets t
+WHERE t.kind <> 'email' OR NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.address_hash = herald_sha256(t.address))
+ON CONFLICT (event_id, subscriber_id, channel) DO NOTHING;
+
+-- name: count-event-recipients
+-- The planner's selection, counted: what a dry run reports. Keep in step
+-- with plan-event.
+WITH ev AS (
+    SELECT id, subscriber_id, all_subscribers FROM events WHERE id = ? AND notify = TRUE
+), targets AS (
+    -- The branches are disjoint, so no subscriber is selected twice and
+    -- nothing needs de-duplicating: the event's own subscriber; everyone
+    -- active; the whole-page subscribers; those of an affected component
+    -- or of its group.
+    SELECT s.id, s.kind, s.address FROM ev JOIN subscribers s ON s.id = ev.subscriber_id
+    UNION ALL
+    SELECT s.id, s.kind, s.address FROM ev, subscribers s
+    WHERE ev.subscriber_id IS NULL AND ev.all_subscribers = TRUE AND s.status = 'active'
+    UNION ALL
+    SELECT s.id, s.kind, s.address FROM ev, subscribers s
+    WHERE ev.subscriber_id IS NULL AND ev.all_subscribers = FALSE AND s.status = 'active' AND s.all_components = TRUE
+    UNION ALL
+    SELECT s.id, s.kind, s.address FROM ev, subscribers s
+    WHERE ev.subscriber_id IS NULL AND ev.all_subscribers = FALSE AND s.status = 'active' AND s.all_components = FALSE
+      AND s.id IN (
+          SELECT su.subscriber_id FROM event_components ec
+          JOIN subscriptions su ON su.component_id = ec.component_id
+          WHERE ec.event_id IN (SELECT id FROM ev)
+          UNION
+          SELECT gs.subscriber_id FROM event_components ec
+          JOIN components c ON c.id = ec.component_id
+          JOIN group_subscriptions gs ON gs.group_id = c.group_id
+          WHERE ec.event_id IN (SELECT id FROM ev)
+      )
+)
+SELECT COUNT(*)
+FROM ev, targets t
+WHERE t.kind <> 'email' OR NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.address_hash = herald_sha256(t.address));
+
+-- name: count-event-deliveries
+SELECT COUNT(*) FROM deliveries WHERE event_id = ?;

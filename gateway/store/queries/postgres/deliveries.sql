@@ -1,0 +1,65 @@
+-- PostgreSQL's claim, and its decoding of JSON array parameters (SQLite
+-- uses json_each).
+
+-- The claim: the same batch, locked with FOR UPDATE SKIP LOCKED so
+-- that any number of replicas claim disjoint rows without waiting on each
+-- other. Arguments in the same order as the common query.
+
+-- name: claim-deliveries
+UPDATE deliveries
+SET status = 'sending', lease_until = ?, lease_owner = ?, attempts = attempts + 1, updated_at = ?,
+    last_error = CASE WHEN status = 'sending' THEN 'lease expired: the process sending it stopped' ELSE last_error END
+WHERE id IN (
+    SELECT id FROM (
+        SELECT id FROM deliveries WHERE status = 'sending' AND lease_until < ? AND channel = ?
+        LIMIT ? FOR UPDATE SKIP LOCKED
+    ) AS expired
+    UNION ALL
+    SELECT id FROM (
+        SELECT id FROM deliveries
+        WHERE status IN ('queued', 'retrying') AND channel = ? AND next_attempt_at <= ?
+        ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED
+    ) AS due
+    LIMIT ?
+)
+RETURNING id, event_id, subscriber_id, channel, attempts;
+
+-- name: complete-deliveries
+UPDATE deliveries d
+SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, last_error = v.error,
+    sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at
+FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(id BIGINT, owner TEXT, status TEXT, next_attempt_at TIMESTAMPTZ,
+                                                code INTEGER, error TEXT, sent_at TIMESTAMPTZ, updated_at TIMESTAMPTZ)
+WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = v.owner
+RETURNING d.id;
+
+-- name: insert-attempts
+INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, outcome, code, error, response)
+SELECT delivery_id, attempted_at, duration_ms, outcome, code, error, response
+FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(delivery_id BIGINT, attempted_at TIMESTAMPTZ, duration_ms INTEGER,
+                                                outcome TEXT, code INTEGER, error TEXT, response TEXT);
+
+-- name: reset-permanent-failures
+UPDATE subscribers SET permanent_failures = 0
+WHERE permanent_failures > 0 AND id IN (SELECT jsonb_array_elements_text(CAST(? AS jsonb)));
+
+-- name: batch-recipients
+SELECT s.id, s.kind, s.address, s.format, s.status, s.secret, s.all_components, s.token_nonce,
+       s.consent_source, s.disabled_reason, s.permanent_failures, s.confirmed_at, s.unsubscribed_at,
+       s.created_at, s.updated_at,
+       CASE WHEN s.kind = 'email' AND EXISTS (
+           SELECT 1 FROM suppressions x WHERE x.address_hash = herald_sha256(s.address)) THEN 1 ELSE 0 END AS suppressed
+FROM subscribers s
+WHERE s.id IN (SELECT jsonb_array_elements_text(CAST(? AS jsonb)));
+
+-- name: batch-events
+SELECT id, type, COALESCE(incident_id, '') AS incident_id, COALESCE(incident_update_id, '') AS incident_update_id,
+       COALESCE(component_id, '') AS component_id, COALESCE(subscriber_id, '') AS subscriber_id,
+       all_subscribers, notify, payload, COALESCE(idempotency_key, '') AS idempotency_key, actor, created_at, planned_at
+FROM events
+WHERE id IN (SELECT jsonb_array_elements_text(CAST(? AS jsonb)));
+
+-- name: batch-event-components
+SELECT event_id, component_id FROM event_components
+WHERE event_id IN (SELECT jsonb_array_elements_text(CAST(? AS jsonb)))
+ORDER BY event_id, component_id;

@@ -1,0 +1,14 @@
+-- Events addressed to one subscriber (the double opt-in mail, a webhook's
+-- test ping) name it, so the planner can send to it whatever its status.
+-- And a due-deliveries index per channel: each channel's workers claim their
+-- own rows, so a stalled channel (a hanging SMTP server) never blocks the
+-- other's claims behind rows it cannot take.
+-- SQLite has no SHA-256: the store registers herald_sha256 with the driver.
+
+-- +goose Up
+ALTER TABLE events ADD COLUMN subscriber_id TEXT REFERENCES subscribers (id) ON DELETE CASCADE;
+CREATE INDEX events_subscriber ON events (subscriber_id) WHERE subscriber_id IS NOT NULL;
+CREATE INDEX deliveries_due_channel ON deliveries (channel, next_attempt_at) WHERE status IN ('queued', 'retrying');
+
+-- +goose Down
+-- Forward-only: Herald never migrates down.
