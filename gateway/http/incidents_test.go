@@ -1,0 +1,113 @@
+package http_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/heraldstatus/herald/gateway"
+	herhttp "github.com/heraldstatus/herald/gateway/http"
+	"github.com/heraldstatus/herald/gateway/incidents"
+	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/gateway/store/storetest"
+)
+
+func TestIncidentsAPI(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, herhttp.Options{})
+		support, viewer := gateway.RoleSupport, gateway.RoleViewer
+		if r := e.do("POST", "/api/v1/incidents", support, `{"name":"x","status":"investigating","body":"x"}`); r.status != 503 {
+			t.Errorf("before the service is set: %d %s, want 503", r.status, r.body)
+		}
+		e.srv.SetIncidents(incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"}))
+		e.do("POST", "/api/v1/components", gateway.RoleAdmin, `{"name":"Hummingbird App"}`)
+
+		r := e.do("POST", "/api/v1/incidents", support, `{"name":"Login problems","status":"investigating",
+			"body":"iOFFICE is currently investigating an issue with customers site access.",
+			"components":{"Hummingbird App":"major_outage"},"next_update_at":"2030-01-01T10:50:00Z"}`)
+		if r.status != 201 {
+			t.Fatalf("create = %d %s", r.status, r.body)
+		}
+		var inc struct {
+			ID      string `json:"id"`
+			Status  string `json:"status"`
+			Impact  string `json:"impact"`
+			Updates []struct{ Body, Author string }
+		}
+		r.decode(t, &inc)
+		if inc.Status != "investigating" || inc.Impact != "critical" || len(inc.Updates) != 1 || inc.Updates[0].Author != "support-key" {
+			t.Errorf("created %s", r.body)
+		}
+		if r := e.do("GET", "/api/v1/components/Hummingbird%20App", viewer, ""); !strings.Contains(r.body, `"status":"major_outage"`) {
+			t.Errorf("the component did not take the incident's status: %s", r.body)
+		}
+
+		tests := []struct {
+			name, method, path string
+			role               gateway.Role
+			body               string
+			status             int
+			field              string
+		}{
+			{"viewer may not create", "POST", "/api/v1/incidents", viewer, `{"name":"x","status":"investigating","body":"x"}`, 403, ""},
+			{"bad status", "POST", "/api/v1/incidents", support, `{"name":"x","status":"down","body":"x"}`, 422, "status"},
+			{"missing body", "POST", "/api/v1/incidents", support, `{"name":"x","status":"investigating"}`, 422, "body"},
+			{"unknown component", "POST", "/api/v1/incidents", support, `{"name":"x","status":"investigating","body":"x","components":{"Nope":"major_outage"}}`, 422, "components.Nope"},
+			{"bad component status", "POST", "/api/v1/incidents", support, `{"name":"x","status":"investigating","body":"x","components":{"Hummingbird App":"down"}}`, 422, "components.Hummingbird App"},
+			{"maintenance status on an incident", "POST", "/api/v1/incidents/" + inc.ID + "/updates", support, `{"status":"in_progress","body":"x"}`, 422, "status"},
+			{"unknown incident", "POST", "/api/v1/incidents/nope/updates", support, `{"status":"identified","body":"x"}`, 404, ""},
+			{"postmortem before resolve", "POST", "/api/v1/incidents/" + inc.ID + "/postmortem", support, `{"body":"x"}`, 422, ""},
+			{"maintenance without window", "POST", "/api/v1/maintenances", support, `{"name":"x","body":"x","components":["Hummingbird App"]}`, 422, "scheduled_for"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := e.do(tt.method, tt.path, tt.role, tt.body)
+				if r.status != tt.status || tt.field != "" && !strings.Contains(r.body, `"`+tt.field+`"`) {
+					t.Errorf("= %d %s, want %d naming %q", r.status, r.body, tt.status, tt.field)
+				}
+			})
+		}
+
+		r = e.do("POST", "/api/v1/incidents/"+inc.ID+"/updates", support, `{"status":"identified","body":"Our incident response team has identified the issue."}`)
+		if r.status != 201 || !strings.Contains(r.body, `"status":"identified"`) {
+			t.Errorf("update = %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/api/v1/incidents?status=open", viewer, ""); !strings.Contains(r.body, inc.ID) {
+			t.Errorf("open list lacks the incident: %s", r.body)
+		}
+		if r := e.do("POST", "/api/v1/incidents/"+inc.ID+"/resolve", support, ""); r.status != 200 || !strings.Contains(r.body, `"status":"resolved"`) {
+			t.Errorf("resolve = %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/api/v1/components/Hummingbird%20App", viewer, ""); !strings.Contains(r.body, `"status":"operational"`) {
+			t.Errorf("resolving did not free the component: %s", r.body)
+		}
+		if r := e.do("POST", "/api/v1/incidents/"+inc.ID+"/postmortem", support, `{"body":"## Root cause\nDNS."}`); r.status != 200 || !strings.Contains(r.body, `"status":"postmortem"`) {
+			t.Errorf("postmortem = %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/api/v1/incidents?status=resolved", viewer, ""); !strings.Contains(r.body, inc.ID) {
+			t.Errorf("resolved list lacks the incident: %s", r.body)
+		}
+		if r := e.do("PUT", "/api/v1/components/Hummingbird%20App/status", support, `{"status":"degraded_performance"}`); !strings.Contains(r.body, `"manual_status":"degraded_performance"`) {
+			t.Errorf("manual status = %d %s", r.status, r.body)
+		}
+		if r := e.do("PUT", "/api/v1/components/Hummingbird%20App/status", support, `{"status":null}`); !strings.Contains(r.body, `"status":"operational"`) || !strings.Contains(r.body, `"manual_status":null`) {
+			t.Errorf("clearing manual status = %d %s", r.status, r.body)
+		}
+
+		r = e.do("POST", "/api/v1/maintenances", support, `{"name":"Database upgrade","body":"We are upgrading.","components":["Hummingbird App"],
+			"scheduled_for":"2030-01-01T10:00:00Z","scheduled_until":"2030-01-01T11:00:00Z"}`)
+		if r.status != 201 || !strings.Contains(r.body, `"status":"scheduled"`) || !strings.Contains(r.body, `"kind":"maintenance"`) {
+			t.Fatalf("schedule = %d %s", r.status, r.body)
+		}
+		var m struct{ ID string }
+		r.decode(t, &m)
+		if r := e.do("GET", "/api/v1/incidents/"+m.ID, viewer, ""); r.status != 404 {
+			t.Errorf("a maintenance under /incidents = %d", r.status)
+		}
+		if r := e.do("DELETE", "/api/v1/maintenances/"+m.ID, support, ""); r.status != 200 || !strings.Contains(r.body, `"status":"completed"`) {
+			t.Errorf("cancel = %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/api/v1/audit", gateway.RoleAdmin, ""); !strings.Contains(r.body, "incident.create") || !strings.Contains(r.body, "maintenance.cancel") {
+			t.Errorf("audit lacks incident actions: %.300s", r.body)
+		}
+	})
+}

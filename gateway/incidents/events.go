@@ -1,0 +1,57 @@
+package incidents
+
+import (
+	"strings"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+)
+
+// incidentEvent builds the event for an incident update with the snapshot
+// every message of it needs: the words of this moment, not of a later edit.
+func (s *Service) incidentEvent(typ gateway.EventType, inc *gateway.Incident, u *gateway.IncidentUpdate, actor string, now time.Time) *gateway.Event {
+	ev := &gateway.Event{
+		Type: typ, IncidentID: inc.ID, Notify: true, Actor: actor, CreatedAt: now,
+		Payload: gateway.EventPayload{Page: s.o.Page, Incident: s.snapshot(inc)},
+	}
+	for id := range inc.Components {
+		ev.ComponentIDs = append(ev.ComponentIDs, id)
+	}
+	if u != nil {
+		ev.IncidentUpdateID = u.ID
+		ev.Payload.Update = &gateway.UpdateSnapshot{ID: u.ID, Status: u.Status, Body: u.Body, CreatedAt: u.CreatedAt, NextUpdateAt: u.NextUpdateAt}
+		for _, a := range u.AffectedComponents {
+			ev.Payload.Components = append(ev.Payload.Components, gateway.ComponentChange{
+				ID: a.ComponentID, Name: a.Name, OldStatus: a.OldStatus, NewStatus: a.NewStatus})
+		}
+	}
+	return ev
+}
+
+func (s *Service) snapshot(inc *gateway.Incident) *gateway.IncidentSnapshot {
+	return &gateway.IncidentSnapshot{
+		ID: inc.ID, Kind: inc.Kind, Name: inc.Name, Status: inc.Status, Impact: inc.Impact,
+		URL:       strings.TrimRight(s.o.PublicURL, "/") + "/incidents/" + inc.ID,
+		CreatedAt: inc.CreatedAt, UpdatedAt: inc.UpdatedAt, ResolvedAt: inc.ResolvedAt,
+		ScheduledFor: inc.ScheduledFor, ScheduledUntil: inc.ScheduledUntil, Postmortem: inc.PostmortemBody,
+	}
+}
+
+// componentEvent announces a component's change that no incident covers.
+func (s *Service) componentEvent(c gateway.Component, old, new gateway.ComponentStatus, now time.Time) *gateway.Event {
+	return &gateway.Event{
+		Type: gateway.EventComponentStatus, ComponentID: c.ID, ComponentIDs: []string{c.ID}, Notify: true,
+		Actor: "automation", CreatedAt: now,
+		Payload: gateway.EventPayload{Page: s.o.Page, Components: []gateway.ComponentChange{{ID: c.ID, Name: c.Name, OldStatus: old, NewStatus: new}}},
+	}
+}
+
+func maintenanceEventType(st gateway.IncidentStatus) gateway.EventType {
+	switch st {
+	case gateway.MaintenanceInProgress, gateway.MaintenanceVerifying:
+		return gateway.EventMaintenanceStarted
+	case gateway.MaintenanceCompleted:
+		return gateway.EventMaintenanceCompleted
+	}
+	return gateway.EventMaintenanceScheduled
+}

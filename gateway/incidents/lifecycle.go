@@ -1,0 +1,259 @@
+package incidents
+
+import (
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/correlate"
+	"github.com/heraldstatus/herald/gateway/store"
+)
+
+// componentStatuses derives every component's status from its active
+// alerts, support's manual status and maintenance, and records each change.
+// A change that no open incident covers is announced on its own; a covered
+// one rides along in its incident's next update.
+func (p *pass) componentStatuses() error {
+	active, err := p.tx.ActiveAlertStatuses()
+	if err != nil {
+		return err
+	}
+	maint, err := p.tx.ComponentsUnderMaintenance()
+	if err != nil {
+		return err
+	}
+	covering, err := p.tx.OpenIncidentsByComponent()
+	if err != nil {
+		return err
+	}
+	firing := map[string][]gateway.ComponentStatus{}
+	for _, a := range active {
+		firing[a.ComponentID] = append(firing[a.ComponentID], a.Status)
+	}
+	for id, c := range p.comps {
+		want := correlate.ComponentStatus(c.ManualStatus, firing[id], maint[id])
+		if want == c.Status {
+			continue
+		}
+		reason := "alert"
+		switch {
+		case c.ManualStatus != "":
+			reason = "manual"
+		case maint[id] && len(firing[id]) == 0:
+			reason = "maintenance"
+		}
+		incID := ""
+		if len(covering[id]) > 0 {
+			incID = covering[id][0]
+		}
+		changed, err := p.tx.SetComponentStatus(id, c.Status, want, reason, incID)
+		if err != nil || !changed {
+			return err
+		}
+		old := c.Status
+		c.Status = want
+		p.comps[id] = c
+		for _, inc := range covering[id] {
+			if err := p.tx.SetIncidentComponent(inc, id, want); err != nil {
+				return err
+			}
+		}
+		if len(covering[id]) == 0 && reason != "maintenance" {
+			if err := p.tx.AddEvent(p.s.componentEvent(c, old, want, p.now)); err != nil {
+				return err
+			}
+			p.wrote = true
+		}
+	}
+	return nil
+}
+
+// lifecycle moves automatic incidents on: every alert resolved → monitoring
+// (and resolve_after later, resolved); an alert firing again while
+// monitoring → investigating again, the same incident. Incidents support
+// has taken over keep their status and words.
+func (p *pass) lifecycle() error {
+	open, err := p.tx.CorrelatingIncidents()
+	if err != nil {
+		return err
+	}
+	active, err := p.tx.ActiveAlertStatuses()
+	if err != nil {
+		return err
+	}
+	firing := map[string]int{}
+	for _, a := range active {
+		if a.IncidentID != "" {
+			firing[a.IncidentID]++
+		}
+	}
+	for _, c := range open {
+		if !c.HumanAt.IsZero() {
+			continue
+		}
+		quiet := firing[c.ID] == 0
+		switch {
+		case quiet && (c.Status == gateway.Investigating || c.Status == gateway.Identified):
+			if err := p.toMonitoring(c.ID); err != nil {
+				return err
+			}
+		case !quiet && c.Status == gateway.Monitoring:
+			if err := p.reopen(c.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *pass) toMonitoring(id string) error {
+	inc, err := p.tx.Incident(id)
+	if err != nil {
+		return err
+	}
+	before := map[string]gateway.ComponentStatus{}
+	after := map[string]gateway.ComponentStatus{}
+	for cid, st := range inc.Components {
+		before[cid], after[cid] = st, p.comps[cid].Status
+	}
+	inc.Status, inc.MonitoringAt = gateway.Monitoring, p.now
+	if err := p.tx.SaveIncident(inc); err != nil {
+		return err
+	}
+	if err := p.autoUpdate(inc, say("monitoring", wordsData{Components: p.sortedNames(inc.Components)}), affected(p.names, before, after)); err != nil {
+		return err
+	}
+	return p.tx.SetTimer(timerResolve, inc.ID, p.now.Add(p.s.o.Settings.ResolveAfter))
+}
+
+func (p *pass) reopen(id string) error {
+	inc, err := p.tx.Incident(id)
+	if err != nil {
+		return err
+	}
+	inc.Status, inc.MonitoringAt = gateway.Investigating, time.Time{}
+	if err := p.tx.SaveIncident(inc); err != nil {
+		return err
+	}
+	if err := p.tx.CancelTimer(timerResolve, inc.ID); err != nil {
+		return err
+	}
+	return p.autoUpdate(inc, say("reopened", wordsData{Components: p.sortedNames(inc.Components)}), nil)
+}
+
+// notify announces an incident's newest update, if it has one that was not
+// announced yet: the end of group_wait (the first message) or of
+// group_interval (the next).
+func (s *Service) notify(tx *store.Tx, id string, now time.Time) (bool, error) {
+	inc, err := tx.Incident(id)
+	if err != nil {
+		return false, err
+	}
+	if !inc.Published {
+		return false, nil // a draft: support publishes it
+	}
+	return s.announce(tx, inc, now)
+}
+
+// announce writes the event for the incident's newest update unless it was
+// announced already or support chose not to notify.
+func (s *Service) announce(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
+	last, err := tx.LastNotified(inc.ID)
+	if err != nil {
+		return false, err
+	}
+	ups, err := tx.Updates(inc.ID)
+	if err != nil || len(ups) == 0 {
+		return false, err
+	}
+	latest := ups[0]
+	done, err := tx.Announced(latest.ID)
+	if err != nil || done || !latest.Notify {
+		return false, err
+	}
+	typ := gateway.EventIncidentUpdated
+	switch {
+	case inc.Kind == gateway.KindMaintenance:
+		typ = maintenanceEventType(inc.Status)
+	case last.IsZero():
+		typ = gateway.EventIncidentCreated
+	case inc.Status == gateway.Resolved:
+		typ = gateway.EventIncidentResolved
+	}
+	return true, tx.AddEvent(s.incidentEvent(typ, inc, &latest, latest.Author, now))
+}
+
+// autoResolve resolves an automatic incident that stayed quiet in
+// monitoring for resolve_after.
+func (s *Service) autoResolve(tx *store.Tx, id string, now time.Time) (bool, error) {
+	inc, err := tx.Incident(id)
+	if err != nil {
+		return false, err
+	}
+	if inc.Status != gateway.Monitoring || inc.HumanControlled() {
+		return false, nil
+	}
+	active, err := tx.ActiveAlertStatuses()
+	if err != nil {
+		return false, err
+	}
+	for _, a := range active {
+		if a.IncidentID == id {
+			return false, nil // it fired again; the reconcile pass reopens it
+		}
+	}
+	inc.Status, inc.ResolvedAt, inc.CorrelationKey = gateway.Resolved, now, ""
+	if err := tx.SaveIncident(inc); err != nil {
+		return false, err
+	}
+	names := make([]string, 0, len(inc.Components))
+	comps, err := tx.Components()
+	if err != nil {
+		return false, err
+	}
+	for _, c := range comps {
+		if _, ok := inc.Components[c.ID]; ok {
+			names = append(names, c.Name)
+		}
+	}
+	u := &gateway.IncidentUpdate{IncidentID: id, Status: gateway.Resolved, Automated: true, Notify: true, Author: "automation",
+		Body: say("resolved", wordsData{Components: names, Quiet: s.o.Settings.ResolveAfter.String()})}
+	if err := tx.AddUpdate(u); err != nil {
+		return false, err
+	}
+	if err := tx.Audit(gateway.Automation, "incident.resolve", "incident", id, nil); err != nil {
+		return false, err
+	}
+	if !inc.Published {
+		return false, nil
+	}
+	return s.announce(tx, inc, now)
+}
+
+// updateDue reminds support that an update it promised (next_update_at) has
+// not been posted.
+func (s *Service) updateDue(tx *store.Tx, id string, now time.Time) (bool, error) {
+	inc, err := tx.Incident(id)
+	if err != nil {
+		return false, err
+	}
+	if !inc.Status.Open() || inc.NextUpdateAt.IsZero() || inc.NextUpdateAt.After(now) {
+		return false, nil
+	}
+	ups, err := tx.Updates(id)
+	if err != nil {
+		return false, err
+	}
+	if len(ups) > 0 && !ups[0].CreatedAt.Before(inc.NextUpdateAt) {
+		return false, nil // an update came in time
+	}
+	if s.o.UpdateDue != nil {
+		s.o.UpdateDue()
+	}
+	var latest *gateway.IncidentUpdate
+	if len(ups) > 0 {
+		latest = &ups[0]
+	}
+	ev := s.incidentEvent(gateway.EventIncidentUpdateDue, inc, latest, "automation", now)
+	ev.ComponentIDs, ev.SubscriberID = nil, s.o.SupportSubscriberID
+	return true, tx.AddEvent(ev)
+}

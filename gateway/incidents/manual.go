@@ -1,0 +1,360 @@
+package incidents
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/correlate"
+	"github.com/heraldstatus/herald/gateway/store"
+)
+
+// MaxBody bounds an update's or postmortem's text.
+const MaxBody = 20000
+
+// NewIncident is support's incident, opened by hand.
+type NewIncident struct {
+	Name   string
+	Status gateway.IncidentStatus
+	Impact gateway.Impact // derived from the components when empty
+	Body   string
+	// Components maps a component's id or exact name to the status the
+	// incident gives it (support's manual status, which wins over alerts).
+	Components   map[string]gateway.ComponentStatus
+	Notify       bool
+	Draft        bool
+	NextUpdateAt time.Time
+}
+
+// NewUpdate is support's update to an incident or maintenance.
+type NewUpdate struct {
+	Status       gateway.IncidentStatus
+	Body         string
+	Components   map[string]gateway.ComponentStatus
+	Notify       bool
+	NextUpdateAt time.Time
+}
+
+// Create opens an incident by hand: support writes its words from the
+// first update on, and its components take the given statuses at once.
+func (s *Service) Create(ctx context.Context, who gateway.Principal, in NewIncident) (*gateway.Incident, error) {
+	if err := gateway.ValidateName("name", in.Name); err != nil {
+		return nil, err
+	}
+	if !gateway.ValidIncidentStatus(gateway.KindIncident, in.Status) || in.Status == gateway.Postmortem {
+		return nil, gateway.FieldError("status", "must be investigating, identified, monitoring or resolved")
+	}
+	if in.Impact != "" && (!in.Impact.Valid() || in.Impact == gateway.ImpactMaintenance) {
+		return nil, gateway.FieldError("impact", "must be none, minor, major or critical")
+	}
+	if err := checkBody("body", in.Body); err != nil {
+		return nil, err
+	}
+	var inc *gateway.Incident
+	var wrote bool
+	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		now := s.o.Store.Now()
+		comps, err := resolveComponents(tx, in.Components)
+		if err != nil {
+			return err
+		}
+		worst := gateway.Operational
+		for _, st := range comps {
+			worst = worst.Worse(st)
+		}
+		if in.Impact == "" {
+			in.Impact = correlate.Impact(worst)
+		}
+		inc = &gateway.Incident{Kind: gateway.KindIncident, Name: in.Name, Status: in.Status, Impact: in.Impact,
+			HumanAt: now, Published: !in.Draft, NextUpdateAt: in.NextUpdateAt, CreatedBy: who.Name, Components: comps}
+		if in.Status == gateway.Resolved {
+			inc.ResolvedAt = now
+		}
+		if err := tx.CreateIncident(inc); err != nil {
+			return err
+		}
+		wrote, err = s.human(tx, who, inc, NewUpdate{Status: in.Status, Body: in.Body, Notify: in.Notify, NextUpdateAt: in.NextUpdateAt}, comps, now)
+		if err != nil {
+			return err
+		}
+		return tx.Audit(who, "incident.create", "incident", inc.ID, map[string]any{"name": inc.Name, "status": inc.Status})
+	})
+	return s.done(ctx, inc, wrote, err)
+}
+
+// PostUpdate adds support's update. From the first one on, automation
+// never again writes the incident's status or words; it still tracks
+// alerts and component statuses.
+func (s *Service) PostUpdate(ctx context.Context, who gateway.Principal, id string, in NewUpdate) (*gateway.Incident, error) {
+	if err := checkBody("body", in.Body); err != nil {
+		return nil, err
+	}
+	var inc *gateway.Incident
+	var wrote bool
+	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		now := s.o.Store.Now()
+		var err error
+		if inc, err = tx.Incident(id); err != nil {
+			return err
+		}
+		if !gateway.ValidIncidentStatus(inc.Kind, in.Status) || in.Status == gateway.Postmortem {
+			return gateway.FieldError("status", "is not a status for this "+inc.Kind)
+		}
+		comps, err := resolveComponents(tx, in.Components)
+		if err != nil {
+			return err
+		}
+		if inc.HumanAt.IsZero() {
+			inc.HumanAt = now
+			if err := tx.CancelTimer(timerResolve, inc.ID); err != nil {
+				return err
+			}
+		}
+		inc.Status, inc.NextUpdateAt = in.Status, in.NextUpdateAt
+		for cid, st := range comps {
+			inc.Components[cid] = st
+		}
+		if !in.Status.Open() {
+			inc.ResolvedAt, inc.CorrelationKey = now, ""
+		}
+		if err := tx.SaveIncident(inc); err != nil {
+			return err
+		}
+		if wrote, err = s.human(tx, who, inc, in, comps, now); err != nil {
+			return err
+		}
+		return tx.Audit(who, "incident.update", "incident", inc.ID, map[string]any{"status": inc.Status, "notify": in.Notify})
+	})
+	return s.done(ctx, inc, wrote, err)
+}
+
+// human records support's update: component statuses (manual ones while the
+// incident is open, cleared when it closes), the update with its affected
+// components, the update-due reminder, and its announcement.
+func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incident, in NewUpdate, comps map[string]gateway.ComponentStatus, now time.Time) (bool, error) {
+	all, err := tx.Components()
+	if err != nil {
+		return false, err
+	}
+	before := map[string]gateway.ComponentStatus{}
+	names := map[string]string{}
+	for _, c := range all {
+		before[c.ID], names[c.ID] = c.Status, c.Name
+	}
+	for cid, st := range comps {
+		if err := tx.SetIncidentComponent(inc.ID, cid, st); err != nil {
+			return false, err
+		}
+	}
+	if inc.Kind == gateway.KindIncident {
+		closing := !in.Status.Open()
+		for cid := range inc.Components {
+			manual := comps[cid]
+			if closing {
+				manual = "" // back to what alerts say
+			} else if manual == "" {
+				continue
+			}
+			if err := tx.SetManualStatus(cid, manual); err != nil {
+				return false, err
+			}
+		}
+	}
+	if _, err := s.reconcile(tx, now); err != nil {
+		return false, err
+	}
+	after := map[string]gateway.ComponentStatus{}
+	if all, err = tx.Components(); err != nil {
+		return false, err
+	}
+	for _, c := range all {
+		if _, ok := inc.Components[c.ID]; ok && (comps[c.ID] != "" || c.Status != before[c.ID]) {
+			after[c.ID] = c.Status
+		}
+	}
+	u := &gateway.IncidentUpdate{IncidentID: inc.ID, Status: in.Status, Body: in.Body, Notify: in.Notify,
+		Author: who.Name, NextUpdateAt: in.NextUpdateAt, AffectedComponents: affected(names, before, after)}
+	if err := tx.AddUpdate(u); err != nil {
+		return false, err
+	}
+	if in.NextUpdateAt.IsZero() || !in.Status.Open() {
+		err = tx.CancelTimer(timerUpdateDue, inc.ID)
+	} else {
+		err = tx.SetTimer(timerUpdateDue, inc.ID, in.NextUpdateAt)
+	}
+	if err != nil || !inc.Published || !in.Notify {
+		return false, err
+	}
+	return s.announce(tx, inc, now)
+}
+
+// Edit changes an incident's title or impact (no notification).
+func (s *Service) Edit(ctx context.Context, who gateway.Principal, id string, name *string, impact *gateway.Impact) (*gateway.Incident, error) {
+	var inc *gateway.Incident
+	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if inc, err = tx.Incident(id); err != nil {
+			return err
+		}
+		if name != nil {
+			if err := gateway.ValidateName("name", *name); err != nil {
+				return err
+			}
+			inc.Name = *name
+		}
+		if impact != nil {
+			if !impact.Valid() {
+				return gateway.FieldError("impact", "must be none, minor, major, critical or maintenance")
+			}
+			inc.Impact = *impact
+		}
+		if err := tx.SaveIncident(inc); err != nil {
+			return err
+		}
+		return tx.Audit(who, "incident.edit", "incident", id, map[string]any{"name": inc.Name, "impact": inc.Impact})
+	})
+	return s.done(ctx, inc, false, err)
+}
+
+// Publish makes a draft public and announces it.
+func (s *Service) Publish(ctx context.Context, who gateway.Principal, id string) (*gateway.Incident, error) {
+	var inc *gateway.Incident
+	var wrote bool
+	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if inc, err = tx.Incident(id); err != nil {
+			return err
+		}
+		if inc.Published {
+			return nil
+		}
+		inc.Published = true
+		if err := tx.SaveIncident(inc); err != nil {
+			return err
+		}
+		if wrote, err = s.announce(tx, inc, s.o.Store.Now()); err != nil {
+			return err
+		}
+		return tx.Audit(who, "incident.publish", "incident", id, nil)
+	})
+	return s.done(ctx, inc, wrote, err)
+}
+
+// Postmortem publishes the postmortem (Markdown) of a resolved incident.
+func (s *Service) Postmortem(ctx context.Context, who gateway.Principal, id, body string, notify bool) (*gateway.Incident, error) {
+	if err := checkBody("body", body); err != nil {
+		return nil, err
+	}
+	var inc *gateway.Incident
+	var wrote bool
+	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		now := s.o.Store.Now()
+		var err error
+		if inc, err = tx.Incident(id); err != nil {
+			return err
+		}
+		if inc.Kind != gateway.KindIncident || (inc.Status != gateway.Resolved && inc.Status != gateway.Postmortem) {
+			return gateway.Errorf(gateway.EUNPROCESSABLE, "Resolve the incident before publishing its postmortem.")
+		}
+		inc.PostmortemBody, inc.PostmortemPublishedAt, inc.Status = body, now, gateway.Postmortem
+		if inc.HumanAt.IsZero() {
+			inc.HumanAt = now
+		}
+		if err := tx.SaveIncident(inc); err != nil {
+			return err
+		}
+		if err := tx.Audit(who, "incident.postmortem", "incident", id, nil); err != nil {
+			return err
+		}
+		if !notify || !inc.Published {
+			return nil
+		}
+		wrote = true
+		return tx.AddEvent(s.incidentEvent(gateway.EventIncidentPostmortem, inc, nil, who.Name, now))
+	})
+	return s.done(ctx, inc, wrote, err)
+}
+
+// SetComponentStatus sets support's manual status of a component, or
+// clears it ("") so that alerts decide again.
+func (s *Service) SetComponentStatus(ctx context.Context, who gateway.Principal, idOrName string, st gateway.ComponentStatus) error {
+	if st != "" && !st.Valid() {
+		return gateway.FieldError("status", "is not a component status")
+	}
+	var wrote bool
+	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		comps, err := resolveComponents(tx, map[string]gateway.ComponentStatus{idOrName: gateway.Operational})
+		if err != nil {
+			return err
+		}
+		for id := range comps {
+			if err := tx.SetManualStatus(id, st); err != nil {
+				return err
+			}
+			if err := tx.Audit(who, "component.status", "component", id, map[string]any{"manual_status": st}); err != nil {
+				return err
+			}
+		}
+		wrote, err = s.reconcile(tx, s.o.Store.Now())
+		return err
+	})
+	_, err = s.done(ctx, nil, wrote, err)
+	return err
+}
+
+// done wakes the dispatcher after events were committed.
+func (s *Service) done(ctx context.Context, inc *gateway.Incident, wrote bool, err error) (*gateway.Incident, error) {
+	if err != nil {
+		return nil, err
+	}
+	if wrote && s.o.EventWritten != nil {
+		s.o.EventWritten()
+	}
+	if inc == nil {
+		return nil, nil
+	}
+	return s.o.Store.Incident(ctx, inc.ID)
+}
+
+// resolveComponents maps ids or names to component ids, checking statuses;
+// errors name the field components.<key>.
+func resolveComponents(tx *store.Tx, in map[string]gateway.ComponentStatus) (map[string]gateway.ComponentStatus, error) {
+	out := map[string]gateway.ComponentStatus{}
+	if len(in) == 0 {
+		return out, nil
+	}
+	all, err := tx.Components()
+	if err != nil {
+		return nil, err
+	}
+	for key, st := range in {
+		if !st.Valid() {
+			return nil, gateway.FieldError("components."+key, "is not a component status")
+		}
+		found := ""
+		for _, c := range all {
+			if c.ID == key || c.Name == key {
+				found = c.ID
+				break
+			}
+		}
+		if found == "" {
+			return nil, gateway.FieldError("components."+key, "no component with this id or name")
+		}
+		out[found] = st
+	}
+	return out, nil
+}
+
+func checkBody(field, body string) error {
+	switch {
+	case len(body) == 0:
+		return gateway.FieldError(field, "is required")
+	case utf8.RuneCountInString(body) > MaxBody:
+		return gateway.FieldError(field, "is longer than 20000 characters")
+	case !utf8.ValidString(body):
+		return gateway.FieldError(field, "is not valid UTF-8")
+	}
+	return nil
+}

@@ -1,0 +1,357 @@
+package incidents
+
+import (
+	"sort"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/correlate"
+	"github.com/heraldstatus/herald/gateway/store"
+)
+
+// pass is the state of one reconcile pass.
+type pass struct {
+	s     *Service
+	tx    *store.Tx
+	now   time.Time
+	names map[string]string // component id → name
+	comps map[string]gateway.Component
+	group map[string]int // group id → position
+	wrote bool           // events were written
+}
+
+// reconcile brings incidents and components in line with the alerts:
+// settles flapping alerts, puts pending alerts into incidents (opening new
+// ones), derives every component's status, and moves automatic incidents
+// through their lifecycle. It reports whether it wrote events.
+func (s *Service) reconcile(tx *store.Tx, now time.Time) (bool, error) {
+	if err := tx.LockReconcile(); err != nil {
+		return false, err
+	}
+	comps, err := tx.Components()
+	if err != nil {
+		return false, err
+	}
+	groups, err := tx.ComponentGroups()
+	if err != nil {
+		return false, err
+	}
+	p := &pass{s: s, tx: tx, now: now, names: map[string]string{}, comps: map[string]gateway.Component{}, group: map[string]int{}}
+	for _, c := range comps {
+		p.names[c.ID], p.comps[c.ID] = c.Name, c
+	}
+	for _, g := range groups {
+		p.group[g.ID] = g.Position
+	}
+	for _, step := range []func() error{p.settleFlapping, p.correlate, p.componentStatuses, p.lifecycle} {
+		if err := step(); err != nil {
+			return false, err
+		}
+	}
+	return p.wrote, nil
+}
+
+// settleFlapping flags alerts that change state too often (more than
+// flap.changes in flap.window) and clears the flag of those that have not
+// changed for a whole window: they count by their real state again.
+func (p *pass) settleFlapping() error {
+	set := p.s.o.Settings
+	if set.FlapChanges > 0 {
+		if _, err := p.tx.MarkFlapping(set.FlapChanges, p.now.Add(-set.FlapWindow)); err != nil {
+			return err
+		}
+	}
+	flapping, err := p.tx.FlappingAlerts()
+	if err != nil {
+		return err
+	}
+	for _, f := range flapping {
+		if p.s.o.Settings.Settled(correlate.Flap{}, f.LastChange(), p.now) {
+			if err := p.tx.SetFlapping(f.ID, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// correlate puts each pending alert into the open incident of its group, or
+// opens one.
+func (p *pass) correlate() error {
+	pending, err := p.tx.PendingAlerts()
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	maint, err := p.tx.ComponentsUnderMaintenance()
+	if err != nil {
+		return err
+	}
+	open, err := p.tx.CorrelatingIncidents()
+	if err != nil {
+		return err
+	}
+	byKey := map[string]store.CorrelatingIncident{}
+	for _, inc := range open {
+		byKey[inc.CorrelationKey] = inc
+	}
+	groups := map[string][]store.PendingAlert{}
+	for _, a := range pending {
+		var groupIDs []string
+		live := false
+		for _, c := range a.Components {
+			groupIDs = append(groupIDs, c.GroupID)
+			live = live || !maint[c.ID]
+		}
+		if !live {
+			continue // recorded, but components under maintenance open no incident
+		}
+		key := correlate.Key(p.s.o.Settings.GroupBy, a.Labels, groupIDs)
+		groups[key] = append(groups[key], a)
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if err := p.correlateGroup(key, groups[key], byKey, maint); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *pass) correlateGroup(key string, alerts []store.PendingAlert, byKey map[string]store.CorrelatingIncident, maint map[string]bool) error {
+	set := p.s.o.Settings
+	cand, ok := byKey[key]
+	if ok && !set.Joins(correlate.Candidate{ID: cand.ID, Key: cand.CorrelationKey, LastAlertAt: cand.LastAlertAt.Time}, key, p.now) {
+		// Quiet for longer than the window: it stops taking alerts, and a
+		// new incident tells the new story.
+		inc, err := p.tx.Incident(cand.ID)
+		if err != nil {
+			return err
+		}
+		inc.CorrelationKey = ""
+		if err := p.tx.SaveIncident(inc); err != nil {
+			return err
+		}
+		ok = false
+	}
+	steady := 0
+	for _, a := range alerts {
+		if !a.Flapping {
+			steady++
+		}
+	}
+	// The statuses this group gives its components.
+	statuses := map[string]gateway.ComponentStatus{}
+	for _, a := range alerts {
+		for _, c := range a.Components {
+			if !maint[c.ID] {
+				statuses[c.ID] = statuses[c.ID].Worse(c.Status)
+			}
+		}
+	}
+	var inc *gateway.Incident
+	var err error
+	if ok {
+		inc, err = p.tx.Incident(cand.ID)
+	} else {
+		if !set.ShouldOpen(steady) {
+			return nil // below min_alerts, or only flapping alerts: no incident yet
+		}
+		inc, err = p.open(key, statuses)
+	}
+	if err != nil {
+		return err
+	}
+	for _, a := range alerts {
+		if err := p.tx.AttachAlert(inc.ID, a.ID, p.now); err != nil {
+			return err
+		}
+	}
+	return p.join(inc, statuses, !ok)
+}
+
+// open creates an automatic incident for a group of alerts. Its first
+// notification waits group_wait, so alerts arriving meanwhile are in it.
+func (p *pass) open(key string, statuses map[string]gateway.ComponentStatus) (*gateway.Incident, error) {
+	set := p.s.o.Settings
+	worst := gateway.Operational
+	for _, st := range statuses {
+		worst = worst.Worse(st)
+	}
+	inc := &gateway.Incident{
+		Kind: gateway.KindIncident, Name: correlate.Title(worst, p.sortedNames(statuses)),
+		Status: gateway.Investigating, Impact: correlate.Impact(worst), Automated: true, Published: !set.Draft,
+		CorrelationKey: key, LastAlertAt: p.now, CreatedBy: "automation", Components: map[string]gateway.ComponentStatus{},
+	}
+	if err := p.tx.CreateIncident(inc); err != nil {
+		return nil, err
+	}
+	u := &gateway.IncidentUpdate{IncidentID: inc.ID, Status: gateway.Investigating, Automated: true, Notify: true, Author: "automation",
+		Body: say("investigating", wordsData{Components: p.sortedNames(statuses)})}
+	if err := p.tx.AddUpdate(u); err != nil {
+		return nil, err
+	}
+	if err := p.tx.Audit(gateway.Automation, "incident.open", "incident", inc.ID, map[string]any{"name": inc.Name, "key": key}); err != nil {
+		return nil, err
+	}
+	return inc, p.tx.SetTimer(timerNotify, inc.ID, p.now.Add(set.GroupWait))
+}
+
+// join adds a group's components to an incident. While its first
+// notification is held back, the first update is rewritten to cover them
+// (one message for the storm); after it, joining components get an update
+// of their own, paced by group_interval.
+func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.ComponentStatus, opened bool) error {
+	before := map[string]gateway.ComponentStatus{}
+	var added []string
+	for id, st := range statuses {
+		old, had := inc.Components[id]
+		before[id] = p.comps[id].Status
+		if !had {
+			added = append(added, id)
+		}
+		if !had || st.Rank() > old.Rank() {
+			inc.Components[id] = old.Worse(st)
+			if err := p.tx.SetIncidentComponent(inc.ID, id, inc.Components[id]); err != nil {
+				return err
+			}
+		}
+	}
+	inc.LastAlertAt = p.now
+	notified, err := p.tx.LastNotified(inc.ID)
+	if err != nil {
+		return err
+	}
+	human := inc.HumanControlled()
+	if !human && notified.IsZero() {
+		// Still inside group_wait: one story, rewritten.
+		worst := gateway.Operational
+		for _, st := range inc.Components {
+			worst = worst.Worse(st)
+		}
+		inc.Name, inc.Impact = correlate.Title(worst, p.sortedNames(inc.Components)), correlate.Impact(worst)
+		if err := p.rewriteFirst(inc, before); err != nil {
+			return err
+		}
+	} else if !human && len(added) > 0 && !opened {
+		reopen := inc.Status == gateway.Monitoring
+		body := say("joined", wordsData{Components: p.namesOf(added)})
+		if reopen {
+			inc.Status, inc.MonitoringAt = gateway.Investigating, time.Time{}
+			body = say("reopened", wordsData{Components: p.sortedNames(inc.Components)})
+			if err := p.tx.CancelTimer(timerResolve, inc.ID); err != nil {
+				return err
+			}
+		}
+		if err := p.autoUpdate(inc, body, affected(p.names, before, pick(statuses, added))); err != nil {
+			return err
+		}
+	} else if human && len(added) > 0 {
+		if err := p.tx.Audit(gateway.Automation, "incident.alerts_joined", "incident", inc.ID,
+			map[string]any{"components": p.namesOf(added), "note": "support controls this incident; automation only tracks it"}); err != nil {
+			return err
+		}
+	}
+	return p.tx.SaveIncident(inc)
+}
+
+// rewriteFirst rewrites the incident's only (automatic) update to cover
+// every component it affects now.
+func (p *pass) rewriteFirst(inc *gateway.Incident, before map[string]gateway.ComponentStatus) error {
+	ups, err := p.tx.Updates(inc.ID)
+	if err != nil || len(ups) == 0 {
+		return err
+	}
+	first := ups[len(ups)-1]
+	if !first.Automated {
+		return nil
+	}
+	for _, a := range first.AffectedComponents {
+		before[a.ComponentID] = a.OldStatus
+	}
+	first.Body = say("investigating", wordsData{Components: p.sortedNames(inc.Components)})
+	first.AffectedComponents = affected(p.names, before, inc.Components)
+	return p.tx.RewriteUpdate(&first)
+}
+
+// autoUpdate posts automation's update and schedules its notification no
+// sooner than group_interval after the last one.
+func (p *pass) autoUpdate(inc *gateway.Incident, body string, ac []gateway.AffectedComponent) error {
+	u := &gateway.IncidentUpdate{IncidentID: inc.ID, Status: inc.Status, Body: body, AffectedComponents: ac,
+		Automated: true, Notify: true, Author: "automation"}
+	if err := p.tx.AddUpdate(u); err != nil {
+		return err
+	}
+	return p.s.scheduleNotify(p.tx, inc, p.now)
+}
+
+// scheduleNotify sets the incident's notify timer for the earliest moment
+// pacing allows.
+func (s *Service) scheduleNotify(tx *store.Tx, inc *gateway.Incident, now time.Time) error {
+	last, err := tx.LastNotified(inc.ID)
+	if err != nil {
+		return err
+	}
+	due := s.o.Settings.NextNotification(inc.CreatedAt, last)
+	if due.Before(now) {
+		due = now
+	}
+	return tx.SetTimerEarlier(timerNotify, inc.ID, due)
+}
+
+func (p *pass) sortedNames(m map[string]gateway.ComponentStatus) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	return p.namesOf(ids)
+}
+
+// namesOf returns component names in page order (group, then position).
+func (p *pass) namesOf(ids []string) []string {
+	sort.Slice(ids, func(i, j int) bool { return p.less(ids[i], ids[j]) })
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, p.names[id])
+	}
+	return out
+}
+
+func (p *pass) less(a, b string) bool {
+	ca, cb := p.comps[a], p.comps[b]
+	ga, gb := p.group[ca.GroupID], p.group[cb.GroupID]
+	if ca.GroupID == "" {
+		ga = ca.Position // an ungrouped component stands among the groups
+	}
+	if cb.GroupID == "" {
+		gb = cb.Position
+	}
+	if ga != gb {
+		return ga < gb
+	}
+	if ca.GroupID != cb.GroupID {
+		return ca.GroupID < cb.GroupID
+	}
+	if ca.Position != cb.Position {
+		return ca.Position < cb.Position
+	}
+	return ca.Name < cb.Name
+}
+
+func pick(m map[string]gateway.ComponentStatus, ids []string) map[string]gateway.ComponentStatus {
+	out := make(map[string]gateway.ComponentStatus, len(ids))
+	for _, id := range ids {
+		out[id] = m[id]
+	}
+	return out
+}
+
+func sortAffected(a []gateway.AffectedComponent) {
+	sort.Slice(a, func(i, j int) bool { return a[i].Name < a[j].Name })
+}

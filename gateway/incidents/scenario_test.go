@@ -1,0 +1,374 @@
+package incidents_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/incidents"
+	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/gateway/store/storetest"
+)
+
+// TestSeedOutageBecomesOneIncident replays the seed: eleven components
+// fail within a minute; Herald opens one incident, holds the first message
+// for group_wait so the storm arrives in it, then follows the alerts to
+// monitoring and resolved.
+func TestSeedOutageBecomesOneIncident(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		set := settings()
+		set.GroupWait = 90 * time.Second
+		w := newWorld(t, st, set)
+		all := append(append([]string{}, modules...), "Hummingbird App")
+		for i, c := range all {
+			sev := "critical"
+			if c == "Hummingbird App" {
+				sev = "warning"
+			}
+			w.fire(c, sev, gateway.AlertFiring)
+			w.advance(5 * time.Second) // eleven alerts over 55 s
+			if i == 0 {
+				inc := w.only()
+				if inc.Status != gateway.Investigating || !inc.Automated || !inc.Published {
+					t.Fatalf("first alert opened %+v", inc)
+				}
+			}
+		}
+		inc := w.only()
+		if len(inc.Components) != 11 {
+			t.Fatalf("incident covers %d components, want 11", len(inc.Components))
+		}
+		if inc.Name != "Major outage: Space Module, Move Module and 9 more" || inc.Impact != gateway.ImpactCritical {
+			t.Errorf("title %q impact %s", inc.Name, inc.Impact)
+		}
+		if got := w.status("Space Module"); got != gateway.MajorOutage {
+			t.Errorf("Space Module = %s, want major_outage", got)
+		}
+		if got := w.status("Hummingbird App"); got != gateway.DegradedPerformance {
+			t.Errorf("Hummingbird App = %s, want degraded_performance (warning)", got)
+		}
+		wantEvents(t, w.events(inc.ID)) // still inside group_wait: nothing sent
+		if len(inc.Updates) != 1 || !strings.Contains(inc.Updates[0].Body, "Space Module, Move Module and 9 more") ||
+			len(inc.Updates[0].AffectedComponents) != 11 {
+			t.Errorf("first update = %+v, want it rewritten to cover all eleven", inc.Updates)
+		}
+
+		w.advance(40 * time.Second) // group_wait ends: one message for the whole storm
+		wantEvents(t, w.events(inc.ID), "incident.created")
+
+		// Everything recovers: monitoring at once, components operational.
+		for _, c := range all {
+			w.fire(c, "critical", gateway.AlertResolved)
+		}
+		w.advance(time.Second)
+		inc = w.only()
+		if inc.Status != gateway.Monitoring || w.status("Space Module") != gateway.Operational {
+			t.Fatalf("after recovery: %s, Space Module %s", inc.Status, w.status("Space Module"))
+		}
+		// The monitoring message waits for group_interval after the first.
+		wantEvents(t, w.events(inc.ID), "incident.created")
+		w.advance(5 * time.Minute)
+		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated")
+
+		// Quiet for resolve_after: resolved, and it stops taking alerts.
+		w.advance(15 * time.Minute)
+		inc = w.only()
+		if inc.Status != gateway.Resolved || inc.ResolvedAt.IsZero() {
+			t.Fatalf("after resolve_after: %s", inc.Status)
+		}
+		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated", "incident.resolved")
+
+		// The status history records each change with its time.
+		var changes int
+		st.DB().QueryRow("SELECT COUNT(*) FROM component_status_changes").Scan(&changes)
+		if changes != 22 {
+			t.Errorf("%d status changes recorded, want 22 (11 down, 11 up)", changes)
+		}
+	})
+}
+
+func TestRefireWhileMonitoringReopensTheSameIncident(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(time.Minute)
+		w.fire("Space Module", "critical", gateway.AlertResolved)
+		w.advance(time.Second)
+		if inc := w.only(); inc.Status != gateway.Monitoring {
+			t.Fatalf("status %s, want monitoring", inc.Status)
+		}
+		w.advance(time.Minute)
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(time.Second)
+		inc := w.only() // the same incident, not a second one
+		if inc.Status != gateway.Investigating || w.status("Space Module") != gateway.MajorOutage {
+			t.Errorf("after a re-fire: %s, Space Module %s", inc.Status, w.status("Space Module"))
+		}
+		// resolve_after was cancelled: nothing resolves while it fires.
+		w.advance(20 * time.Minute)
+		if inc := w.only(); inc.Status != gateway.Investigating {
+			t.Errorf("resolved while firing: %s", inc.Status)
+		}
+	})
+}
+
+func TestManualUpdateStopsAutomation(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(time.Minute)
+		inc := w.only()
+		support := gateway.Principal{Kind: "api_key", Name: "support-key", Role: gateway.RoleSupport}
+		next := w.clock().Add(time.Hour)
+		_, err := w.svc.PostUpdate(w.ctx, support, inc.ID, incidents.NewUpdate{Status: gateway.Identified, Notify: true,
+			Body: "Our incident response team has identified the issue. Next update at 10:50am CST.", NextUpdateAt: next})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.fire("Space Module", "critical", gateway.AlertResolved)
+		w.advance(20 * time.Minute)
+		inc = w.only()
+		if inc.Status != gateway.Identified || inc.Updates[0].Author != "support-key" {
+			for _, u := range inc.Updates {
+				t.Logf("update %s %s %s %q", u.CreatedAt, u.Author, u.Status, u.Body)
+			}
+			t.Errorf("automation wrote over support: %s, newest update by %s", inc.Status, inc.Updates[0].Author)
+		}
+		if got := w.status("Space Module"); got != gateway.Operational {
+			t.Errorf("automation stopped tracking components: %s", got)
+		}
+		// Support posted while the automatic first message was still held
+		// back (group_wait): its words are the first message, and the held
+		// one is not sent at all.
+		wantEvents(t, w.events(inc.ID), "incident.created")
+		if ev := w.eventBody(inc.ID, "incident.created"); !strings.Contains(ev, "identified the issue") {
+			t.Errorf("the first message does not carry support's words: %s", ev)
+		}
+
+		// The promised update does not come: a reminder.
+		w.advance(time.Hour)
+		wantEvents(t, w.events(inc.ID), "incident.created", "incident.update_due")
+
+		// Support resolves; then writes the postmortem.
+		w.advance(time.Minute)
+		if _, err := w.svc.PostUpdate(w.ctx, support, inc.ID, incidents.NewUpdate{Status: gateway.Resolved, Body: "All clear.", Notify: true}); err != nil {
+			t.Fatal(err)
+		}
+		w.advance(time.Minute)
+		if _, err := w.svc.Postmortem(w.ctx, support, inc.ID, "## Root cause\nDNS.", true); err != nil {
+			t.Fatal(err)
+		}
+		wantEvents(t, w.events(inc.ID), "incident.created", "incident.update_due", "incident.resolved", "incident.postmortem")
+		if inc = w.only(); inc.Status != gateway.Postmortem || inc.PostmortemBody == "" {
+			t.Errorf("after postmortem: %+v", inc)
+		}
+	})
+}
+
+func TestManualIncidentSetsComponentStatuses(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		support := gateway.Principal{Kind: "api_key", Name: "support-key", Role: gateway.RoleSupport}
+		inc, err := w.svc.Create(w.ctx, support, incidents.NewIncident{Name: "Login problems", Status: gateway.Investigating,
+			Body: "iOFFICE is currently investigating an issue with customers site access.", Notify: true,
+			Components: map[string]gateway.ComponentStatus{"Hummingbird App": gateway.PartialOutage}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.status("Hummingbird App") != gateway.PartialOutage || inc.Impact != gateway.ImpactMajor {
+			t.Errorf("manual incident: app %s, impact %s", w.status("Hummingbird App"), inc.Impact)
+		}
+		wantEvents(t, w.events(inc.ID), "incident.created")
+		// No component.status_changed on its own: the incident covers it.
+		var solo int
+		st.DB().QueryRow("SELECT COUNT(*) FROM events WHERE type = 'component.status_changed'").Scan(&solo)
+		if solo != 0 {
+			t.Errorf("%d component.status_changed events for a covered change", solo)
+		}
+		if _, err := w.svc.PostUpdate(w.ctx, support, inc.ID, incidents.NewUpdate{Status: gateway.Resolved, Body: "Fixed.", Notify: false}); err != nil {
+			t.Fatal(err)
+		}
+		if w.status("Hummingbird App") != gateway.Operational {
+			t.Errorf("resolving did not hand the component back to alerts: %s", w.status("Hummingbird App"))
+		}
+		wantEvents(t, w.events(inc.ID), "incident.created") // notify: false
+		// Bad input is refused with the field named.
+		_, err = w.svc.Create(w.ctx, support, incidents.NewIncident{Name: "x", Status: "broken", Body: "x"})
+		if gateway.ErrorCode(err) != gateway.EUNPROCESSABLE || !strings.Contains(err.Error(), "status") {
+			t.Errorf("bad status: %v", err)
+		}
+		_, err = w.svc.Create(w.ctx, support, incidents.NewIncident{Name: "x", Status: gateway.Investigating, Body: "x",
+			Components: map[string]gateway.ComponentStatus{"Nope": gateway.MajorOutage}})
+		if gateway.ErrorCode(err) != gateway.EUNPROCESSABLE || !strings.Contains(err.Error(), "components.Nope") {
+			t.Errorf("unknown component: %v", err)
+		}
+	})
+}
+
+func TestMaintenanceSuppressesIncidents(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		support := gateway.Principal{Kind: "api_key", Name: "support-key", Role: gateway.RoleSupport}
+		m, err := w.svc.Schedule(w.ctx, support, incidents.NewMaintenance{Name: "Database upgrade", Body: "We are upgrading.",
+			Components: []string{"Hummingbird App"}, ScheduledFor: t0.Add(10 * time.Minute), ScheduledUntil: t0.Add(70 * time.Minute),
+			AutoTransition: true, Notify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEvents(t, w.events(m.ID), "maintenance.scheduled")
+		w.advance(10 * time.Minute)
+		if got := w.status("Hummingbird App"); got != gateway.UnderMaintenance {
+			t.Fatalf("at start: %s", got)
+		}
+		wantEvents(t, w.events(m.ID), "maintenance.scheduled", "maintenance.started")
+		w.fire("Hummingbird App", "warning", gateway.AlertFiring) // expected during the upgrade
+		w.advance(time.Minute)
+		if n := len(w.incidents()); n != 0 {
+			t.Errorf("an alert under maintenance opened %d incidents", n)
+		}
+		w.fire("Hummingbird App", "warning", gateway.AlertResolved)
+		w.advance(time.Hour)
+		wantEvents(t, w.events(m.ID), "maintenance.scheduled", "maintenance.started", "maintenance.completed")
+		if got := w.status("Hummingbird App"); got != gateway.Operational {
+			t.Errorf("after the window: %s", got)
+		}
+	})
+}
+
+func TestDraftsWaitForSupport(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		set := settings()
+		set.Draft = true
+		w := newWorld(t, st, set)
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(time.Minute)
+		inc := w.only()
+		if inc.Published {
+			t.Fatal("publish: draft made a public incident")
+		}
+		wantEvents(t, w.events(inc.ID))
+		if _, err := w.svc.Publish(w.ctx, gateway.Principal{Name: "support-key"}, inc.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantEvents(t, w.events(inc.ID), "incident.created")
+	})
+}
+
+func TestMinAlertsAndFlapping(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		set := settings()
+		set.MinAlerts = 2
+		w := newWorld(t, st, set)
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(time.Minute)
+		if n := len(w.incidents()); n != 0 {
+			t.Fatalf("one alert opened %d incidents with min_alerts 2", n)
+		}
+		if got := w.status("Space Module"); got != gateway.MajorOutage {
+			t.Errorf("the component does not show its alert: %s", got)
+		}
+		w.fire("Move Module", "critical", gateway.AlertFiring)
+		w.advance(time.Second)
+		if inc := w.only(); len(inc.Components) != 2 {
+			t.Errorf("second alert: incident covers %d components", len(inc.Components))
+		}
+	})
+}
+
+// TestConcurrentAlertsOpenOneIncident posts alerts of one group in
+// parallel and reconciles from several goroutines at once.
+func TestConcurrentAlertsOpenOneIncident(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		var wg sync.WaitGroup
+		for _, c := range modules {
+			wg.Add(1)
+			go func() { defer wg.Done(); w.fire(c, "critical", gateway.AlertFiring) }()
+		}
+		for i := 0; i < 4; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := w.service("r" + string(rune('a'+i))).Reconcile(w.ctx); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := w.svc.Reconcile(w.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if inc := w.only(); len(inc.Components) != 10 {
+			t.Errorf("incident covers %d components, want 10", len(inc.Components))
+		}
+	})
+}
+
+// TestTimersSurviveRestartsAndFireOnce opens an incident, "restarts" in the
+// middle of group_wait (a new service with another owner), and lets two
+// services tick at once: the first message is written once.
+func TestTimersSurviveRestartsAndFireOnce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(10 * time.Second) // opened; group_wait runs
+		inc := w.only()
+		w.svc = w.service("after-restart")
+		other := w.service("second-replica")
+		w.mu.Lock()
+		w.now = w.now.Add(35 * time.Second)
+		w.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, s := range []*incidents.Service{w.svc, other} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 3; i++ {
+					if _, err := s.Tick(w.ctx); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		wantEvents(t, w.events(inc.ID), "incident.created")
+	})
+}
+
+// TestFlappingHoldsTheWorseState flaps one alert: after more than
+// flap.changes changes it holds its component at the worse state and the
+// incident stays put (no monitoring, no new updates) until it settles.
+func TestFlappingHoldsTheWorseState(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(2 * time.Minute) // opened and announced
+		for i := 0; i < 3; i++ {   // six more changes within minutes
+			w.fire("Space Module", "critical", gateway.AlertResolved)
+			w.advance(20 * time.Second)
+			w.fire("Space Module", "critical", gateway.AlertFiring)
+			w.advance(20 * time.Second)
+		}
+		w.fire("Space Module", "critical", gateway.AlertResolved)
+		w.advance(time.Second)
+		inc := w.only()
+		updates := len(inc.Updates)
+		if got := w.status("Space Module"); got != gateway.MajorOutage {
+			t.Errorf("a flapping alert's component = %s, want it held at major_outage", got)
+		}
+		w.advance(10 * time.Minute)
+		if inc = w.only(); inc.Status == gateway.Monitoring || inc.Status == gateway.Resolved || len(inc.Updates) != updates {
+			t.Errorf("the incident moved while its alert flapped: %s, %d updates (was %d)", inc.Status, len(inc.Updates), updates)
+		}
+		// Quiet for a whole flap window: it settles, and the incident moves on.
+		w.advance(25 * time.Minute)
+		if got := w.status("Space Module"); got != gateway.Operational {
+			t.Errorf("after settling: Space Module %s", got)
+		}
+		if inc = w.only(); inc.Status != gateway.Monitoring {
+			t.Errorf("after settling: incident %s, want monitoring", inc.Status)
+		}
+	})
+}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+)
+
+// PendingAlert is a firing, routed alert that belongs to no incident yet,
+// with the components it was routed to.
+type PendingAlert struct {
+	ID         int64
+	Labels     map[string]string
+	Severity   gateway.Severity
+	Flapping   bool
+	Components []RoutedComponent
+}
+
+// RoutedComponent is one component an alert was routed to, with the status
+// the alert gives it.
+type RoutedComponent struct {
+	ID, GroupID, Name string
+	Status            gateway.ComponentStatus
+}
+
+// PendingAlerts lists firing routed alerts not yet in an incident.
+func (t *Tx) PendingAlerts() ([]PendingAlert, error) {
+	var rows []struct {
+		ID          int64
+		Labels      string
+		Severity    gateway.Severity
+		Flapping    bool
+		ComponentID string
+		GroupID     string
+		Name        string
+		Status      gateway.ComponentStatus
+	}
+	if err := t.tx.SelectContext(t.ctx, &rows, t.s.q.UncorrelatedAlerts); err != nil {
+		return nil, wrap("pending alerts", err)
+	}
+	var out []PendingAlert
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].ID != r.ID {
+			pa := PendingAlert{ID: r.ID, Severity: r.Severity, Flapping: r.Flapping}
+			if err := json.Unmarshal([]byte(r.Labels), &pa.Labels); err != nil {
+				return nil, wrap("alert labels", err)
+			}
+			out = append(out, pa)
+		}
+		last := &out[len(out)-1]
+		last.Components = append(last.Components, RoutedComponent{ID: r.ComponentID, GroupID: r.GroupID, Name: r.Name, Status: r.Status})
+	}
+	return out, nil
+}
+
+// CorrelatingIncident is an incident that still takes alerts.
+type CorrelatingIncident struct {
+	ID             string
+	CorrelationKey string
+	LastAlertAt    optTime
+	Status         gateway.IncidentStatus
+	HumanAt        optTime
+	Published      bool
+	CreatedAt      time.Time
+}
+
+// CorrelatingIncidents lists incidents whose correlation key is set.
+func (t *Tx) CorrelatingIncidents() ([]CorrelatingIncident, error) {
+	var out []CorrelatingIncident
+	err := t.tx.SelectContext(t.ctx, &out, t.s.q.CorrelatingIncidents)
+	return out, wrap("correlating incidents", err)
+}
+
+// AttachAlert puts an alert into an incident and records when it joined.
+// An alert already in an incident stays where it is.
+func (t *Tx) AttachAlert(incidentID string, alertID int64, at time.Time) error {
+	n, err := t.exec("attach alert", t.s.q.AttachAlert, incidentID, alertID)
+	if err != nil || n == 0 {
+		return err
+	}
+	_, err = t.exec("record incident alert", t.s.q.InsertIncidentAlert, incidentID, alertID, storedTime(at))
+	return err
+}
+
+// ActiveStatus is the status one active alert gives one component.
+type ActiveStatus struct {
+	ComponentID string
+	Status      gateway.ComponentStatus
+	IncidentID  string
+}
+
+// ActiveAlertStatuses lists, per component, what its firing (or flapping)
+// alerts say.
+func (t *Tx) ActiveAlertStatuses() ([]ActiveStatus, error) {
+	var out []ActiveStatus
+	err := t.tx.SelectContext(t.ctx, &out, t.s.q.ActiveAlertStatuses)
+	return out, wrap("active alert statuses", err)
+}
+
+// ComponentsUnderMaintenance returns the components of maintenances in progress.
+func (t *Tx) ComponentsUnderMaintenance() (map[string]bool, error) {
+	var ids []string
+	if err := t.tx.SelectContext(t.ctx, &ids, t.s.q.CompsInMaintenance); err != nil {
+		return nil, wrap("components under maintenance", err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// OpenIncidentsByComponent maps each component to the open incidents that
+// cover it.
+func (t *Tx) OpenIncidentsByComponent() (map[string][]string, error) {
+	var rows []struct{ ComponentID, IncidentID string }
+	if err := t.tx.SelectContext(t.ctx, &rows, t.s.q.OpenIncidentComps); err != nil {
+		return nil, wrap("open incident components", err)
+	}
+	out := map[string][]string{}
+	for _, r := range rows {
+		out[r.ComponentID] = append(out[r.ComponentID], r.IncidentID)
+	}
+	return out, nil
+}
+
+// Components lists every component inside the transaction.
+func (t *Tx) Components() ([]gateway.Component, error) {
+	var out []gateway.Component
+	err := t.tx.SelectContext(t.ctx, &out, t.s.q.ListComponents)
+	return out, wrap("list components", err)
+}
+
+// SetComponentStatus moves a component from old to new and records the
+// change (with its reason and incident) in the status history, the record
+// the uptime bars are computed from. It does nothing when the component is
+// no longer at old (someone else moved it first) and reports whether it
+// changed anything.
+func (t *Tx) SetComponentStatus(id string, old, new gateway.ComponentStatus, reason, incidentID string) (bool, error) {
+	now := t.s.now()
+	n, err := t.exec("set component status", t.s.q.SetComponentStatus, new, now, now, id, old)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	_, err = t.exec("record status change", t.s.q.InsertStatusChange, id, old, new, reason, incidentID, now)
+	return err == nil, err
+}
+
+// SetManualStatus sets or ("" ) clears support's override of a component.
+func (t *Tx) SetManualStatus(id string, st gateway.ComponentStatus) error {
+	_, err := t.exec("set manual status", t.s.q.SetManualStatus, string(st), t.s.now(), id)
+	return err
+}
+
+// FlapState is what flap detection needs of an alert.
+type FlapState struct {
+	ID                int64
+	Flapping          bool
+	StateChanges      int
+	StateChangesSince optTime
+	Status            gateway.AlertStatus
+	StartsAt          time.Time
+	EndsAt            optTime
+}
+
+// LastChange is when the alert last changed state, as far as its times tell.
+func (f FlapState) LastChange() time.Time {
+	if f.EndsAt.After(f.StartsAt) {
+		return f.EndsAt.Time
+	}
+	return f.StartsAt
+}
+
+// FlappingAlerts lists the alerts marked flapping.
+func (t *Tx) FlappingAlerts() ([]FlapState, error) {
+	var out []FlapState
+	err := t.tx.SelectContext(t.ctx, &out, t.s.q.FlappingAlerts)
+	return out, wrap("flapping alerts", err)
+}
+
+// SetFlapping marks or clears an alert as flapping.
+func (t *Tx) SetFlapping(id int64, flapping bool) error {
+	_, err := t.exec("set flapping", t.s.q.SetFlapping, flapping, id)
+	return err
+}
+
+// LastNotified returns when the incident's last notification event was
+// written, or zero when none was.
+func (t *Tx) LastNotified(incidentID string) (time.Time, error) {
+	var at optTime
+	zero := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := t.tx.GetContext(t.ctx, &at, t.s.q.LastIncidentEvent, zero, incidentID); err != nil {
+		return time.Time{}, wrap("last incident event", err)
+	}
+	if at.Year() <= 1 {
+		return time.Time{}, nil
+	}
+	return at.Time, nil
+}
+
+// LatestUpdateAt returns when the incident's newest update was written.
+func (t *Tx) LatestUpdateAt(incidentID string) (time.Time, error) {
+	var at optTime
+	zero := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := t.tx.GetContext(t.ctx, &at, t.s.q.LatestUpdateTime, zero, incidentID); err != nil {
+		return time.Time{}, wrap("latest update", err)
+	}
+	if at.Year() <= 1 {
+		return time.Time{}, nil
+	}
+	return at.Time, nil
+}
+
+// Audit appends an audit entry inside the transaction.
+func (t *Tx) Audit(who gateway.Principal, action, targetType, targetID string, detail map[string]any) error {
+	return t.s.audit(t.ctx, t.tx, who, action, targetType, targetID, detail)
+}
+
+// AddEvent writes an event in the transaction, so the change it announces
+// and the announcement commit together; the dispatcher plans it.
+func (t *Tx) AddEvent(e *gateway.Event) error { return t.s.insertEvent(t.ctx, t.tx, e) }
+
+// ComponentGroups lists every group inside the transaction.
+func (t *Tx) ComponentGroups() ([]gateway.ComponentGroup, error) {
+	var out []gateway.ComponentGroup
+	err := t.tx.SelectContext(t.ctx, &out, t.s.q.ListGroups)
+	return out, wrap("list groups", err)
+}

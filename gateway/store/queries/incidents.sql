@@ -1,0 +1,132 @@
+-- Incidents (and maintenances), their updates, their components, and the
+-- component status history.
+
+-- name: insert-incident
+INSERT INTO incidents (id, kind, name, status, impact, automated, human_at, published, correlation_key,
+                       last_alert_at, next_update_at, scheduled_for, scheduled_until, auto_transition,
+                       created_by, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: get-incident
+SELECT id, kind, name, status, impact, automated, human_at, published, COALESCE(correlation_key, '') AS correlation_key,
+       last_alert_at, next_update_at, scheduled_for, scheduled_until, auto_transition, postmortem_body,
+       postmortem_published_at, created_by, created_at, updated_at, monitoring_at, resolved_at
+FROM incidents WHERE id = ?;
+
+-- name: list-incidents
+SELECT id, kind, name, status, impact, automated, human_at, published, COALESCE(correlation_key, '') AS correlation_key,
+       last_alert_at, next_update_at, scheduled_for, scheduled_until, auto_transition, postmortem_body,
+       postmortem_published_at, created_by, created_at, updated_at, monitoring_at, resolved_at
+FROM incidents
+WHERE kind = ?
+  AND (? = '' OR (? = 'open' AND status NOT IN ('resolved', 'postmortem', 'completed'))
+              OR (? = 'resolved' AND status IN ('resolved', 'postmortem', 'completed')))
+  AND created_at < ?
+ORDER BY created_at DESC, id DESC LIMIT ?;
+
+-- name: correlating-incidents
+SELECT id, correlation_key, last_alert_at, status, human_at, published, created_at
+FROM incidents WHERE correlation_key IS NOT NULL;
+
+-- name: update-incident
+UPDATE incidents SET name = ?, status = ?, impact = ?, human_at = ?, published = ?, correlation_key = NULLIF(?, ''),
+       last_alert_at = ?, next_update_at = ?, scheduled_for = ?, scheduled_until = ?, auto_transition = ?,
+       postmortem_body = ?, postmortem_published_at = ?, updated_at = ?, monitoring_at = ?, resolved_at = ?
+WHERE id = ?;
+
+-- name: incident-components
+SELECT incident_id, component_id, status FROM incident_components WHERE incident_id = ?;
+
+-- name: upsert-incident-component
+INSERT INTO incident_components (incident_id, component_id, status) VALUES (?, ?, ?)
+ON CONFLICT (incident_id, component_id) DO UPDATE SET status = excluded.status;
+
+-- name: insert-incident-update
+INSERT INTO incident_updates (id, incident_id, status, body, affected_components, notify, automated, author,
+                              next_update_at, display_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: incident-updates
+SELECT id, incident_id, status, body, affected_components, notify, automated, author, next_update_at, display_at, created_at
+FROM incident_updates WHERE incident_id = ? ORDER BY display_at DESC, created_at DESC;
+
+-- name: attach-alert
+UPDATE alerts SET incident_id = ? WHERE id = ? AND incident_id IS NULL;
+
+-- name: insert-incident-alert
+INSERT INTO incident_alerts (incident_id, alert_id, joined_at) VALUES (?, ?, ?)
+ON CONFLICT (incident_id, alert_id) DO NOTHING;
+
+-- Firing alerts routed to components that belong to no incident yet.
+-- name: uncorrelated-alerts
+SELECT a.id, a.labels, a.severity, a.flapping, ac.component_id, COALESCE(c.group_id, '') AS group_id, c.name, ac.status
+FROM alerts a
+JOIN alert_components ac ON ac.alert_id = a.id
+JOIN components c ON c.id = ac.component_id
+WHERE a.status = 'firing' AND a.incident_id IS NULL
+ORDER BY a.id;
+
+-- Active alerts (firing, or flapping, which holds its worse state) per
+-- component: what component statuses derive from.
+-- name: active-alert-statuses
+SELECT ac.component_id, ac.status, COALESCE(a.incident_id, '') AS incident_id
+FROM alerts a JOIN alert_components ac ON ac.alert_id = a.id
+WHERE a.status = 'firing'
+UNION ALL
+SELECT ac.component_id, ac.status, COALESCE(a.incident_id, '') AS incident_id
+FROM alerts a JOIN alert_components ac ON ac.alert_id = a.id
+WHERE a.flapping AND a.status = 'resolved';
+
+-- name: components-under-maintenance
+SELECT DISTINCT ic.component_id
+FROM incident_components ic JOIN incidents i ON i.id = ic.incident_id
+WHERE i.kind = 'maintenance' AND i.status IN ('in_progress', 'verifying');
+
+-- name: open-incident-components
+SELECT ic.component_id, i.id AS incident_id
+FROM incident_components ic JOIN incidents i ON i.id = ic.incident_id
+WHERE i.kind = 'incident' AND i.status NOT IN ('resolved', 'postmortem');
+
+-- name: set-component-status
+UPDATE components SET status = ?, status_changed_at = ?, updated_at = ? WHERE id = ? AND status = ?;
+
+-- name: set-component-manual-status
+UPDATE components SET manual_status = NULLIF(?, ''), updated_at = ? WHERE id = ?;
+
+-- name: insert-status-change
+INSERT INTO component_status_changes (component_id, old_status, new_status, reason, incident_id, changed_at)
+VALUES (?, ?, ?, ?, NULLIF(?, ''), ?);
+
+-- name: component-status-changes
+SELECT component_id, old_status, new_status, reason, COALESCE(incident_id, '') AS incident_id, changed_at
+FROM component_status_changes WHERE changed_at >= ? ORDER BY component_id, changed_at;
+
+-- name: set-flapping
+UPDATE alerts SET flapping = ? WHERE id = ?;
+
+-- name: flapping-alerts
+SELECT id, flapping, state_changes, state_changes_since, status, starts_at, ends_at
+FROM alerts WHERE flapping;
+
+-- name: update-incident-update
+UPDATE incident_updates SET body = ?, affected_components = ?, updated_at = ? WHERE id = ?;
+
+-- name: last-incident-event
+SELECT COALESCE(MAX(created_at), ?) FROM events WHERE incident_id = ? AND type LIKE 'incident.%' AND type <> 'incident.update_due';
+
+-- name: latest-update-time
+SELECT COALESCE(MAX(created_at), ?) FROM incident_updates WHERE incident_id = ?;
+
+-- Serializes reconcile passes (a no-op on SQLite, whose single writer
+-- serializes them already; PostgreSQL overrides it with an advisory lock).
+-- name: lock-reconcile
+SELECT 1;
+
+-- name: update-announced
+SELECT COUNT(*) FROM events WHERE incident_update_id = ?;
+
+-- An alert that changed state more than flap.changes times within the
+-- current window (ingest counts them) is flapping.
+-- name: mark-flapping
+UPDATE alerts SET flapping = TRUE
+WHERE state_changes > ? AND state_changes_since >= ? AND NOT flapping;

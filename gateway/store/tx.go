@@ -1,0 +1,32 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Tx is a write transaction handed to service code (incidents, timers), so
+// that a change and the events it causes commit together while every SQL
+// statement stays in this package. Its methods are the store's, bound to
+// the transaction.
+type Tx struct {
+	tx  *sqlx.Tx
+	s   *Store
+	ctx context.Context
+}
+
+// InTx runs fn in one write transaction: committed when fn returns nil,
+// rolled back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.tx(ctx, func(t *sqlx.Tx) error { return fn(&Tx{tx: t, s: s, ctx: ctx}) })
+}
+
+func (t *Tx) exec(op, q string, args ...any) (int64, error) {
+	res, err := t.tx.ExecContext(t.ctx, q, args...)
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap(op, err)
+}
