@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/gateway/store/storetest"
+)
+
+// The demo replays the whole seed, fast: alerts through ingest open one
+// incident on all eleven components, support's words take it to the
+// postmortem, and the subscribers' mail lands in the outbox.
+func TestDemoReplaysTheSeedOutage(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "demo.db")
+	vars := map[string]string{"HERALD_ADDR": "127.0.0.1:0", "HERALD_OUTBOX_DIR": filepath.Join(dir, "outbox"), "HERALD_LOG_LEVEL": "error"}
+	var out bytes.Buffer // written by the command's goroutine only, read after it
+	a := &app{stdout: &out, stderr: io.Discard, env: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	cmd := a.command()
+	cmd.SetArgs([]string{"demo", "--step", "25ms", "--exit", "--database", db})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("herald demo: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "118s Postmortem") {
+		t.Errorf("the replay did not reach the postmortem:\n%s", out.String())
+	}
+
+	st, err := store.Open(context.Background(), db, storetest.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.Incidents(context.Background(), store.IncidentFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seed *gateway.Incident
+	for i := range all {
+		if strings.HasPrefix(all[i].Name, "iOFFICE") {
+			seed = &all[i]
+		}
+	}
+	if len(all) != 3 || seed == nil {
+		t.Fatalf("incidents = %d (%+v), want the seed's and two past ones", len(all), all)
+	}
+	inc, err := st.Incident(context.Background(), seed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Status != gateway.Postmortem || !inc.Automated || len(inc.Components) != 11 || len(inc.Updates) < 10 {
+		t.Errorf("the seed's incident: %s, automated %v, %d components, %d updates; want postmortem, opened by alerts, 11, ≥ 10",
+			inc.Status, inc.Automated, len(inc.Components), len(inc.Updates))
+	}
+
+	mails, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	var toFacilities int
+	for _, m := range mails {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("facilities@example.com")) {
+			toFacilities++
+		}
+	}
+	if toFacilities == 0 {
+		t.Errorf("no mail to the demo subscriber among %d in the outbox", len(mails))
+	}
+}

@@ -1,0 +1,141 @@
+package web
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/store"
+)
+
+func TestComputeUptime(t *testing.T) {
+	now := time.Date(2021, 9, 16, 12, 0, 0, 0, time.UTC)
+	today := now.Truncate(day)
+	old := gateway.Component{ID: "c", Status: gateway.Operational, CreatedAt: now.Add(-365 * day)}
+	change := func(at time.Time, from, to gateway.ComponentStatus) store.StatusChange {
+		return store.StatusChange{ComponentID: "c", OldStatus: from, NewStatus: to, ChangedAt: at}
+	}
+	tests := []struct {
+		name     string
+		comp     gateway.Component
+		changes  []store.StatusChange
+		worst    map[int]gateway.ComponentStatus // day index from the end (0 = today)
+		down     map[int]time.Duration
+		percent  float64
+		noDataTo int // days before this index from the start have no data
+	}{
+		{name: "never a change", comp: old, worst: map[int]gateway.ComponentStatus{0: gateway.Operational, 89: gateway.Operational}, percent: 100},
+		{name: "down now, since yesterday 18:00", comp: gateway.Component{ID: "c", Status: gateway.MajorOutage, CreatedAt: old.CreatedAt},
+			changes: []store.StatusChange{change(today.Add(-6*time.Hour), gateway.Operational, gateway.MajorOutage)},
+			worst:   map[int]gateway.ComponentStatus{0: gateway.MajorOutage, 1: gateway.MajorOutage, 2: gateway.Operational},
+			down:    map[int]time.Duration{0: 12 * time.Hour, 1: 6 * time.Hour},
+			percent: 100 * (1 - 18.0/(89*24+12))},
+		{name: "the worst of a day wins; maintenance is no downtime", comp: old,
+			changes: []store.StatusChange{
+				change(today.Add(-20*time.Hour), gateway.Operational, gateway.UnderMaintenance),
+				change(today.Add(-18*time.Hour), gateway.UnderMaintenance, gateway.DegradedPerformance),
+				change(today.Add(-17*time.Hour), gateway.DegradedPerformance, gateway.Operational),
+			},
+			worst:   map[int]gateway.ComponentStatus{1: gateway.DegradedPerformance, 0: gateway.Operational},
+			down:    map[int]time.Duration{1: time.Hour, 0: 0},
+			percent: 100 * (1 - 1.0/(89*24+12))},
+		{name: "created three days ago", comp: gateway.Component{ID: "c", Status: gateway.Operational, CreatedAt: today.Add(-2*day + 6*time.Hour)},
+			worst: map[int]gateway.ComponentStatus{3: "", 2: gateway.Operational, 0: gateway.Operational}, percent: 100, noDataTo: 87},
+		{name: "other components' changes are ignored", comp: old,
+			changes: []store.StatusChange{{ComponentID: "other", OldStatus: gateway.Operational, NewStatus: gateway.MajorOutage, ChangedAt: today}},
+			worst:   map[int]gateway.ComponentStatus{0: gateway.Operational}, percent: 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := ComputeUptime(tt.comp, tt.changes, now, UptimeDays)
+			if len(u.Days) != UptimeDays || !u.Days[UptimeDays-1].Date.Equal(today) || !u.Days[0].Date.Equal(today.Add(-89*day)) {
+				t.Fatalf("%d days from %v to %v", len(u.Days), u.Days[0].Date, u.Days[len(u.Days)-1].Date)
+			}
+			for i, want := range tt.worst {
+				if got := u.Days[UptimeDays-1-i].Worst; got != want {
+					t.Errorf("day -%d worst = %q, want %q", i, got, want)
+				}
+			}
+			for i, want := range tt.down {
+				if got := u.Days[UptimeDays-1-i].Down; got != want {
+					t.Errorf("day -%d down = %v, want %v", i, got, want)
+				}
+			}
+			for i := 0; i < tt.noDataTo; i++ {
+				if u.Days[i].Worst != "" || u.Days[i].Observed != 0 {
+					t.Errorf("day %d = %+v, want no data", i, u.Days[i])
+				}
+			}
+			if d := u.Percent - tt.percent; d > 1e-9 || d < -1e-9 {
+				t.Errorf("uptime = %v%%, want %v%%", u.Percent, tt.percent)
+			}
+		})
+	}
+}
+
+func TestWords(t *testing.T) {
+	d := Day{Date: time.Date(2021, 9, 16, 0, 0, 0, 0, time.UTC), Worst: gateway.MajorOutage, Down: 7*time.Hour + 13*time.Minute}
+	if got := d.Tip(); got != "Sep 16, 2021: Major Outage, 7 h 13 min not operational" {
+		t.Errorf("Tip = %q", got)
+	}
+	for p, want := range map[float64]string{100: "100.00%", 99.9999: "99.99%", 97.4712: "97.47%"} {
+		if got := percent(p); got != want {
+			t.Errorf("percent(%v) = %q, want %q", p, got, want)
+		}
+	}
+}
+
+func TestOverallIndicator(t *testing.T) {
+	comp := func(s gateway.ComponentStatus) gateway.Component { return gateway.Component{Status: s} }
+	inc := func(i gateway.Impact) gateway.Incident {
+		return gateway.Incident{Kind: gateway.KindIncident, Status: gateway.Investigating, Impact: i}
+	}
+	tests := []struct {
+		comps []gateway.Component
+		open  []gateway.Incident
+		want  Indicator
+		words string
+	}{
+		{nil, nil, IndicatorNone, "All Systems Operational"},
+		{[]gateway.Component{comp(gateway.Operational), comp(gateway.DegradedPerformance)}, nil, IndicatorMinor, "Minor Service Outage"},
+		{[]gateway.Component{comp(gateway.PartialOutage)}, nil, IndicatorMajor, "Partial System Outage"},
+		{[]gateway.Component{comp(gateway.MajorOutage), comp(gateway.UnderMaintenance)}, nil, IndicatorCritical, "Major Service Outage"},
+		{[]gateway.Component{comp(gateway.UnderMaintenance)}, nil, IndicatorMaintenance, "Service Under Maintenance"},
+		{[]gateway.Component{comp(gateway.UnderMaintenance)}, []gateway.Incident{inc(gateway.ImpactMinor)}, IndicatorMinor, "Minor Service Outage"},
+		{[]gateway.Component{comp(gateway.Operational)}, []gateway.Incident{inc(gateway.ImpactCritical)}, IndicatorCritical, "Major Service Outage"},
+	}
+	for _, tt := range tests {
+		if got := Overall(tt.comps, tt.open); got != tt.want || got.Description() != tt.words {
+			t.Errorf("Overall(%v, %v) = %s %q, want %s %q", tt.comps, tt.open, got, got.Description(), tt.want, tt.words)
+		}
+	}
+}
+
+func TestNotModified(t *testing.T) {
+	mod := time.Date(2021, 9, 16, 13, 54, 30, 500, time.UTC)
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    bool
+	}{
+		{"no condition", nil, false},
+		{"same ETag", map[string]string{"If-None-Match": `"a"`}, true},
+		{"weak and listed", map[string]string{"If-None-Match": `"x", W/"a"`}, true},
+		{"star", map[string]string{"If-None-Match": `*`}, true},
+		{"the other encoding's", map[string]string{"If-None-Match": `"a-gz"`}, true},
+		{"other ETag beats a date", map[string]string{"If-None-Match": `"b"`, "If-Modified-Since": "Thu, 16 Sep 2021 14:00:00 GMT"}, false},
+		{"same second", map[string]string{"If-Modified-Since": "Thu, 16 Sep 2021 13:54:30 GMT"}, true},
+		{"a second earlier", map[string]string{"If-Modified-Since": "Thu, 16 Sep 2021 13:54:29 GMT"}, false},
+		{"not a date", map[string]string{"If-Modified-Since": "yesterday"}, false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/", nil)
+		for k, v := range tt.headers {
+			r.Header.Set(k, v)
+		}
+		if got := notModified(r, mod, `"a"`, `"a-gz"`); got != tt.want {
+			t.Errorf("%s: notModified = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,185 @@
+// Package web serves what customers see of Herald: the status page (`/`),
+// incident permalinks (`/incidents/{id}`), the history by month
+// (`/history`), its Atom and RSS feeds, and Atlassian Statuspage's public
+// API v2 (`/api/v2/*.json`) with the same field names and values, so that
+// status aggregators and chat bots written for Statuspage read Herald too.
+//
+// Everything is rendered on the server with html/template from templates
+// embedded in the package, works without JavaScript, and carries an ETag
+// and a Last-Modified header derived from the data's version (one cheap
+// query), so unchanged pages cost one query and a 304. A page that did
+// change is rendered from a fixed handful of queries, whatever the number
+// of incidents (see store.PageSnapshot).
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/subscribers"
+)
+
+// Options configure the public pages.
+type Options struct {
+	// Page names the status page; Page.URL, when set, is the base of the
+	// absolute links of feeds and the API (else the request's host).
+	Page gateway.PageInfo
+	// Store returns the store, or nil while Herald is starting: the pages
+	// then answer 503 with Retry-After.
+	Store func() *store.Store
+	// ErrorStatus maps an error onto its HTTP status (the transport's one
+	// mapping); by default, domain codes map as gateway/http maps them for
+	// the few codes pages meet.
+	ErrorStatus func(err error, c echo.Context) int
+	// Subscribers returns the subscribers service, or nil while Herald is
+	// starting (the subscribe pages then answer 503). Leaving it nil
+	// serves no subscribe pages at all.
+	Subscribers func() *subscribers.Service
+	// Now is the clock of uptime bars and the history's current month.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Handler serves the public pages. It keeps no state another replica
+// needs: its only cache holds rendered bodies by the data version they
+// were rendered from, and every request checks that version first.
+type Handler struct {
+	opt   Options
+	log   *slog.Logger
+	tmpl  *pageSet
+	md    *markdown
+	cache *bodyCache
+	// renders joins concurrent renders of one body.
+	renders singleflight.Group
+	csrf    echo.MiddlewareFunc
+}
+
+// Register adds the public routes to e and returns their handler.
+func Register(e *echo.Echo, opt Options) *Handler {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.ErrorStatus == nil {
+		opt.ErrorStatus = defaultErrorStatus
+	}
+	if opt.Store == nil {
+		opt.Store = func() *store.Store { return nil }
+	}
+	h := &Handler{opt: opt, log: opt.Log, tmpl: mustParseTemplates(), md: newMarkdown(), cache: newBodyCache(256)}
+	get := func(path string, fn echo.HandlerFunc) {
+		e.GET(path, fn)
+		e.HEAD(path, fn)
+	}
+	get("/", h.page(h.statusPage))
+	get("/incidents/:id", h.page(h.incidentPage))
+	get("/history", h.page(h.historyPage))
+	get("/history.atom", h.atomFeed)
+	get("/history.rss", h.rssFeed)
+	get("/assets/:name", h.page(h.asset))
+	h.apiRoutes(get)
+	if opt.Subscribers != nil {
+		h.subscribeRoutes(e)
+	}
+	return h
+}
+
+// store returns the store, or EUNAVAILABLE while Herald is starting.
+func (h *Handler) store() (*store.Store, error) {
+	st := h.opt.Store()
+	if st == nil {
+		return nil, gateway.Errorf(gateway.EUNAVAILABLE, "The status page is starting; try again in a few seconds.")
+	}
+	return st, nil
+}
+
+// baseURL is the absolute base of links in feeds and the API.
+func (h *Handler) baseURL(c echo.Context) string {
+	if u := strings.TrimRight(h.opt.Page.URL, "/"); u != "" {
+		return u
+	}
+	return c.Scheme() + "://" + c.Request().Host
+}
+
+// pageName is the page's name, "Status" when the config names none.
+func (h *Handler) pageName() string {
+	if h.opt.Page.Name != "" {
+		return h.opt.Page.Name
+	}
+	return "Status"
+}
+
+// page wraps an HTML page handler: an error becomes an HTML error page
+// with the status the transport maps it to.
+func (h *Handler) page(fn echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Content-Security-Policy", contentSecurityPolicy)
+		err := fn(c)
+		if err == nil || c.Response().Committed {
+			return err
+		}
+		status := h.opt.ErrorStatus(err, c)
+		switch status {
+		case http.StatusServiceUnavailable:
+			c.Response().Header().Set("Retry-After", "5")
+		case http.StatusTooManyRequests:
+			retryAfter(c, err)
+		}
+		body, rerr := h.tmpl.render("error", errorView{
+			layoutView: h.layout("Error"), Status: status, StatusText: http.StatusText(status),
+			Message: gateway.ErrorMessage(err),
+		})
+		if rerr != nil {
+			h.log.Error("render error page", "err", rerr)
+			return err
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return c.HTMLBlob(status, body)
+	}
+}
+
+// contentSecurityPolicy lets pages load only their own style sheet and
+// icon, post forms only to this site, and be framed by nobody (no
+// clickjacking of the subscription forms).
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// defaultStatus maps the domain codes pages meet when no ErrorStatus is
+// given (gateway/http gives its own, the one mapping of the server).
+var defaultStatus = map[string]int{
+	gateway.EINVALID: http.StatusBadRequest, gateway.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	gateway.EFORBIDDEN: http.StatusForbidden, gateway.ENOTFOUND: http.StatusNotFound, gateway.ECONFLICT: http.StatusConflict,
+	gateway.ERATELIMITED: http.StatusTooManyRequests, gateway.EUNAVAILABLE: http.StatusServiceUnavailable,
+}
+
+func defaultErrorStatus(err error, _ echo.Context) int {
+	if status, ok := defaultStatus[gateway.ErrorCode(err)]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
+// now returns the handler's clock in UTC.
+func (h *Handler) now() time.Time { return h.opt.Now().UTC() }
+
+// ctx bounds the store reads of one request.
+func ctx(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), 10*time.Second)
+}
+
+// errorView is the HTML error page.
+type errorView struct {
+	layoutView
+	Status     int
+	StatusText string
+	Message    string
+}
