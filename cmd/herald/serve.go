@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,7 +16,9 @@ import (
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/config"
 	herhttp "github.com/heraldstatus/herald/gateway/http"
+	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/metrics"
+	"github.com/heraldstatus/herald/gateway/notify"
 	"github.com/heraldstatus/herald/gateway/store"
 )
 
@@ -40,7 +43,25 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	log := a.logger(cfg)
 	m := metrics.New()
-	srv := herhttp.New(herhttp.Options{Log: log, Metrics: m, Version: version, APIBodyLimit: int64(cfg.Limits.IngestBody)})
+	// The channels first: broken templates or mail settings stop start-up.
+	chans, closeChans, err := notifiers(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeChans()
+	var disp atomic.Pointer[notify.Dispatcher] // set once the store is ready
+	wakeDispatcher := func() {
+		if d := disp.Load(); d != nil {
+			d.Wake()
+		}
+	}
+	srv := herhttp.New(herhttp.Options{Log: log, Metrics: m, Version: version, Page: pageInfo(cfg), Wake: wakeDispatcher, APIBodyLimit: int64(cfg.Limits.IngestBody),
+		IngestBodyLimit: int64(cfg.Limits.IngestBody),
+		// The ingest service is built by the server once the store is set.
+		NewIngest: func(st *store.Store) *ingest.Service {
+			return ingest.New(st, ingest.Options{Log: log.With("component", "ingest"), Metrics: m,
+				FlapWindow: time.Duration(cfg.Correlation.Flap.Window)})
+		}})
 	hs := srv.HTTPServer(cfg.Addr)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -56,7 +77,9 @@ func (a *app) serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	storeErr := make(chan error, 1)
+	storeDone := make(chan struct{}) // closed once nothing uses the store any more
 	go func() {
+		defer close(storeDone)
 		s, err := a.connect(ctx, cfg, log, m, srv)
 		if err != nil {
 			storeErr <- err
@@ -66,6 +89,26 @@ func (a *app) serve(ctx context.Context) error {
 		srv.SetStore(s)
 		m.StoreReady.Set(1)
 		log.Info("herald ready", "database", s.Dialect())
+		// Subscribers: before the dispatcher, whose messages carry their links
+		// and whose webhooks need their secrets opened.
+		subs, err := newSubscribers(ctx, s, cfg, log, wakeDispatcher)
+		if err != nil {
+			storeErr <- err
+			return
+		}
+		srv.SetSubscribers(subs)
+		// Incidents: correlation and timers, until shutdown.
+		inc := newIncidents(cfg, s, log, m, wakeDispatcher)
+		srv.SetIncidents(inc)
+		incDone := make(chan struct{})
+		go func() { defer close(incDone); _ = inc.Run(ctx) }()
+		// Deliveries: runs until shutdown, then finishes the sends in flight.
+		d := newDispatcher(s, chans, subs.Links, log, m)
+		disp.Store(d)
+		if err := d.Run(ctx); err != nil {
+			storeErr <- fmt.Errorf("dispatcher: %w", err)
+		}
+		<-incDone
 	}()
 
 	var runErr error
@@ -83,6 +126,7 @@ func (a *app) serve(ctx context.Context) error {
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("graceful shutdown", "err", err)
 	}
+	<-storeDone // the dispatcher has finished and recorded its sends
 	if s := srv.Store(); s != nil {
 		s.Close()
 	}

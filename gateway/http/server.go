@@ -17,8 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/incidents"
+	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/metrics"
 	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/subscribers"
 )
 
 // Options configure a Server.
@@ -29,6 +32,17 @@ type Options struct {
 	APIBodyLimit int64
 	// Version is reported by /healthz.
 	Version string
+	// Page names the status page in the messages the API sends (broadcasts).
+	Page gateway.PageInfo
+	// Wake, when set, tells the dispatcher that deliveries were planned or
+	// queued again, so they go out now rather than at its next poll.
+	Wake func()
+	// IngestBodyLimit bounds ingest request bodies (limits.ingest_body), in
+	// bytes; default 10 MiB.
+	IngestBodyLimit int64
+	// NewIngest builds the ingest service once the store is set (see
+	// SetStore); nil builds one with default options.
+	NewIngest func(*store.Store) *ingest.Service
 }
 
 // Server serves Herald's HTTP surface. It starts before the database is
@@ -39,6 +53,8 @@ type Server struct {
 	opt   Options
 	log   *slog.Logger
 	st    atomic.Pointer[store.Store]
+	inc   atomic.Pointer[incidents.Service]
+	subs  atomic.Pointer[subscribers.Service]
 	why   atomic.Value // string: why the store is not ready yet
 	touch keyToucher
 }
@@ -59,6 +75,10 @@ func New(opt Options) *Server {
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	// Client IPs (per-IP rate limits, logs) come from the connection, never
+	// from X-Forwarded-For, which any client can forge. Behind a proxy, set
+	// the trusted-proxy extractor here instead.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Validator = newValidator()
 	e.Use(middleware.RequestID())
 	e.Use(s.recoverer())
@@ -79,6 +99,12 @@ func (s *Server) routes() {
 
 	api := e.Group("/api/v1", s.limitBody(s.opt.APIBodyLimit), s.requireStore, s.authenticate)
 	s.componentRoutes(api)
+	s.incidentRoutes(api)
+	s.broadcastRoutes(api)
+	s.deliveryRoutes(api)
+	s.subscriberRoutes(api)
+	s.ingestRoutes(e, api)
+	s.webRoutes(e)
 	api.GET("/audit", s.listAudit, requireRole(gateway.RoleAdmin))
 }
 

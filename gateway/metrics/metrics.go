@@ -13,6 +13,13 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
+	// IncidentUpdatesDue counts reminders that an update support promised
+	// (next_update_at) was not posted in time.
+	IncidentUpdatesDue prometheus.Counter
+	// IncidentTimers counts fired incident timers by kind (reconcile,
+	// notify, resolve, update_due, maintenance_start, maintenance_end).
+	IncidentTimers *prometheus.CounterVec
+
 	// HTTPRequests observes every request's duration by route pattern,
 	// method and status code.
 	HTTPRequests *prometheus.HistogramVec
@@ -22,6 +29,43 @@ type Metrics struct {
 	// (ok, error): a climbing error count means Herald is waiting for its
 	// database.
 	StoreConnectAttempts *prometheus.CounterVec
+
+	// IngestAlerts counts received alerts by source and outcome: accepted
+	// (new, or changed state), deduplicated (seen again), stale (older
+	// than what is stored, ignored).
+	IngestAlerts *prometheus.CounterVec
+	// IngestRejected counts refused ingest requests by source and reason
+	// (the error code: unauthorized, invalid, rate_limited, …); requests
+	// naming no known source count under source="unknown".
+	IngestRejected *prometheus.CounterVec
+	// IngestUnrouted counts stored alerts that matched no routing rule, by
+	// source: they touch no component, so a rise means a missing rule.
+	IngestUnrouted *prometheus.CounterVec
+	// IngestDuration observes ingest requests from routing to answer, by
+	// source, accepted or not.
+	IngestDuration *prometheus.HistogramVec
+
+	// DeliveryQueueDepth is how many deliveries are queued, retrying and
+	// sending, refreshed from the database every few seconds (so every
+	// replica reports the same shared queue).
+	DeliveryQueueDepth *prometheus.GaugeVec
+	// DeliveryQueueLag is how long the longest-waiting due delivery has
+	// waited: near zero while the dispatchers keep up.
+	DeliveryQueueLag prometheus.Gauge
+	// DeliveriesPlanned counts deliveries inserted by the planner.
+	DeliveriesPlanned prometheus.Counter
+	// DeliveryAttempts counts send attempts by channel and outcome (sent,
+	// temporary, permanent); the rate of outcome="sent" is the send rate.
+	DeliveryAttempts *prometheus.CounterVec
+	// DeliveriesUnsent counts deliveries that reached a final status
+	// other than sent, by channel and status (dead, suppressed, cancelled).
+	DeliveriesUnsent *prometheus.CounterVec
+	// DeliverySendDuration observes each attempt's duration by channel.
+	DeliverySendDuration *prometheus.HistogramVec
+	// DeliveryLeasesLost counts outcomes not recorded because the lease had
+	// expired and another worker had taken the delivery (a possible
+	// duplicate: leases are too short, or the process stalled).
+	DeliveryLeasesLost prometheus.Counter
 }
 
 // New returns fresh collectors registered on a new registry, along with the
@@ -42,11 +86,69 @@ func New() *Metrics {
 			Name: "herald_store_connect_attempts_total",
 			Help: "Attempts to connect to and migrate the database at start-up, by outcome.",
 		}, []string{"outcome"}),
+		DeliveryQueueDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "herald_delivery_queue_depth",
+			Help: "Deliveries waiting or in flight, by status (queued, retrying, sending).",
+		}, []string{"status"}),
+		DeliveryQueueLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "herald_delivery_queue_lag_seconds",
+			Help: "Age of the oldest due delivery not yet claimed (0 when none waits).",
+		}),
+		DeliveriesPlanned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_deliveries_planned_total",
+			Help: "Deliveries inserted by the planner.",
+		}),
+		DeliveryAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_delivery_attempts_total",
+			Help: "Send attempts by channel and outcome (sent, temporary, permanent).",
+		}, []string{"channel", "outcome"}),
+		DeliveriesUnsent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_deliveries_unsent_total",
+			Help: "Deliveries that ended without being sent, by channel and status (dead, suppressed, cancelled).",
+		}, []string{"channel", "status"}),
+		DeliverySendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "herald_delivery_send_duration_seconds",
+			Help:    "Duration of send attempts by channel.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"channel"}),
+		DeliveryLeasesLost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_delivery_leases_lost_total",
+			Help: "Outcomes not recorded because the delivery's lease had expired and another worker had claimed it.",
+		}),
+		IngestAlerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_ingest_alerts_total",
+			Help: "Alerts received, by source and outcome (accepted, deduplicated, stale).",
+		}, []string{"source", "outcome"}),
+		IngestRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_ingest_rejected_total",
+			Help: "Ingest requests refused, by source and reason (the error code).",
+		}, []string{"source", "reason"}),
+		IngestUnrouted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_ingest_unrouted_alerts_total",
+			Help: "Stored alerts that matched no routing rule, by source.",
+		}, []string{"source"}),
+		IngestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "herald_ingest_request_duration_seconds",
+			Help:    "Duration of ingest requests by source.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"source"}),
 	}
+	m.IncidentUpdatesDue = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "herald_incident_updates_due_total",
+		Help: "Promised incident updates (next_update_at) that were not posted in time.",
+	})
+	m.IncidentTimers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "herald_incident_timers_fired_total",
+		Help: "Incident timers fired, by kind.",
+	}, []string{"kind"})
+	m.Registry.MustRegister(m.IncidentUpdatesDue, m.IncidentTimers)
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.StoreReady, m.StoreConnectAttempts,
+		m.IngestAlerts, m.IngestRejected, m.IngestUnrouted, m.IngestDuration,
+		m.DeliveryQueueDepth, m.DeliveryQueueLag, m.DeliveriesPlanned, m.DeliveryAttempts,
+		m.DeliveriesUnsent, m.DeliverySendDuration, m.DeliveryLeasesLost,
 	)
 	return m
 }

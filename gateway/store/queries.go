@@ -26,6 +26,13 @@ type queries struct {
 	componentQueries
 	keyQueries
 	sourceQueries
+	alertQueries
+	eventQueries
+	deliveryQueries
+	subscriberQueries
+	timerQueries
+	incidentQueries
+	pageQueries
 }
 
 // parseQueries reads `-- name: X` blocks from every .sql file directly in dir.

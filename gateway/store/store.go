@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -44,6 +45,7 @@ type Store struct {
 	dialect Dialect
 	q       *queries
 	log     *slog.Logger
+	box     atomic.Pointer[boxed] // seals and opens webhook secrets; see SetSecretBox
 	// Now is the store's clock, replaceable in tests; times are stored in UTC
 	// at microsecond precision (PostgreSQL's), so what is read equals what
 	// was written.
