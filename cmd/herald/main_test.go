@@ -422,3 +422,44 @@ func TestSIGTERMStopsGracefully(t *testing.T) {
 		t.Errorf("no shutdown log line:\n%s", &logs)
 	}
 }
+
+// TestUpdateDueReachesSupport promises an update a second away and does not
+// post it: the reminder lands in the outbox, addressed to support_email.
+func TestUpdateDueReachesSupport(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	in := start(t, map[string]string{"HERALD_ADMIN_TOKEN": "boot-admin-token-0123456789", "HERALD_SUPPORT_EMAIL": "oncall@example.com"})
+	in.waitReady(200, 20*time.Second)
+	post := func(path, body string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", in.url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer boot-admin-token-0123456789")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 201 {
+			t.Fatalf("POST %s = %d %s", path, res.StatusCode, b)
+		}
+	}
+	post("/api/v1/components", `{"name":"Space Module"}`)
+	due := time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)
+	post("/api/v1/incidents", `{"name":"Site access","status":"identified","body":"Next update at 10:50am CST.",
+		"components":{"Space Module":"major_outage"},"next_update_at":"`+due+`"}`)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		files, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			if strings.Contains(string(b), "To: <oncall@example.com>") && strings.Contains(strings.ToLower(string(b)), "update due") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no update-due reminder for support in the outbox (%d messages)\n%s", len(files), in.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -97,8 +97,13 @@ func (a *app) serve(ctx context.Context) error {
 			return
 		}
 		srv.SetSubscribers(subs)
+		support, err := supportSubscriber(ctx, subs, cfg)
+		if err != nil {
+			storeErr <- err
+			return
+		}
 		// Incidents: correlation and timers, until shutdown.
-		inc := newIncidents(cfg, s, log, m, wakeDispatcher)
+		inc := newIncidents(cfg, s, log, m, wakeDispatcher, support)
 		srv.SetIncidents(inc)
 		incDone := make(chan struct{})
 		go func() { defer close(incDone); _ = inc.Run(ctx) }()
