@@ -80,49 +80,36 @@ func (s *Service) Reschedule(ctx context.Context, who gateway.Principal, id stri
 	if !until.After(from) {
 		return nil, gateway.FieldError("scheduled_until", "must be after scheduled_for")
 	}
-	var inc *gateway.Incident
-	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if inc, err = tx.Incident(id); err != nil {
-			return err
-		}
+	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, _ time.Time) (bool, error) {
 		if inc.Kind != gateway.KindMaintenance || inc.Status == gateway.MaintenanceCompleted {
-			return gateway.Errorf(gateway.EUNPROCESSABLE, "Only a maintenance that has not completed can be rescheduled.")
+			return false, gateway.Errorf(gateway.EUNPROCESSABLE, "Only a maintenance that has not completed can be rescheduled.")
 		}
 		inc.ScheduledFor, inc.ScheduledUntil = from, until
 		if err := tx.SaveIncident(inc); err != nil {
-			return err
+			return false, err
 		}
 		if err := s.scheduleWindow(tx, inc); err != nil {
-			return err
+			return false, err
 		}
-		return tx.Audit(who, "maintenance.reschedule", "incident", id, map[string]any{"scheduled_for": from, "scheduled_until": until})
+		return false, tx.Audit(who, "maintenance.reschedule", "incident", id, map[string]any{"scheduled_for": from, "scheduled_until": until})
 	})
-	return s.done(ctx, inc, false, err)
 }
 
 // Cancel ends a maintenance early (or before it began).
 func (s *Service) Cancel(ctx context.Context, who gateway.Principal, id string, notify bool) (*gateway.Incident, error) {
-	var inc *gateway.Incident
-	var wrote bool
-	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if inc, err = tx.Incident(id); err != nil {
-			return err
-		}
+	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
 		if inc.Kind != gateway.KindMaintenance {
-			return gateway.Errorf(gateway.ENOTFOUND, "Maintenance %q not found.", id)
+			return false, gateway.Errorf(gateway.ENOTFOUND, "Maintenance %q not found.", id)
 		}
 		if inc.Status == gateway.MaintenanceCompleted {
-			return nil
+			return false, nil
 		}
-		wrote, err = s.finish(tx, inc, "This maintenance has been cancelled.", who.Name, notify, s.o.Store.Now())
+		wrote, err := s.finish(tx, inc, "This maintenance has been cancelled.", who.Name, notify, now)
 		if err != nil {
-			return err
+			return false, err
 		}
-		return tx.Audit(who, "maintenance.cancel", "incident", id, nil)
+		return wrote, tx.Audit(who, "maintenance.cancel", "incident", id, nil)
 	})
-	return s.done(ctx, inc, wrote, err)
 }
 
 func (s *Service) scheduleWindow(tx *store.Tx, inc *gateway.Incident) error {

@@ -90,25 +90,18 @@ func (s *Service) PostUpdate(ctx context.Context, who gateway.Principal, id stri
 	if err := checkBody("body", in.Body); err != nil {
 		return nil, err
 	}
-	var inc *gateway.Incident
-	var wrote bool
-	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
-		now := s.o.Store.Now()
-		var err error
-		if inc, err = tx.Incident(id); err != nil {
-			return err
-		}
+	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
 		if !gateway.ValidIncidentStatus(inc.Kind, in.Status) || in.Status == gateway.Postmortem {
-			return gateway.FieldError("status", "is not a status for this "+inc.Kind)
+			return false, gateway.FieldError("status", "is not a status for this "+inc.Kind)
 		}
 		comps, err := resolveComponents(tx, in.Components)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if inc.HumanAt.IsZero() {
 			inc.HumanAt = now
 			if err := tx.CancelTimer(timerResolve, inc.ID); err != nil {
-				return err
+				return false, err
 			}
 		}
 		inc.Status, inc.NextUpdateAt = in.Status, in.NextUpdateAt
@@ -119,14 +112,14 @@ func (s *Service) PostUpdate(ctx context.Context, who gateway.Principal, id stri
 			inc.ResolvedAt, inc.CorrelationKey = now, ""
 		}
 		if err := tx.SaveIncident(inc); err != nil {
-			return err
+			return false, err
 		}
-		if wrote, err = s.human(tx, who, inc, in, comps, now); err != nil {
-			return err
+		wrote, err := s.human(tx, who, inc, in, comps, now)
+		if err != nil {
+			return false, err
 		}
-		return tx.Audit(who, "incident.update", "incident", inc.ID, map[string]any{"status": inc.Status, "notify": in.Notify})
+		return wrote, tx.Audit(who, "incident.update", "incident", inc.ID, map[string]any{"status": inc.Status, "notify": in.Notify})
 	})
-	return s.done(ctx, inc, wrote, err)
 }
 
 // human records support's update: component statuses (manual ones while the
@@ -191,54 +184,42 @@ func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incide
 
 // Edit changes an incident's title or impact (no notification).
 func (s *Service) Edit(ctx context.Context, who gateway.Principal, id string, name *string, impact *gateway.Impact) (*gateway.Incident, error) {
-	var inc *gateway.Incident
-	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if inc, err = tx.Incident(id); err != nil {
-			return err
-		}
+	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, _ time.Time) (bool, error) {
 		if name != nil {
 			if err := gateway.ValidateName("name", *name); err != nil {
-				return err
+				return false, err
 			}
 			inc.Name = *name
 		}
 		if impact != nil {
 			if !impact.Valid() {
-				return gateway.FieldError("impact", "must be none, minor, major, critical or maintenance")
+				return false, gateway.FieldError("impact", "must be none, minor, major, critical or maintenance")
 			}
 			inc.Impact = *impact
 		}
 		if err := tx.SaveIncident(inc); err != nil {
-			return err
+			return false, err
 		}
-		return tx.Audit(who, "incident.edit", "incident", id, map[string]any{"name": inc.Name, "impact": inc.Impact})
+		return false, tx.Audit(who, "incident.edit", "incident", id, map[string]any{"name": inc.Name, "impact": inc.Impact})
 	})
-	return s.done(ctx, inc, false, err)
 }
 
 // Publish makes a draft public and announces it.
 func (s *Service) Publish(ctx context.Context, who gateway.Principal, id string) (*gateway.Incident, error) {
-	var inc *gateway.Incident
-	var wrote bool
-	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if inc, err = tx.Incident(id); err != nil {
-			return err
-		}
+	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
 		if inc.Published {
-			return nil
+			return false, nil
 		}
 		inc.Published = true
 		if err := tx.SaveIncident(inc); err != nil {
-			return err
+			return false, err
 		}
-		if wrote, err = s.announce(tx, inc, s.o.Store.Now()); err != nil {
-			return err
+		wrote, err := s.announce(tx, inc, now)
+		if err != nil {
+			return false, err
 		}
-		return tx.Audit(who, "incident.publish", "incident", id, nil)
+		return wrote, tx.Audit(who, "incident.publish", "incident", id, nil)
 	})
-	return s.done(ctx, inc, wrote, err)
 }
 
 // Postmortem publishes the postmortem (Markdown) of a resolved incident.
@@ -246,34 +227,25 @@ func (s *Service) Postmortem(ctx context.Context, who gateway.Principal, id, bod
 	if err := checkBody("body", body); err != nil {
 		return nil, err
 	}
-	var inc *gateway.Incident
-	var wrote bool
-	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
-		now := s.o.Store.Now()
-		var err error
-		if inc, err = tx.Incident(id); err != nil {
-			return err
-		}
+	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
 		if inc.Kind != gateway.KindIncident || (inc.Status != gateway.Resolved && inc.Status != gateway.Postmortem) {
-			return gateway.Errorf(gateway.EUNPROCESSABLE, "Resolve the incident before publishing its postmortem.")
+			return false, gateway.Errorf(gateway.EUNPROCESSABLE, "Resolve the incident before publishing its postmortem.")
 		}
 		inc.PostmortemBody, inc.PostmortemPublishedAt, inc.Status = body, now, gateway.Postmortem
 		if inc.HumanAt.IsZero() {
 			inc.HumanAt = now
 		}
 		if err := tx.SaveIncident(inc); err != nil {
-			return err
+			return false, err
 		}
 		if err := tx.Audit(who, "incident.postmortem", "incident", id, nil); err != nil {
-			return err
+			return false, err
 		}
 		if !notify || !inc.Published {
-			return nil
+			return false, nil
 		}
-		wrote = true
-		return tx.AddEvent(s.incidentEvent(gateway.EventIncidentPostmortem, inc, nil, who.Name, now))
+		return true, tx.AddEvent(s.incidentEvent(gateway.EventIncidentPostmortem, inc, nil, who.Name, now))
 	})
-	return s.done(ctx, inc, wrote, err)
 }
 
 // SetComponentStatus sets support's manual status of a component, or
@@ -301,6 +273,22 @@ func (s *Service) SetComponentStatus(ctx context.Context, who gateway.Principal,
 	})
 	_, err = s.done(ctx, nil, wrote, err)
 	return err
+}
+
+// change runs fn on incident id in one transaction and returns the
+// incident as stored after it, waking the dispatcher when fn wrote events.
+func (s *Service) change(ctx context.Context, id string, fn func(tx *store.Tx, inc *gateway.Incident, now time.Time) (wrote bool, err error)) (*gateway.Incident, error) {
+	var inc *gateway.Incident
+	var wrote bool
+	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if inc, err = tx.Incident(id); err != nil {
+			return err
+		}
+		wrote, err = fn(tx, inc, s.o.Store.Now())
+		return err
+	})
+	return s.done(ctx, inc, wrote, err)
 }
 
 // done wakes the dispatcher after events were committed.
