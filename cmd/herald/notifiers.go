@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/config"
+	herhttp "github.com/heraldstatus/herald/gateway/http"
 	"github.com/heraldstatus/herald/gateway/metrics"
 	"github.com/heraldstatus/herald/gateway/notify"
 	"github.com/heraldstatus/herald/gateway/notify/email"
@@ -22,25 +23,34 @@ import (
 // returned close ends SMTP connections; call it after the dispatcher
 // stopped.
 func notifiers(cfg *config.Config, log *slog.Logger) (map[gateway.Channel]notify.Notifier, func(), error) {
+	chans, _, closeAll, err := channels(cfg, log)
+	return chans, closeAll, err
+}
+
+// channels is notifiers that also returns the previews for the HTTP
+// server, which render with the templates and webhook bodies the channels
+// send.
+func channels(cfg *config.Config, log *slog.Logger) (map[gateway.Channel]notify.Notifier, herhttp.Previews, func(), error) {
+	var none herhttp.Previews
 	tmpl, err := templates.Load(cfg.TemplatesDir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("templates: %w", err)
+		return nil, none, nil, fmt.Errorf("templates: %w", err)
 	}
 	b, err := email.NewBuilder(email.Options{From: cfg.MailFrom, Templates: tmpl})
 	if err != nil {
-		return nil, nil, err
+		return nil, none, nil, err
 	}
 	closeAll := func() {}
 	var mail notify.Notifier
 	if cfg.SMTPURL == "" {
 		if mail, err = email.NewOutbox(cfg.OutboxDir, b); err != nil {
-			return nil, nil, err
+			return nil, none, nil, err
 		}
 	} else {
 		s, err := email.NewSMTP(b, email.SMTPOptions{URL: cfg.SMTPURL, MaxConns: cfg.SMTP.MaxConns, Rate: cfg.SMTP.Rate,
 			Logger: log.With("component", "smtp")})
 		if err != nil {
-			return nil, nil, err
+			return nil, none, nil, err
 		}
 		mail, closeAll = s, func() { _ = s.Close() }
 	}
@@ -50,9 +60,11 @@ func notifiers(cfg *config.Config, log *slog.Logger) (map[gateway.Channel]notify
 		Logger:    log.With("component", "webhook"),
 	})
 	if err != nil {
-		return nil, nil, err
+		closeAll()
+		return nil, none, nil, err
 	}
-	return map[gateway.Channel]notify.Notifier{gateway.ChannelEmail: mail, gateway.ChannelWebhook: hook}, closeAll, nil
+	chans := map[gateway.Channel]notify.Notifier{gateway.ChannelEmail: mail, gateway.ChannelWebhook: hook}
+	return chans, herhttp.Previews{Templates: tmpl, WebhookBody: hook.Body}, closeAll, nil
 }
 
 // pageInfo names the status page in messages.

@@ -44,7 +44,7 @@ func (a *app) serve(ctx context.Context) error {
 	log := a.logger(cfg)
 	m := metrics.New()
 	// The channels first: broken templates or mail settings stop start-up.
-	chans, closeChans, err := notifiers(cfg, log)
+	chans, previews, closeChans, err := channels(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	}
 	srv := herhttp.New(herhttp.Options{Log: log, Metrics: m, Version: version, Page: pageInfo(cfg), Wake: wakeDispatcher, APIBodyLimit: int64(cfg.Limits.IngestBody),
-		IngestBodyLimit: int64(cfg.Limits.IngestBody),
+		IngestBodyLimit: int64(cfg.Limits.IngestBody), Previews: previews,
 		// The ingest service is built by the server once the store is set.
 		NewIngest: func(st *store.Store) *ingest.Service {
 			return ingest.New(st, ingest.Options{Log: log.With("component", "ingest"), Metrics: m,

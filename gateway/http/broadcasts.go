@@ -2,11 +2,13 @@ package http
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/notify"
+	"github.com/heraldstatus/herald/templates"
 )
 
 func (s *Server) broadcastRoutes(api *echo.Group) {
@@ -25,6 +27,9 @@ type broadcastResponse struct {
 	ID         string `json:"id,omitempty"`
 	Recipients int    `json:"recipients"`
 	DryRun     bool   `json:"dry_run,omitempty"`
+	// Preview is the email a dry run would send, rendered for a sample
+	// recipient; absent when the server has no templates.
+	Preview *emailPreview `json:"preview,omitempty"`
 }
 
 // planner is the fan-out planner over the current store; it wakes the
@@ -33,11 +38,29 @@ func (s *Server) planner() *notify.Planner {
 	return &notify.Planner{Store: s.Store(), Metrics: s.opt.Metrics, Log: s.log, Wake: s.opt.Wake}
 }
 
+// previewBroadcast renders the email of a broadcast as written, with the
+// sample recipient's links; nil when the server has no templates.
+func (s *Server) previewBroadcast(ev *gateway.Event) (*emailPreview, error) {
+	if s.opt.Previews.Templates == nil {
+		return nil, nil
+	}
+	sample, err := templates.Sample(gateway.EventBroadcast)
+	if err != nil {
+		return nil, err
+	}
+	e := *ev
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = time.Now().UTC() // as if sent now
+	}
+	return renderEmail(s.opt.Previews.Templates, templates.NewEmailData(&e, sample.ManageURL, sample.UnsubscribeURL))
+}
+
 // createBroadcast sends support's message to the subscribers of the chosen
 // components (or everyone): 202 with the event id and how many deliveries
 // it has. The Idempotency-Key header is required: a repeat with the same
 // key answers the same (marked Idempotent-Replayed) and sends nothing more.
-// A dry run answers 200 with the recipient count and writes nothing.
+// A dry run answers 200 with the recipient count and the rendered email
+// (preview), and writes nothing.
 func (s *Server) createBroadcast(c echo.Context) error {
 	var req broadcastRequest
 	if err := bind(c, &req); err != nil {
@@ -52,7 +75,11 @@ func (s *Server) createBroadcast(c echo.Context) error {
 		return err
 	}
 	if req.DryRun {
-		return c.JSON(http.StatusOK, broadcastResponse{Recipients: res.Recipients, DryRun: true})
+		out := broadcastResponse{Recipients: res.Recipients, DryRun: true}
+		if out.Preview, err = s.previewBroadcast(res.Event); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, out)
 	}
 	if res.Replayed {
 		c.Response().Header().Set("Idempotent-Replayed", "true")

@@ -43,6 +43,9 @@ type Options struct {
 	// NewIngest builds the ingest service once the store is set (see
 	// SetStore); nil builds one with default options.
 	NewIngest func(*store.Store) *ingest.Service
+	// Previews renders template previews and broadcast dry runs; without
+	// templates, previews answer 503 and dry runs carry none.
+	Previews Previews
 }
 
 // Server serves Herald's HTTP surface. It starts before the database is
@@ -101,6 +104,7 @@ func (s *Server) routes() {
 	s.componentRoutes(api)
 	s.incidentRoutes(api)
 	s.broadcastRoutes(api)
+	s.templateRoutes(api)
 	s.deliveryRoutes(api)
 	s.subscriberRoutes(api)
 	s.ingestRoutes(e, api)

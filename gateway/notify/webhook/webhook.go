@@ -61,6 +61,13 @@ type Options struct {
 	// DocumentationURL is statuspage's meta.documentation; default
 	// DefaultDocumentationURL.
 	DocumentationURL string
+	// BreakAfter is how many consecutive temporary failures to one host
+	// open its circuit: for BreakFor, requests to that host then fail at
+	// once as temporary, with Retry-After, instead of holding a worker.
+	// Default 10; negative: never.
+	BreakAfter int
+	// BreakFor is how long an open circuit stays open; default 1 min.
+	BreakFor time.Duration
 	// Now gives webhook-timestamp and generated_at; nil means time.Now.
 	Now func() time.Time
 	// Logger receives debug lines; nil discards them.
@@ -73,6 +80,7 @@ type Notifier struct {
 	client  *http.Client
 	tmpl    *templates.Set
 	hosts   *hostLimit
+	breaker *breaker
 	limit   int64
 	agent   string
 	docURL  string
@@ -104,6 +112,16 @@ func New(o Options) (*Notifier, error) {
 	if n.limit <= 0 {
 		n.limit = 64 << 10
 	}
+	switch {
+	case o.BreakAfter == 0:
+		o.BreakAfter = 10
+	case o.BreakAfter < 0:
+		o.BreakAfter = 0 // disabled
+	}
+	if o.BreakFor <= 0 {
+		o.BreakFor = time.Minute
+	}
+	n.breaker = newBreaker(o.BreakAfter, o.BreakFor)
 	if n.agent == "" {
 		n.agent = "Herald-Webhooks/1"
 	}
@@ -175,7 +193,9 @@ func pageID(p gateway.PageInfo) string {
 // Retry-After in Result.RetryAfter); 410 is permanent and sets Gone; every
 // other 4xx and every 3xx (redirects are not followed) is permanent; a
 // target the SSRF guard refuses is permanent (the error wraps
-// netguard.ErrForbidden).
+// netguard.ErrForbidden). While the host's circuit is open (BreakAfter),
+// nothing is sent: the failure is temporary, wraps ErrCircuitOpen and
+// carries the rest of the pause as RetryAfter.
 func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Result, bool, error) {
 	now := n.now()
 	body, err := n.Body(m, now)
@@ -203,21 +223,54 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Result
 		req.Header.Set("webhook-signature", sig)
 	}
 
-	release, err := n.hosts.acquire(ctx, strings.ToLower(target.Host))
+	host := strings.ToLower(target.Host)
+	if res, err := n.circuitOpen(host, now); err != nil {
+		return res, true, err
+	}
+	release, err := n.hosts.acquire(ctx, host)
 	if err != nil {
 		return notify.Result{}, true, fmt.Errorf("webhook: waiting for a slot at %s: %w", target.Host, err)
 	}
 	defer release()
+	// The circuit may have opened while this request waited for a slot.
+	if res, err := n.circuitOpen(host, n.now()); err != nil {
+		return res, true, err
+	}
 	resp, err := n.client.Do(req)
 	if err != nil {
-		retry := !errors.Is(err, netguard.ErrForbidden)
-		return notify.Result{}, retry, fmt.Errorf("webhook: delivery %d: %w", m.DeliveryID, err)
+		if errors.Is(err, netguard.ErrForbidden) {
+			return notify.Result{}, false, fmt.Errorf("webhook: delivery %d: %w", m.DeliveryID, err)
+		}
+		n.record(host, true)
+		return notify.Result{}, true, fmt.Errorf("webhook: delivery %d: %w", m.DeliveryID, err)
 	}
 	defer resp.Body.Close()
 	kept, _ := io.ReadAll(io.LimitReader(resp.Body, n.limit)) // a body cut short still has its status
 	res := notify.Result{Code: resp.StatusCode, Response: clean(kept), RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now)}
 	n.log.Debug("webhook answered", "delivery_id", m.DeliveryID, "host", target.Host, "status", resp.StatusCode)
-	return classify(res, resp, m.DeliveryID)
+	res, retry, err := classify(res, resp, m.DeliveryID)
+	n.record(host, retry && err != nil)
+	return res, retry, err
+}
+
+// circuitOpen returns, while host's circuit is open, the temporary
+// failure (wrapping ErrCircuitOpen) of a request to it, with the rest of
+// the cool-off as RetryAfter; nil while the circuit is closed.
+func (n *Notifier) circuitOpen(host string, now time.Time) (notify.Result, error) {
+	wait, open := n.breaker.open(host, now)
+	if !open {
+		return notify.Result{}, nil
+	}
+	return notify.Result{RetryAfter: wait}, fmt.Errorf("%w: %s failed %d times in a row; paused for another %s",
+		ErrCircuitOpen, host, n.breaker.n, wait.Round(time.Second))
+}
+
+// record counts a request's outcome for host's circuit and says when it opened.
+func (n *Notifier) record(host string, temporary bool) {
+	if n.breaker.record(host, temporary, n.now()) {
+		n.log.Warn("webhook host keeps failing; pausing deliveries to it", "host", host,
+			"failures", n.breaker.n, "pause", n.breaker.coolOff)
+	}
 }
 
 // classify decides on a response that arrived.

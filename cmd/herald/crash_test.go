@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/textproto"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/store/storetest"
+)
+
+// Bounds of what a SIGKILL can re-send, from gateway/notify: a message
+// whose outcome is not yet committed when the process dies is sent again
+// once its lease expires. Those are the sends in flight (Workers per
+// channel, default 256) and the outcomes handed to the recorder but not
+// yet written: its queue (4×512) and the group being written (512).
+const (
+	dispatcherWorkers = 256
+	recorderPending   = 4*512 + 512
+	inFlightBound     = dispatcherWorkers + recorderPending
+)
+
+// TestCrashMidFanOutLosesNothing kills a herald child process with SIGKILL
+// in the middle of a 10,000-subscriber broadcast, restarts it and counts at
+// a real SMTP server: every subscriber got the message, and duplicates
+// (the target is zero) stay within what was in flight at the kill.
+func TestCrashMidFanOutLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and waits out a delivery lease (2 min)")
+	}
+	const subscribers, killAfter = 10_000, 2_000
+	bin := buildHerald(t)
+	for _, d := range storetest.Databases() {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			began := time.Now()
+			url := storetest.URL(t, d)
+			st := openMigrated(t, url)
+			storetest.SeedSubscribers(t, st, gateway.SubscriberEmail, subscribers)
+			sink := startCountingSink(t)
+			env := map[string]string{
+				"HERALD_DATABASE_URL": url,
+				"HERALD_SMTP_URL":     "smtp://" + sink.addr + "?tls=none",
+				"HERALD_ADMIN_TOKEN":  "hrld_test_admin_token_0123456789",
+				"HERALD_PUBLIC_URL":   "http://status.example.com",
+			}
+
+			child := startChild(t, bin, env)
+			child.waitReady(200, 60*time.Second)
+			req, _ := http.NewRequest("POST", child.url+"/api/v1/broadcasts",
+				strings.NewReader(`{"subject":"Crash test","body":"Everyone gets this once."}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+env["HERALD_ADMIN_TOKEN"])
+			req.Header.Set("Idempotency-Key", "crash-1")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 202 {
+				t.Fatalf("broadcast = %d\n%s", res.StatusCode, child.logs)
+			}
+
+			// Hang guards below, not performance bounds.
+			waitFor(t, 2*time.Minute, func() bool { return sink.total() >= killAfter }, "the sink to receive %d messages", killAfter)
+			if err := child.cmd.Process.Kill(); err != nil { // SIGKILL
+				t.Fatal(err)
+			}
+			_ = child.cmd.Wait()
+			atKill := sink.total()
+			t.Logf("%s: killed herald after %d messages reached the sink", d, atKill)
+
+			child = startChild(t, bin, env)
+			child.waitReady(200, 60*time.Second)
+			var left int
+			waitFor(t, 5*time.Minute, func() bool {
+				err := st.DB().QueryRow(
+					`SELECT COUNT(*) FROM deliveries WHERE status IN ('queued', 'sending', 'retrying')`).Scan(&left)
+				return err == nil && left == 0
+			}, "the queue to drain (leases of the killed process expire after 2 min)")
+			var sent int
+			if err := st.DB().QueryRow(`SELECT COUNT(*) FROM deliveries WHERE status = 'sent'`).Scan(&sent); err != nil {
+				t.Fatal(err)
+			}
+
+			missing, dups, ids := sink.count(subscribers)
+			t.Logf("%s: %d subscribers, %d deliveries sent, %d messages at the sink (%d distinct Message-IDs), "+
+				"missing %d, duplicates %d (bound %d: %d workers + %d unrecorded outcomes), %s",
+				d, subscribers, sent, sink.total(), ids, missing, dups, inFlightBound, dispatcherWorkers, recorderPending,
+				time.Since(began).Round(time.Second))
+			if missing != 0 {
+				t.Errorf("%d subscribers got nothing, want 0", missing)
+			}
+			if dups > inFlightBound {
+				t.Errorf("%d duplicates, want at most the %d that can be in flight", dups, inFlightBound)
+			}
+			if sent != subscribers {
+				t.Errorf("%d deliveries sent, want %d", sent, subscribers)
+			}
+		})
+	}
+}
+
+// buildHerald builds the herald binary into a temporary directory.
+func buildHerald(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "herald")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// child is `herald serve` in a child process, which a test can SIGKILL.
+type child struct {
+	*instance
+	cmd *exec.Cmd
+}
+
+// startChild runs bin with env (and nothing of the test's environment but
+// PATH) on a free loopback port; the process is killed when the test ends.
+func startChild(t *testing.T, bin string, env map[string]string) *child {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "serve")
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"HERALD_ADDR=" + addr, "PATH=" + os.Getenv("PATH")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return &child{instance: &instance{t: t, url: "http://" + addr, logs: logs}, cmd: cmd}
+}
+
+// waitFor polls cond until it holds or within passes (a hang guard).
+func waitFor(t *testing.T, within time.Duration, cond func() bool, what string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for "+what, args...)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// countingSink is go-smtp's server in process, recording each accepted
+// message's recipients and Message-ID.
+type countingSink struct {
+	addr string
+	mu   sync.Mutex
+	n    int
+	rcpt map[string]int      // address → messages accepted for it
+	ids  map[string]struct{} // Message-IDs seen
+}
+
+func startCountingSink(t *testing.T) *countingSink {
+	t.Helper()
+	s := &countingSink{rcpt: map[string]int{}, ids: map[string]struct{}{}}
+	srv := smtp.NewServer(s)
+	srv.Domain = "sink.test"
+	srv.AllowInsecureAuth = true
+	srv.MaxRecipients = 100
+	srv.ErrorLog = log.New(io.Discard, "", 0) // the kill resets connections, as it should
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = l.Addr().String()
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+func (s *countingSink) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &sinkSession{s: s}, nil
+}
+
+func (s *countingSink) total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// count returns how many of userN@example.com (N < n) got nothing, how many
+// messages beyond the first any address got, and the distinct Message-IDs.
+func (s *countingSink) count(n int) (missing, dups, ids int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range n {
+		if s.rcpt[addrOf(i)] == 0 {
+			missing++
+		}
+	}
+	for _, c := range s.rcpt {
+		dups += c - 1
+	}
+	return missing, dups, len(s.ids)
+}
+
+func addrOf(i int) string { return fmt.Sprintf("user%d@example.com", i) }
+
+type sinkSession struct {
+	s  *countingSink
+	to []string
+}
+
+func (x *sinkSession) AuthPlain(string, string) error            { return nil }
+func (x *sinkSession) Mail(string, *smtp.MailOptions) error      { return nil }
+func (x *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error { x.to = append(x.to, to); return nil }
+func (x *sinkSession) Reset()                                    { x.to = nil }
+func (x *sinkSession) Logout() error                             { return nil }
+func (x *sinkSession) Data(r io.Reader) error {
+	br := bufio.NewReader(r)
+	h, err := textproto.NewReader(br).ReadMIMEHeader()
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, br)
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	x.s.n++
+	for _, to := range x.to {
+		x.s.rcpt[strings.ToLower(to)]++
+	}
+	x.s.ids[h.Get("Message-Id")] = struct{}{}
+	return nil
+}
+
+// TestServeRendersPreviews checks the wiring: serve hands the server the
+// templates the channels send with.
+func TestServeRendersPreviews(t *testing.T) {
+	vars := map[string]string{"HERALD_DATABASE_URL": storetest.SQLiteURL(t), "HERALD_OUTBOX_DIR": t.TempDir(),
+		"HERALD_ADMIN_TOKEN": "hrld_test_admin_token_0123456789"}
+	in := start(t, vars)
+	in.waitReady(200, 30*time.Second)
+	for _, path := range []string{
+		"/api/v1/templates/incident.created/preview",
+		"/api/v1/templates/incident.created/preview?channel=webhook&format=slack",
+	} {
+		if code, body := in.get(path, vars["HERALD_ADMIN_TOKEN"]); code != 200 || !strings.HasPrefix(body, "{") {
+			t.Errorf("GET %s = %d %s, want 200 with JSON", path, code, body)
+		}
+	}
+}
