@@ -2,6 +2,7 @@ package incidents_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -123,7 +124,8 @@ func (w *world) tick() {
 	}
 }
 
-// fire posts one alert for a component, as Alertmanager would.
+// fire posts one alert for a component as Alertmanager does: a version 4
+// webhook body, decoded by the alertmanager source and stored by ingest.
 func (w *world) fire(component, severity string, status gateway.AlertStatus) {
 	w.t.Helper()
 	labels := map[string]string{"alertname": "ServiceDown", "severity": severity}
@@ -132,13 +134,24 @@ func (w *world) fire(component, severity string, status gateway.AlertStatus) {
 	} else {
 		labels["module"] = slug(component)
 	}
-	a := gateway.Alert{Fingerprint: "fp-" + slug(component) + "-" + component[len(component)-3:], Status: status,
-		Severity: gateway.ParseSeverity(severity, gateway.SeverityWarning), Summary: component + " is down", Labels: labels, StartsAt: w.clock()}
+	now := w.clock()
+	alert := map[string]any{"status": string(status), "labels": labels,
+		"annotations": map[string]string{"summary": component + " is down"},
+		"startsAt":    now.Format(time.RFC3339Nano), "endsAt": "0001-01-01T00:00:00Z",
+		"generatorURL": "http://prometheus.example.com/graph", "fingerprint": "fp-" + slug(component) + "-" + component[len(component)-3:]}
 	if status == gateway.AlertResolved {
-		a.EndsAt = w.clock()
+		alert["startsAt"] = now.Add(-time.Second).Format(time.RFC3339Nano)
+		alert["endsAt"] = now.Format(time.RFC3339Nano)
 	}
-	if _, err := w.in.Accept(w.ctx, w.src, []gateway.Alert{a}, w.clock()); err != nil {
+	body, err := json.Marshal(map[string]any{"version": "4", "status": string(status), "receiver": "herald",
+		"groupKey": "{}:{alertname=\"ServiceDown\"}", "groupLabels": map[string]string{"alertname": "ServiceDown"},
+		"commonLabels": labels, "commonAnnotations": map[string]string{}, "externalURL": "http://alertmanager.example.com",
+		"truncatedAlerts": 0, "alerts": []any{alert}})
+	if err != nil {
 		w.t.Fatal(err)
+	}
+	if _, err := w.in.Ingest(w.ctx, w.src, body, "application/json", now); err != nil {
+		w.t.Fatalf("ingest %s: %v", body, err)
 	}
 }
 
