@@ -249,7 +249,17 @@ func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.Component
 				return err
 			}
 		}
-		if err := p.autoUpdate(inc, body, affected(p.names, before, pick(statuses, added))); err != nil {
+		ac := affected(p.names, before, pick(statuses, added))
+		if !reopen {
+			merged, err := p.foldJoined(inc, ac)
+			if err != nil || merged {
+				if err == nil {
+					err = p.tx.SaveIncident(inc)
+				}
+				return err
+			}
+		}
+		if err := p.autoUpdate(inc, body, ac); err != nil {
 			return err
 		}
 	} else if human && len(added) > 0 {
@@ -278,6 +288,38 @@ func (p *pass) rewriteFirst(inc *gateway.Incident, before map[string]gateway.Com
 	first.Body = say("investigating", wordsData{Components: p.sortedNames(inc.Components)})
 	first.AffectedComponents = affected(p.names, before, inc.Components)
 	return p.tx.RewriteUpdate(&first)
+}
+
+// foldJoined adds components that joined to automation's latest update
+// when that update also reports joined components and has not been
+// announced yet: one timeline entry for what one message will say, not one
+// per reconcile pass.
+func (p *pass) foldJoined(inc *gateway.Incident, ac []gateway.AffectedComponent) (bool, error) {
+	ups, err := p.tx.Updates(inc.ID)
+	if err != nil || len(ups) == 0 {
+		return false, err
+	}
+	last := ups[0]
+	if !last.Automated || last.Status != inc.Status || len(last.AffectedComponents) == 0 ||
+		last.Body != say("joined", wordsData{Components: p.namesOfAffected(last.AffectedComponents)}) {
+		return false, nil
+	}
+	done, err := p.tx.Announced(last.ID)
+	if err != nil || done {
+		return false, err
+	}
+	last.AffectedComponents = append(last.AffectedComponents, ac...)
+	sortAffected(last.AffectedComponents)
+	last.Body = say("joined", wordsData{Components: p.namesOfAffected(last.AffectedComponents)})
+	return true, p.tx.RewriteUpdate(&last)
+}
+
+func (p *pass) namesOfAffected(ac []gateway.AffectedComponent) []string {
+	ids := make([]string, 0, len(ac))
+	for _, a := range ac {
+		ids = append(ids, a.ComponentID)
+	}
+	return p.namesOf(ids)
 }
 
 // autoUpdate posts automation's update and schedules its notification no

@@ -395,3 +395,31 @@ func TestFlappingHoldsTheWorseState(t *testing.T) {
 		}
 	})
 }
+
+// TestLateJoinersShareOneUpdate lets components join after the first
+// message, one per reconcile pass: they collect in one timeline update,
+// announced once when group_interval allows.
+func TestLateJoinersShareOneUpdate(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		set := settings()
+		set.GroupWait = 5 * time.Second
+		w := newWorld(t, st, set)
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(time.Second)     // opened
+		w.advance(6 * time.Second) // group_wait over: announced
+		wantEvents(t, w.events(w.only().ID), "incident.created")
+		for _, c := range modules[1:4] {
+			w.fire(c, "critical", gateway.AlertFiring)
+			w.advance(2 * time.Second) // a pass each
+		}
+		inc := w.only()
+		if len(inc.Updates) != 2 || !strings.Contains(inc.Updates[0].Body, "Move Module, Reservation Module and Service Request Module") {
+			for _, u := range inc.Updates {
+				t.Logf("%s %q", u.Status, u.Body)
+			}
+			t.Fatalf("%d updates, want the first and one for the three that joined", len(inc.Updates))
+		}
+		w.advance(5 * time.Minute)
+		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated")
+	})
+}
