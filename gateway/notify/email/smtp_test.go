@@ -96,8 +96,11 @@ func TestSMTPPool(t *testing.T) {
 	if r := s.commands("RSET"); r != 0 {
 		t.Errorf("%d RSET after successful transactions, want 0", r)
 	}
-	if e := s.commands("EHLO"); int32(e) != s.accepted.Load() {
-		t.Errorf("%d EHLO on %d connections, want one each", e, s.accepted.Load())
+	// At most one EHLO per connection (a reset would add a second). A
+	// connection the pool opened last may not have said EHLO yet when the
+	// workers finish, so this is a bound, not an equality.
+	if e := s.commands("EHLO"); e < 1 || int32(e) > s.accepted.Load() {
+		t.Errorf("%d EHLO on %d connections, want at most one each", e, s.accepted.Load())
 	}
 }
 
