@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 	"modernc.org/sqlite"
@@ -32,13 +33,13 @@ type eventQueries struct {
 	CountEventDeliveries string `query:"count-event-deliveries"`
 }
 
+// registerSQLiteFunctions gives SQLite the functions Herald's SQL uses.
 // The planner matches email subscribers against the suppression list in
 // SQL, by hash (suppressions keep no address). PostgreSQL gets
 // herald_sha256 from migration 00002; SQLite has no SHA-256, so Herald
 // registers one with the driver. Functions attach to connections as they
-// open, so this must happen before any store is opened: the driver's
-// documented way is registration at init.
-func init() {
+// open, so Open calls this (once per process) before opening any.
+var registerSQLiteFunctions = sync.OnceFunc(func() {
 	sqlite.MustRegisterDeterministicScalarFunction("herald_sha256", 1,
 		func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 			var b []byte
@@ -55,7 +56,7 @@ func init() {
 			sum := sha256.Sum256(b)
 			return hex.EncodeToString(sum[:]), nil
 		})
-}
+})
 
 // eventRow scans an event: the payload is JSON text, planned_at may be NULL.
 type eventRow struct {

@@ -108,6 +108,9 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 	if err != nil {
 		return nil, err
 	}
+	if dialect == SQLite {
+		registerSQLiteFunctions()
+	}
 	driver := map[Dialect]string{SQLite: "sqlite", Postgres: "pgx"}[dialect]
 	db, err := sqlx.Open(driver, dsn)
 	if err != nil {
