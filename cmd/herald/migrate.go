@@ -24,30 +24,20 @@ migrate while the others wait.`,
 		Use:   "up",
 		Short: "Apply every pending migration",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStoreOnce(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			n, err := st.Migrate(cmd.Context())
+		RunE: a.withStore(false, func(ctx context.Context, st *store.Store) error {
+			n, err := st.Migrate(ctx)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "applied %d migration(s)\n", n)
 			return nil
-		},
+		}),
 	}, &cobra.Command{
 		Use:   "status",
 		Short: "List migrations and whether each is applied",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStoreOnce(cmd.Context(), false)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ms, err := st.Migrations(cmd.Context())
+		RunE: a.withStore(false, func(ctx context.Context, st *store.Store) error {
+			ms, err := st.Migrations(ctx)
 			if err != nil {
 				return err
 			}
@@ -61,9 +51,22 @@ migrate while the others wait.`,
 				fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", m.Version, state, at, m.Name)
 			}
 			return w.Flush()
-		},
+		}),
 	})
 	return cmd
+}
+
+// withStore runs fn with the configured store opened for a one-shot verb
+// (see openStoreOnce) and closes it after.
+func (a *app) withStore(prepare bool, fn func(ctx context.Context, st *store.Store) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		st, err := a.openStoreOnce(cmd.Context(), prepare)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return fn(cmd.Context(), st)
+	}
 }
 
 // openStoreOnce opens the configured database for a one-shot verb: no
