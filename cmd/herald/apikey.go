@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/store"
 )
 
 func (a *app) apikeyCommand() *cobra.Command {
@@ -21,25 +23,20 @@ func (a *app) apikeyCommand() *cobra.Command {
 it from the output now. Roles: admin (everything), support (incidents,
 broadcasts, subscribers), viewer (read only).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openStoreOnce(cmd.Context(), true)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			k, secret, err := st.CreateAPIKey(cmd.Context(), name, gateway.Role(role), "cli")
+		RunE: a.withStore(true, func(ctx context.Context, st *store.Store) error {
+			k, secret, err := st.CreateAPIKey(ctx, name, gateway.Role(role), "cli")
 			if err != nil && gateway.ErrorCode(err) != gateway.EINTERNAL {
 				return fmt.Errorf("%s", gateway.ErrorMessage(err)) // the caller's mistake, said plainly
 			} else if err != nil {
 				return err
 			}
-			if err := st.Audit(cmd.Context(), gateway.Principal{Kind: "cli", Name: "cli"}, "api_key.create", "api_key", k.ID,
+			if err := st.Audit(ctx, gateway.Principal{Kind: "cli", Name: "cli"}, "api_key.create", "api_key", k.ID,
 				map[string]any{"name": k.Name, "role": k.Role}); err != nil {
 				return err
 			}
 			fmt.Fprintln(a.stdout, secret)
 			return nil
-		},
+		}),
 	}
 	create.Flags().StringVar(&name, "name", "", "a name for the key (who or what uses it)")
 	create.Flags().StringVar(&role, "role", "", "admin, support or viewer")
