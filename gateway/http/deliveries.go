@@ -76,19 +76,9 @@ func (s *Server) listDeliveries(c echo.Context) error {
 	if f.Status != "" && !deliveryStatuses[f.Status] {
 		return gateway.FieldError("status", "must be one of queued, sending, sent, retrying, dead, suppressed, cancelled")
 	}
-	if cur := c.QueryParam("cursor"); cur != "" {
-		n, err := strconv.ParseInt(cur, 10, 64)
-		if err != nil || n <= 0 {
-			return gateway.FieldError("cursor", "is not a cursor from a previous page")
-		}
-		f.After = n
-	}
-	if l := c.QueryParam("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			return gateway.FieldError("limit", "must be a number from 1 to 1000")
-		}
-		f.Limit = n
+	var err error
+	if f.After, f.Limit, err = page(c); err != nil {
+		return err
 	}
 	ds, err := s.Store().Deliveries(c.Request().Context(), f)
 	if err != nil {
