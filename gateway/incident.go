@@ -59,6 +59,9 @@ type IncidentUpdate struct {
 	NextUpdateAt       time.Time           `json:"next_update_at,omitzero"`
 	DisplayAt          time.Time           `json:"display_at"`
 	CreatedAt          time.Time           `json:"created_at"`
+	// IdempotencyKey is the key of the request or form that posted the
+	// update ("" for none): one key posts one update on an incident.
+	IdempotencyKey string `json:"-"`
 }
 
 // AffectedComponent is a component's change as one update reports it

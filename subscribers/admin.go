@@ -26,8 +26,11 @@ type ListFilter struct {
 	Query  string
 	Status gateway.SubscriberStatus
 	Kind   gateway.SubscriberKind
-	Cursor string
-	Limit  int
+	// Component (an id or exact name) keeps those who hear about it:
+	// subscribed to everything, to it, or to its group.
+	Component string
+	Cursor    string
+	Limit     int
 }
 
 // List pages through subscribers newest first, without secrets. next is
@@ -53,6 +56,15 @@ func (s *Service) List(ctx context.Context, f ListFilter) (subs []gateway.Subscr
 	}
 	if len(f.Query) > MaxAddressLength {
 		return nil, "", gateway.FieldError("q", "is longer than 254 characters")
+	}
+	if f.Component != "" {
+		comp, err := s.st.Component(ctx, f.Component)
+		if gateway.ErrorCode(err) == gateway.ENOTFOUND {
+			return nil, "", gateway.FieldError("component", "no such component")
+		} else if err != nil {
+			return nil, "", err
+		}
+		sf.Component = comp.ID
 	}
 	if f.Cursor != "" {
 		if sf.Before, sf.BeforeID, err = decodeCursor(f.Cursor); err != nil {

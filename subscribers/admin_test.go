@@ -62,7 +62,7 @@ func TestErasure(t *testing.T) {
 		if r, _ := st.Suppression(ctx, addr); r != subscribers.ReasonComplaint {
 			t.Errorf("suppression after erasure = %q, want complaint", r)
 		}
-		entries, err := st.AuditLog(ctx, 0, 100)
+		entries, err := st.AuditLog(ctx, store.AuditQuery{}, 100)
 		if err != nil {
 			t.Fatal(err)
 		}

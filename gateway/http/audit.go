@@ -7,16 +7,19 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/store"
 )
 
 // listAudit pages through the audit log, newest first; the cursor is the
-// id of the last entry seen.
+// id of the last entry seen. ?actor= and ?action= (exact, or a prefix
+// ending in ".") filter it.
 func (s *Server) listAudit(c echo.Context) error {
 	before, limit, err := page(c)
 	if err != nil {
 		return err
 	}
-	entries, err := s.Store().AuditLog(c.Request().Context(), before, limit)
+	q := store.AuditQuery{Before: before, Actor: c.QueryParam("actor"), Action: c.QueryParam("action")}
+	entries, err := s.Store().AuditLog(c.Request().Context(), q, limit)
 	if err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ func (s *Server) createIncident(c echo.Context) error {
 	}
 	inc, err := svc.Create(c.Request().Context(), principal(c), incidents.NewIncident{Name: req.Name, Status: req.Status,
 		Impact: req.Impact, Body: req.Body, Components: req.Components, Notify: orTrue(req.Notify), Draft: req.Draft,
-		NextUpdateAt: orZero(req.NextUpdateAt)})
+		NextUpdateAt: orZero(req.NextUpdateAt), IdempotencyKey: c.Request().Header.Get("Idempotency-Key")})
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,8 @@ func (s *Server) postUpdate(kind string) echo.HandlerFunc {
 			return err
 		}
 		inc, err := svc.PostUpdate(c.Request().Context(), principal(c), c.Param("id"), incidents.NewUpdate{Status: req.Status,
-			Body: req.Body, Components: req.Components, Notify: orTrue(req.Notify), NextUpdateAt: orZero(req.NextUpdateAt)})
+			Body: req.Body, Components: req.Components, Notify: orTrue(req.Notify), NextUpdateAt: orZero(req.NextUpdateAt),
+			IdempotencyKey: c.Request().Header.Get("Idempotency-Key")})
 		if err != nil {
 			return err
 		}

@@ -25,6 +25,9 @@ type NewIncident struct {
 	Notify       bool
 	Draft        bool
 	NextUpdateAt time.Time
+	// IdempotencyKey, when set, declares the incident once: the same key
+	// again answers the incident it declared and writes nothing.
+	IdempotencyKey string
 }
 
 // NewUpdate is support's update to an incident or maintenance.
@@ -34,6 +37,10 @@ type NewUpdate struct {
 	Components   map[string]gateway.ComponentStatus
 	Notify       bool
 	NextUpdateAt time.Time
+	// IdempotencyKey, when set, makes the update post once: the same key
+	// on the same incident again changes nothing and sends nothing (a
+	// double click, a resubmitted form, a client's retry).
+	IdempotencyKey string
 }
 
 // Create opens an incident by hand: support writes its words from the
@@ -51,10 +58,20 @@ func (s *Service) Create(ctx context.Context, who gateway.Principal, in NewIncid
 	if err := checkBody("body", in.Body); err != nil {
 		return nil, err
 	}
+	if len(in.IdempotencyKey) > 255 {
+		return nil, gateway.FieldError("idempotency_key", "is longer than 255 characters")
+	}
 	var inc *gateway.Incident
 	var wrote bool
 	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.o.Store.Now()
+		if in.IdempotencyKey != "" {
+			id, err := tx.IncidentByIdempotencyKey(in.IdempotencyKey)
+			if err != nil || id != "" {
+				inc = &gateway.Incident{ID: id} // declared already: answer it, write nothing
+				return err
+			}
+		}
 		comps, err := resolveComponents(tx, in.Components)
 		if err != nil {
 			return err
@@ -74,12 +91,25 @@ func (s *Service) Create(ctx context.Context, who gateway.Principal, in NewIncid
 		if err := tx.CreateIncident(inc); err != nil {
 			return err
 		}
+		if in.IdempotencyKey != "" {
+			if err := tx.SetIncidentIdempotencyKey(inc.ID, in.IdempotencyKey); err != nil {
+				return err
+			}
+		}
 		wrote, err = s.human(tx, who, inc, NewUpdate{Status: in.Status, Body: in.Body, Notify: in.Notify, NextUpdateAt: in.NextUpdateAt}, comps, now)
 		if err != nil {
 			return err
 		}
 		return tx.Audit(who, "incident.create", "incident", inc.ID, map[string]any{"name": inc.Name, "status": inc.Status})
 	})
+	if gateway.ErrorCode(err) == gateway.ECONFLICT && in.IdempotencyKey != "" {
+		// The same key may have declared it at the same moment in another
+		// transaction (PostgreSQL): answer that one.
+		var id string
+		if e := s.o.Store.InTx(ctx, func(tx *store.Tx) (e error) { id, e = tx.IncidentByIdempotencyKey(in.IdempotencyKey); return e }); e == nil && id != "" {
+			inc, wrote, err = &gateway.Incident{ID: id}, false, nil
+		}
+	}
 	return s.done(ctx, inc, wrote, err)
 }
 
@@ -90,7 +120,21 @@ func (s *Service) PostUpdate(ctx context.Context, who gateway.Principal, id stri
 	if err := checkBody("body", in.Body); err != nil {
 		return nil, err
 	}
+	if len(in.IdempotencyKey) > 255 {
+		return nil, gateway.FieldError("idempotency_key", "is longer than 255 characters")
+	}
 	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
+		if in.IdempotencyKey != "" {
+			done, err := tx.UpdateByIdempotencyKey(inc.ID, in.IdempotencyKey)
+			switch {
+			case err != nil:
+				return false, err
+			case done != nil && (done.Status != in.Status || done.Body != in.Body):
+				return false, gateway.Errorf(gateway.ECONFLICT, "This idempotency key already posted a different update on this incident; post a new one with a new key (reload the page).")
+			case done != nil:
+				return false, nil // posted already: the incident as it is now, nothing sent again
+			}
+		}
 		if !gateway.ValidIncidentStatus(inc.Kind, in.Status) || in.Status == gateway.Postmortem {
 			return false, gateway.FieldError("status", "is not a status for this "+inc.Kind)
 		}
@@ -166,7 +210,7 @@ func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incide
 			after[c.ID] = c.Status
 		}
 	}
-	u := &gateway.IncidentUpdate{IncidentID: inc.ID, Status: in.Status, Body: in.Body, Notify: in.Notify,
+	u := &gateway.IncidentUpdate{IncidentID: inc.ID, Status: in.Status, Body: in.Body, Notify: in.Notify, IdempotencyKey: in.IdempotencyKey,
 		Author: who.Name, NextUpdateAt: in.NextUpdateAt, AffectedComponents: affected(names, before, after)}
 	if err := tx.AddUpdate(u); err != nil {
 		return false, err
@@ -281,6 +325,11 @@ func (s *Service) change(ctx context.Context, id string, fn func(tx *store.Tx, i
 	var inc *gateway.Incident
 	var wrote bool
 	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		// Changes to one incident run one after the other (see
+		// lock-incident): each reads what the one before wrote.
+		if err := tx.LockIncident(id); err != nil {
+			return err
+		}
 		var err error
 		if inc, err = tx.Incident(id); err != nil {
 			return err

@@ -168,10 +168,12 @@ func (p *pass) correlateGroup(key string, alerts []store.PendingAlert, byKey map
 	if err != nil {
 		return err
 	}
-	for _, a := range alerts {
-		if err := p.tx.AttachAlert(inc.ID, a.ID, p.now); err != nil {
-			return err
-		}
+	ids := make([]int64, len(alerts))
+	for i, a := range alerts {
+		ids[i] = a.ID
+	}
+	if err := p.tx.AttachAlerts(inc.ID, ids, p.now); err != nil {
+		return err
 	}
 	return p.join(inc, statuses, !ok)
 }

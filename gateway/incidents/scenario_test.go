@@ -1,6 +1,8 @@
 package incidents_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -421,5 +423,119 @@ func TestLateJoinersShareOneUpdate(t *testing.T) {
 		}
 		w.advance(5 * time.Minute)
 		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated")
+	})
+}
+
+// TestAStormJoinsInOnePass posts one Alertmanager group of 700 alerts on
+// one component, more than one multi-row statement holds on either
+// store, and checks that one reconcile pass puts every one of them into
+// the one incident, each recorded as joining once.
+func TestAStormJoinsInOnePass(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		const n = 700
+		now := w.clock()
+		alerts := make([]any, n)
+		for i := range alerts {
+			alerts[i] = map[string]any{"status": "firing",
+				"labels":   map[string]string{"alertname": "ServiceDown", "module": slug(modules[0]), "instance": fmt.Sprintf("web-%03d", i)},
+				"startsAt": now.Format(time.RFC3339Nano), "endsAt": "0001-01-01T00:00:00Z", "fingerprint": fmt.Sprintf("storm-%03d", i)}
+		}
+		body, err := json.Marshal(map[string]any{"version": "4", "status": "firing", "receiver": "herald", "alerts": alerts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.in.Ingest(w.ctx, w.src, body, "application/json", now); err != nil {
+			t.Fatal(err)
+		}
+		w.tick()
+		inc := w.only()
+		joined, err := st.IncidentAlerts(w.ctx, inc.ID, 2*n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, a := range joined {
+			seen[a.Fingerprint] = true
+		}
+		if len(joined) != n || len(seen) != n {
+			t.Errorf("the incident has %d joined alerts (%d distinct), want %d", len(joined), len(seen), n)
+		}
+		pending, err := st.Alerts(w.ctx, store.AlertFilter{Status: gateway.AlertFiring, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range pending {
+			if a.IncidentID != inc.ID {
+				t.Fatalf("alert %s is in incident %q, want %s", a.Fingerprint, a.IncidentID, inc.ID)
+			}
+		}
+	})
+}
+
+// TestAnUpdatePostsOncePerKey declares an incident three times at once
+// with one idempotency key, then posts one update with a key three times,
+// two of them at once (a double click and a retry): one incident, one
+// update and one message each. The same key with other words is refused rather
+// than dropped in silence.
+func TestAnUpdatePostsOncePerKey(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		support := gateway.Principal{Kind: "user", Name: "Dana", Role: gateway.RoleSupport}
+		declare := incidents.NewIncident{Name: "Booking is slow", Status: gateway.Investigating, IdempotencyKey: "declare-1",
+			Body: "We are looking into it.", Notify: true, Components: map[string]gateway.ComponentStatus{"Space Module": gateway.DegradedPerformance}}
+		var declared [3]*gateway.Incident
+		var wg sync.WaitGroup
+		for i := range declared {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var err error
+				if declared[i], err = w.svc.Create(w.ctx, support, declare); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		inc := w.only()
+		for _, d := range declared {
+			if d.ID != inc.ID {
+				t.Errorf("a repeated declaration answered %s, want %s", d.ID, inc.ID)
+			}
+		}
+		w.advance(time.Minute)
+		up := incidents.NewUpdate{Status: gateway.Identified, Body: "The cause is a DNS fault.", Notify: true, IdempotencyKey: "form-1"}
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := w.svc.PostUpdate(w.ctx, support, inc.ID, up); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if _, err := w.svc.PostUpdate(w.ctx, support, inc.ID, up); err != nil {
+			t.Fatal(err)
+		}
+		other := up
+		other.Body = "Something else."
+		if _, err := w.svc.PostUpdate(w.ctx, support, inc.ID, other); gateway.ErrorCode(err) != gateway.ECONFLICT {
+			t.Errorf("the same key with other words: err = %v, want conflict", err)
+		}
+		got := w.only()
+		if len(got.Updates) != 2 {
+			t.Errorf("%d updates, want 2 (the first and one identified)", len(got.Updates))
+		}
+		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated")
+		// Another key posts another update.
+		up.IdempotencyKey = "form-2"
+		if _, err := w.svc.PostUpdate(w.ctx, support, inc.ID, up); err != nil {
+			t.Fatal(err)
+		}
+		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated", "incident.updated")
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -84,7 +86,12 @@ func (s *Store) UpsertAlerts(ctx context.Context, sourceID string, fingerprints 
 	slices.Sort(fps)
 	fps = slices.Compact(fps)
 	at = storedTime(at)
-	s.prepareWrites(ctx, min(len(fps), maxBulkRows), s.q.LockAlerts, s.q.InsertAlerts, s.q.UpdateAlerts)
+	if s.dialect == SQLite {
+		for n := 1; n <= min(len(fps), maxCachedBulk); n *= 2 { // the sizes writeChunks makes
+			s.prepareWrites(ctx, n, s.q.LockAlerts, s.q.AlertComponentsOf, s.q.InsertAlerts, s.q.UpdateAlerts,
+				s.q.DeleteAlertComps, s.q.InsertAlertComps)
+		}
+	}
 	s.prepared(ctx, true, s.q.TouchSourceLastAlt, true)
 	var err error
 	var touched bool
@@ -195,7 +202,7 @@ func (r *alertRow) record() (*AlertRecord, error) {
 func (s *Store) lockAlerts(ctx context.Context, tx *sqlx.Tx, sourceID string, fps []string) (map[string]*AlertRecord, error) {
 	stored := make(map[string]*AlertRecord, len(fps))
 	byID := map[int64]*AlertRecord{}
-	for chunk := range slices.Chunk(fps, maxBulkRows) {
+	for chunk := range writeChunks(s, fps, 1) {
 		var rows []alertRow
 		args := append(anySlice(chunk), sourceID)
 		if err := s.bulkOn(ctx, tx, s.q.LockAlerts, len(chunk)).selectInto(ctx, &rows, args...); err != nil {
@@ -214,7 +221,7 @@ func (s *Store) lockAlerts(ctx context.Context, tx *sqlx.Tx, sourceID string, fp
 	for id := range byID {
 		ids = append(ids, id)
 	}
-	for chunk := range slices.Chunk(ids, maxBulkRows) {
+	for chunk := range writeChunks(s, ids, 1) {
 		var links []alertLink
 		if err := s.bulkOn(ctx, tx, s.q.AlertComponentsOf, len(chunk)).selectInto(ctx, &links, chunk...); err != nil {
 			return nil, wrap("alert components", err)
@@ -275,7 +282,7 @@ func (s *Store) writeAlerts(ctx context.Context, tx *sqlx.Tx, sourceID string, b
 	if err := s.insertAlerts(ctx, tx, fresh); err != nil {
 		return err
 	}
-	for chunk := range slices.Chunk(known, maxBulkRows) {
+	for chunk := range writeChunks(s, known, 1) {
 		args := make([]any, 0, len(chunk)*17)
 		for _, r := range chunk {
 			args = appendAlertArgs(append(args, r.ID), r)
@@ -288,7 +295,7 @@ func (s *Store) writeAlerts(ctx context.Context, tx *sqlx.Tx, sourceID string, b
 }
 
 func (s *Store) insertAlerts(ctx context.Context, tx *sqlx.Tx, fresh []*AlertRecord) error {
-	for chunk := range slices.Chunk(fresh, maxBulkRows) {
+	for chunk := range writeChunks(s, fresh, 1) {
 		args := make([]any, 0, len(chunk)*16)
 		byFP := make(map[string]*AlertRecord, len(chunk))
 		for _, r := range chunk {
@@ -323,6 +330,31 @@ func (s *Store) insertAlerts(ctx context.Context, tx *sqlx.Tx, fresh []*AlertRec
 		}
 	}
 	return nil
+}
+
+// writeChunks splits xs, per values a row, into the rows of the
+// multi-row statements of a write transaction. On SQLite every chunk has a
+// size the store prepares (a power of two up to maxCachedBulk; see
+// UpsertAlerts): its driver parses a statement it has not prepared anew
+// every time, and parsing a multi-row statement costs about as much as
+// running it, so that 380 alerts (several requests sharing a transaction)
+// go as statements of 128, 128, 64, 32, 16, 8 and 4 rows, all prepared
+// once, not as one 380-row statement parsed every time. PostgreSQL's
+// driver prepares whatever text it runs, so it takes chunks of
+// maxBulkRows: fewer round trips.
+func writeChunks[T any](s *Store, xs []T, per int) iter.Seq[[]T] {
+	return func(yield func([]T) bool) {
+		for rows := len(xs) / per; rows > 0; rows = len(xs) / per {
+			n := min(rows, maxBulkRows)
+			if s.dialect == SQLite {
+				n = 1 << (bits.Len(uint(min(rows, maxCachedBulk))) - 1)
+			}
+			if !yield(xs[:n*per]) {
+				return
+			}
+			xs = xs[n*per:]
+		}
+	}
 }
 
 // appendAlertArgs appends r's columns in the order of insert-alerts.
@@ -360,12 +392,12 @@ func (s *Store) writeComponents(ctx context.Context, tx *sqlx.Tx, before map[str
 			links = append(links, r.ID, c.ComponentID, c.Status)
 		}
 	}
-	for chunk := range slices.Chunk(stale, maxBulkRows) {
+	for chunk := range writeChunks(s, stale, 1) {
 		if _, err := s.bulkOn(ctx, tx, s.q.DeleteAlertComps, len(chunk)).exec(ctx, chunk...); err != nil {
 			return wrap("delete alert components", err)
 		}
 	}
-	for chunk := range slices.Chunk(links, 3*maxBulkRows) {
+	for chunk := range writeChunks(s, links, 3) {
 		if _, err := s.bulkOn(ctx, tx, s.q.InsertAlertComps, len(chunk)/3).exec(ctx, chunk...); err != nil {
 			return wrap("insert alert components", err)
 		}

@@ -44,6 +44,13 @@ func (s *Store) EnsureAPIKey(ctx context.Context, name string, role gateway.Role
 		return nil
 	}
 	_, _, err := s.insertAPIKey(ctx, name, role, "config", secret)
+	if gateway.ErrorCode(err) == gateway.ECONFLICT {
+		// Replicas starting together: another one stored the same key
+		// between the lookup and the insert.
+		if _, kerr := s.APIKeyBySecret(ctx, secret); kerr == nil {
+			return nil
+		}
+	}
 	return err
 }
 
@@ -123,14 +130,26 @@ func (s *Store) audit(ctx context.Context, db execer, who gateway.Principal, act
 	return wrap("insert audit log", err)
 }
 
-// AuditLog lists entries newest first, before the entry id `before` (0 for
-// the newest), at most limit.
-func (s *Store) AuditLog(ctx context.Context, before int64, limit int) ([]gateway.AuditEntry, error) {
+// AuditQuery selects audit entries: those older than the entry id Before
+// (0 for the newest), by Actor (a person's or key's name, any case) and by
+// Action (exact, or every action under a prefix that ends in ".", such as
+// "subscriber.").
+type AuditQuery struct {
+	Before        int64
+	Actor, Action string
+}
+
+// AuditLog lists the entries q selects, newest first, at most limit. The
+// filters are in the query, so a filtered page costs what an unfiltered
+// one does.
+func (s *Store) AuditLog(ctx context.Context, q AuditQuery, limit int) ([]gateway.AuditEntry, error) {
 	var rows []struct {
 		gateway.AuditEntry
 		Detail string
 	}
-	if err := s.db.SelectContext(ctx, &rows, s.q.ListAuditLog, before, before, limit); err != nil {
+	a := q.Action
+	if err := s.db.SelectContext(ctx, &rows, s.q.ListAuditLog, q.Before, q.Before, q.Actor, q.Actor,
+		a, a, a, a, a, a, limit); err != nil {
 		return nil, wrap("list audit log", err)
 	}
 	out := make([]gateway.AuditEntry, len(rows))

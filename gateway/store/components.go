@@ -25,6 +25,7 @@ type componentQueries struct {
 	NextComponentPos string `query:"next-component-position"`
 	SyncUpdateGroup  string `query:"sync-update-group"`
 	SyncUpdateComp   string `query:"sync-update-component"`
+	LockConfigSync   string `query:"lock-config-sync"`
 }
 
 // ComponentGroups lists every group in page order.

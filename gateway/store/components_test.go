@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/heraldstatus/herald/gateway"
@@ -114,10 +115,55 @@ func TestAPIKeys(t *testing.T) {
 			t.Errorf("revoked key: err = %v, want unauthorized", err)
 		}
 		must(t, s.Audit(ctx, gateway.Principal{Kind: "api_key", Name: "ops"}, "component.create", "component", "c1", map[string]any{"name": "Space"}))
-		log, err := s.AuditLog(ctx, 0, 10)
+		log, err := s.AuditLog(ctx, store.AuditQuery{}, 10)
 		must(t, err)
 		if len(log) != 1 || log[0].Actor != "ops" || log[0].Detail["name"] != "Space" {
 			t.Errorf("AuditLog = %+v", log)
+		}
+	})
+}
+
+// The audit log's filters are in the query: by actor in any case, by an
+// exact action or every action under a prefix ending in ".", and paged
+// by id, so a filtered page is as cheap as an unfiltered one.
+func TestAuditLogFilters(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, e := range []struct{ who, action string }{
+			{"Dana", "subscriber.erase"}, {"ops", "component.create"}, {"dana", "subscriber.unsubscribe"},
+			{"Dana", "incident.update"}, {"Dana", "subscriberx.other"},
+		} {
+			must(t, s.Audit(ctx, gateway.Principal{Kind: "user", Name: e.who}, e.action, "t", "1", nil))
+		}
+		actions := func(q store.AuditQuery, limit int) (out []string) {
+			t.Helper()
+			log, err := s.AuditLog(ctx, q, limit)
+			must(t, err)
+			for _, e := range log {
+				out = append(out, e.Actor+" "+e.Action)
+			}
+			return out
+		}
+		for _, tt := range []struct {
+			name string
+			q    store.AuditQuery
+			want []string
+		}{
+			{"everything", store.AuditQuery{}, []string{"Dana subscriberx.other", "Dana incident.update", "dana subscriber.unsubscribe", "ops component.create", "Dana subscriber.erase"}},
+			{"actor in any case", store.AuditQuery{Actor: "DANA"}, []string{"Dana subscriberx.other", "Dana incident.update", "dana subscriber.unsubscribe", "Dana subscriber.erase"}},
+			{"exact action", store.AuditQuery{Action: "subscriber.erase"}, []string{"Dana subscriber.erase"}},
+			{"action prefix", store.AuditQuery{Action: "subscriber."}, []string{"dana subscriber.unsubscribe", "Dana subscriber.erase"}},
+			{"a prefix without a dot is exact", store.AuditQuery{Action: "subscriber"}, nil},
+			{"both", store.AuditQuery{Actor: "ops", Action: "subscriber."}, nil},
+		} {
+			if got := actions(tt.q, 10); !slices.Equal(got, tt.want) {
+				t.Errorf("%s: AuditLog = %q, want %q", tt.name, got, tt.want)
+			}
+		}
+		first, err := s.AuditLog(ctx, store.AuditQuery{Actor: "dana"}, 2)
+		must(t, err)
+		if got := actions(store.AuditQuery{Actor: "dana", Before: first[1].ID}, 10); !slices.Equal(got, []string{"dana subscriber.unsubscribe", "Dana subscriber.erase"}) {
+			t.Errorf("second page = %q", got)
 		}
 	})
 }

@@ -47,7 +47,7 @@ type deliveryQueries struct {
 func (s *Store) ClaimDeliveries(ctx context.Context, owner string, ch gateway.Channel, n int, lease time.Duration, now time.Time) ([]gateway.Delivery, error) {
 	now = storedTime(now)
 	var out []gateway.Delivery
-	err := sqlx.SelectContext(ctx, s.wdb, &out, s.q.ClaimDeliveries, now.Add(lease), owner, now,
+	err := s.selectWriter(ctx, &out, s.q.ClaimDeliveries, now.Add(lease), owner, now,
 		now, ch, n, ch, now, n, n)
 	if err != nil {
 		return nil, wrap("claim deliveries", err)
@@ -107,7 +107,7 @@ func (s *Store) Batch(ctx context.Context, ds []gateway.Delivery) (map[string]*g
 		return nil, nil, err
 	}
 	var evs []eventRow
-	if err := s.db.SelectContext(ctx, &evs, s.q.BatchEvents, evIDs); err != nil {
+	if err := s.selectReader(ctx, &evs, s.q.BatchEvents, evIDs); err != nil {
 		return nil, nil, wrap("batch events", err)
 	}
 	events := make(map[string]*gateway.Event, len(evs))
@@ -119,7 +119,7 @@ func (s *Store) Batch(ctx context.Context, ds []gateway.Delivery) (map[string]*g
 		events[e.ID] = e
 	}
 	var comps []struct{ EventID, ComponentID string }
-	if err := s.db.SelectContext(ctx, &comps, s.q.BatchEventComps, evIDs); err != nil {
+	if err := s.selectReader(ctx, &comps, s.q.BatchEventComps, evIDs); err != nil {
 		return nil, nil, wrap("batch event components", err)
 	}
 	for _, c := range comps {
@@ -128,7 +128,7 @@ func (s *Store) Batch(ctx context.Context, ds []gateway.Delivery) (map[string]*g
 		}
 	}
 	var subs []recipientRow
-	if err := s.db.SelectContext(ctx, &subs, s.q.BatchRecipients, sIDs); err != nil {
+	if err := s.selectReader(ctx, &subs, s.q.BatchRecipients, sIDs); err != nil {
 		return nil, nil, wrap("batch recipients", err)
 	}
 	recipients := make(map[string]*Recipient, len(subs))
@@ -139,6 +139,23 @@ func (s *Store) Batch(ctx context.Context, ds []gateway.Delivery) (map[string]*g
 		recipients[rec.ID] = rec
 	}
 	return events, recipients, nil
+}
+
+// selectWriter and selectReader run the queue's hot queries (thousands a
+// second in a fan-out) as statements prepared once on SQLite, whose driver
+// would otherwise parse each anew; elsewhere they run the text.
+func (s *Store) selectWriter(ctx context.Context, dest any, text string, args ...any) error {
+	if st := s.prepared(ctx, true, text, true); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
+	return sqlx.SelectContext(ctx, s.wdb, dest, text, args...)
+}
+
+func (s *Store) selectReader(ctx context.Context, dest any, text string, args ...any) error {
+	if st := s.prepared(ctx, false, text, true); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
+	return s.db.SelectContext(ctx, dest, text, args...)
 }
 
 // DeliveryFilter selects deliveries for the operations list; empty fields

@@ -18,9 +18,14 @@ type incidentQueries struct {
 	IncidentComponents   string `query:"incident-components"`
 	UpsertIncidentComp   string `query:"upsert-incident-component"`
 	InsertUpdate         string `query:"insert-incident-update"`
+	UpdateByIdemKey      string `query:"update-by-idempotency-key"`
+	LockIncident         string `query:"lock-incident"`
+	IncidentByIdemKey    string `query:"incident-by-idempotency-key"`
+	SetIncidentIdemKey   string `query:"set-incident-idempotency-key"`
 	IncidentUpdates      string `query:"incident-updates"`
-	AttachAlert          string `query:"attach-alert"`
-	InsertIncidentAlert  string `query:"insert-incident-alert"`
+	AttachAlerts         string `query:"attach-alerts"`
+	AlertsInIncident     string `query:"alerts-in-incident"`
+	InsertIncidentAlerts string `query:"insert-incident-alerts"`
 	UncorrelatedAlerts   string `query:"uncorrelated-alerts"`
 	ActiveAlertStatuses  string `query:"active-alert-statuses"`
 	CompsInMaintenance   string `query:"components-under-maintenance"`
@@ -217,9 +222,59 @@ func (t *Tx) AddUpdate(u *gateway.IncidentUpdate) error {
 	if err != nil {
 		return wrap("affected components", err)
 	}
+	var key *string
+	if u.IdempotencyKey != "" {
+		key = &u.IdempotencyKey
+	}
 	_, err = t.exec("insert incident update", t.s.q.InsertUpdate, u.ID, u.IncidentID, u.Status, u.Body, string(ac),
-		u.Notify, u.Automated, u.Author, nullable(u.NextUpdateAt), storedTime(u.DisplayAt), now, now)
+		u.Notify, u.Automated, u.Author, nullable(u.NextUpdateAt), storedTime(u.DisplayAt), now, now, key)
 	return err
+}
+
+// UpdateByIdempotencyKey returns the update that key already posted on
+// incident id (its id, status and body), or nil when it posted none.
+func (t *Tx) UpdateByIdempotencyKey(incidentID, key string) (*gateway.IncidentUpdate, error) {
+	var rows []struct {
+		ID     string
+		Status gateway.IncidentStatus
+		Body   string
+	}
+	err := t.tx.SelectContext(t.ctx, &rows, t.s.q.UpdateByIdemKey, incidentID, key)
+	if err != nil || len(rows) == 0 {
+		return nil, wrap("update by idempotency key", err)
+	}
+	r := rows[0]
+	return &gateway.IncidentUpdate{ID: r.ID, IncidentID: incidentID, Status: r.Status, Body: r.Body, IdempotencyKey: key}, nil
+}
+
+// IncidentByIdempotencyKey returns the id of the incident that key
+// declared, or "" when it declared none.
+func (t *Tx) IncidentByIdempotencyKey(key string) (string, error) {
+	var ids []string
+	if err := t.tx.SelectContext(t.ctx, &ids, t.s.q.IncidentByIdemKey, key); err != nil || len(ids) == 0 {
+		return "", wrap("incident by idempotency key", err)
+	}
+	return ids[0], nil
+}
+
+// SetIncidentIdempotencyKey records the key that declared incident id; a
+// key that declared another one already is ECONFLICT.
+func (t *Tx) SetIncidentIdempotencyKey(id, key string) error {
+	_, err := t.exec("set incident idempotency key", t.s.q.SetIncidentIdemKey, key, id)
+	return err
+}
+
+// LockIncident holds incident id until the transaction ends (see
+// lock-incident); a missing incident is ENOTFOUND.
+func (t *Tx) LockIncident(id string) error {
+	var ids []string
+	if err := t.tx.SelectContext(t.ctx, &ids, t.s.q.LockIncident, id); err != nil {
+		return wrap("lock incident", err)
+	}
+	if len(ids) == 0 {
+		return notFound("Incident", id)
+	}
+	return nil
 }
 
 // RewriteUpdate replaces an update's words and affected components: used

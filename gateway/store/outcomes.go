@@ -16,6 +16,7 @@ import (
 // what happened to claimed deliveries (embedded in deliveryQueries).
 type outcomeQueries struct {
 	CompleteDeliveries string `query:"complete-deliveries"`
+	CompleteAndLog     string `query:"complete-and-log-deliveries"`
 	InsertAttempts     string `query:"insert-attempts"`
 	ResetFailures      string `query:"reset-permanent-failures"`
 	CountFailure       string `query:"count-permanent-failure"`
@@ -56,6 +57,11 @@ type Completion struct {
 	// DisableAfter is the number of permanent failures that disables the
 	// subscriber; 0 never does.
 	DisableAfter int
+	// Uncounted gives the attempt back: it was made but says nothing about
+	// the delivery (the channel itself was down), so the delivery returns
+	// to Status (queued or retrying) with its attempt count as before the
+	// claim. The attempt is still logged.
+	Uncounted bool
 	// HadFailures says the subscriber had permanent failures counted when
 	// it was loaded: a success then clears them. (Most have none, and
 	// skipping them saves a write per message.)
@@ -86,6 +92,7 @@ type outcomeRow struct {
 	Error         string                 `json:"error"`
 	SentAt        *string                `json:"sent_at"`
 	UpdatedAt     string                 `json:"updated_at"`
+	Uncount       int                    `json:"uncount"`
 }
 
 // Caps on what an attempt keeps: enough to diagnose, not a copy of every
@@ -131,13 +138,16 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []Completion) (lost [
 	for i, c := range cs {
 		r := outcomeRow{ID: c.DeliveryID, Owner: c.Owner, Status: c.Status, NextAttemptAt: s.jsonTime(now),
 			Error: c.Note, UpdatedAt: s.jsonTime(now)}
-		if c.Status == gateway.DeliveryRetrying && !c.NextAttemptAt.IsZero() {
+		if (c.Status == gateway.DeliveryRetrying || c.Status == gateway.DeliveryQueued) && !c.NextAttemptAt.IsZero() {
 			r.NextAttemptAt = s.jsonTime(c.NextAttemptAt)
 		}
 		if a := c.Attempt; a != nil {
 			r.Code, r.Error = a.Code, a.Error
 		}
 		r.Error = truncate(r.Error, maxError)
+		if c.Uncounted {
+			r.Uncount = 1
+		}
 		if c.Status == gateway.DeliverySent {
 			at := now
 			if a := c.Attempt; a != nil && !a.AttemptedAt.IsZero() {
@@ -152,15 +162,18 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []Completion) (lost [
 	if err != nil {
 		return nil, fmt.Errorf("store: outcomes: %w", err)
 	}
+	if s.dialect == Postgres && !changesSubscribers(cs) {
+		return s.completeAndLog(ctx, cs, string(payload), now)
+	}
+	// Prepared outside the transaction, which holds SQLite's one writer.
+	s.prepared(ctx, true, s.q.CompleteDeliveries, true)
+	s.prepared(ctx, true, s.q.InsertAttempts, true)
 	err = s.tx(ctx, func(tx *sqlx.Tx) error {
 		var ours []int64
-		if err := tx.SelectContext(ctx, &ours, s.q.CompleteDeliveries, string(payload)); err != nil {
+		if err := s.stmtOn(ctx, tx, s.q.CompleteDeliveries).selectInto(ctx, &ours, string(payload)); err != nil {
 			return wrap("complete deliveries", err)
 		}
-		mine := make(map[int64]bool, len(ours))
-		for _, id := range ours {
-			mine[id] = true
-		}
+		mine := idSet(ours)
 		lost = lost[:0]
 		var attempts []attemptJSON
 		var sent []string
@@ -170,14 +183,8 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []Completion) (lost [
 				lost = append(lost, c.DeliveryID)
 				continue
 			}
-			if a := c.Attempt; a != nil {
-				at := a.AttemptedAt
-				if at.IsZero() {
-					at = now
-				}
-				attempts = append(attempts, attemptJSON{DeliveryID: c.DeliveryID, AttemptedAt: s.jsonTime(at),
-					DurationMs: a.Duration.Milliseconds(), Outcome: a.Outcome, Code: a.Code,
-					Error: truncate(a.Error, maxError), Response: truncate(a.Response, maxResponse)})
+			if a, ok := s.attemptRow(c, now); ok {
+				attempts = append(attempts, a)
 			}
 			switch {
 			case c.Status == gateway.DeliverySent && c.HadFailures:
@@ -206,13 +213,78 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []Completion) (lost [
 	return lost, err
 }
 
+// changesSubscribers reports whether recording cs touches subscribers too
+// (a failure to count, a count to clear): those groups need a transaction
+// of several statements.
+func changesSubscribers(cs []Completion) bool {
+	for _, c := range cs {
+		if c.Failure != FailureNone || c.Status == gateway.DeliverySent && c.HadFailures {
+			return true
+		}
+	}
+	return false
+}
+
+// completeAndLog records a group that changes no subscriber in one
+// statement on PostgreSQL: one round trip, committed on its own, which
+// keeps short the moment between a receiver's acceptance and the commit
+// (what a crash would send again).
+func (s *Store) completeAndLog(ctx context.Context, cs []Completion, payload string, now time.Time) ([]int64, error) {
+	attempts := make([]attemptJSON, 0, len(cs))
+	for _, c := range cs {
+		if a, ok := s.attemptRow(c, now); ok {
+			attempts = append(attempts, a)
+		}
+	}
+	ab, err := json.Marshal(attempts)
+	if err != nil {
+		return nil, fmt.Errorf("store: attempts: %w", err)
+	}
+	var ours []int64
+	if err := s.wdb.SelectContext(ctx, &ours, s.q.CompleteAndLog, payload, string(ab)); err != nil {
+		return nil, wrap("complete deliveries", err)
+	}
+	mine := idSet(ours)
+	var lost []int64
+	for _, c := range cs {
+		if !mine[c.DeliveryID] {
+			lost = append(lost, c.DeliveryID)
+		}
+	}
+	return lost, nil
+}
+
+func idSet(ids []int64) map[int64]bool {
+	m := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// attemptRow is c's attempt as insert-attempts takes it; ok is false when
+// no attempt was made.
+func (s *Store) attemptRow(c Completion, now time.Time) (attemptJSON, bool) {
+	a := c.Attempt
+	if a == nil {
+		return attemptJSON{}, false
+	}
+	at := a.AttemptedAt
+	if at.IsZero() {
+		at = now
+	}
+	return attemptJSON{DeliveryID: c.DeliveryID, AttemptedAt: s.jsonTime(at),
+		DurationMs: a.Duration.Milliseconds(), Outcome: a.Outcome, Code: a.Code,
+		Error: truncate(a.Error, maxError), Response: truncate(a.Response, maxResponse)}, true
+}
+
 // execJSON runs a statement over a JSON array of rows, unless there are none.
 func (s *Store) execJSON(ctx context.Context, tx *sqlx.Tx, query string, rows any) error {
 	b, err := json.Marshal(rows)
 	if err != nil || string(b) == "null" || string(b) == "[]" {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, query, string(b))
+	_, err = s.stmtOn(ctx, tx, query).exec(ctx, string(b))
 	return err
 }
 

@@ -33,6 +33,9 @@ type queries struct {
 	timerQueries
 	incidentQueries
 	pageQueries
+	userQueries
+	broadcastQueries
+	timelineQueries
 }
 
 // parseQueries reads `-- name: X` blocks from every .sql file directly in dir.

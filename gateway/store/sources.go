@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/heraldstatus/herald/gateway"
 )
@@ -29,6 +30,7 @@ type sourceQueries struct {
 	DeleteSource      string `query:"delete-source"`
 	NextRulePosition  string `query:"next-rule-position"`
 	CountRule         string `query:"count-rule"`
+	AlertSummaries    string `query:"source-alert-summaries"`
 }
 
 // sourceRow scans a source; its optional times are NULL in the database.
@@ -156,4 +158,34 @@ func (s *Store) DeleteSource(ctx context.Context, id string) error {
 		return wrap("delete source", err)
 	}
 	return mustAffect(res, "Source", id)
+}
+
+// SourceAlerts is what a source has sent: its alert count, how many of
+// them fire now, and its most recent alert (zero LastSeenAt when none).
+type SourceAlerts struct {
+	SourceID    string              `db:"source_id"`
+	Alerts      int                 `db:"alerts"`
+	Firing      int                 `db:"firing"`
+	LastSeenAt  time.Time           `db:"-"`
+	LastStatus  gateway.AlertStatus `db:"last_status"`
+	LastSummary string              `db:"last_summary"`
+}
+
+// SourceAlertSummaries returns every source's SourceAlerts by source id,
+// in one query.
+func (s *Store) SourceAlertSummaries(ctx context.Context) (map[string]SourceAlerts, error) {
+	var rows []struct {
+		SourceAlerts
+		Last optTime `db:"last_seen_at"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.q.AlertSummaries); err != nil {
+		return nil, wrap("source alert summaries", err)
+	}
+	out := make(map[string]SourceAlerts, len(rows))
+	for _, r := range rows {
+		a := r.SourceAlerts
+		a.LastSeenAt = r.Last.Time
+		out[a.SourceID] = a
+	}
+	return out, nil
 }

@@ -88,8 +88,13 @@ func sqliteDSN(path, query string) string {
 	v.Add("_pragma", "synchronous(NORMAL)")
 	v.Set("_txlock", "immediate")
 	v.Set("_time_format", "sqlite")
-	return "file:" + path + "?" + v.Encode()
+	// The DSN is a URI to SQLite: a '#' in the path would start a fragment
+	// and cut the file name short (two databases in one file), a '%' would
+	// start an escape.
+	return "file:" + uriPath.Replace(path) + "?" + v.Encode()
 }
+
+var uriPath = strings.NewReplacer("%", "%25", "#", "%23")
 
 func redact(raw string) string {
 	u, err := url.Parse(raw)

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,6 +38,27 @@ func TestParseURL(t *testing.T) {
 				t.Errorf("ParseURL(%q) = %q, %q; want %q and a DSN with %q", tt.in, d, dsn, tt.dialect, tt.dsnHas)
 			}
 		})
+	}
+}
+
+// A path with '#' or '%' (a subtest named "#00" gets one) opens that very
+// file, not one cut short at the '#'.
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a#1%20b")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "herald.db")
+	st, err := store.Open(context.Background(), "sqlite:"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the database is not at %s: %v", path, err)
 	}
 }
 

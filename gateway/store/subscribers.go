@@ -114,7 +114,9 @@ type SubscriberFilter struct {
 	Query  string
 	Status gateway.SubscriberStatus
 	Kind   gateway.SubscriberKind
-	Before time.Time
+	// Component, an id, keeps the subscribers who hear about it.
+	Component string
+	Before    time.Time
 	// BeforeID breaks ties between subscribers created in one microsecond.
 	BeforeID string
 	Limit    int
@@ -139,7 +141,7 @@ func (s *Store) Subscribers(ctx context.Context, f SubscriberFilter) ([]gateway.
 	}
 	var rows []subscriberRow
 	if err := s.db.SelectContext(ctx, &rows, s.q.ListSubscribers, like, like, f.Status, f.Status, f.Kind, f.Kind,
-		before, before, beforeID, f.Limit); err != nil {
+		f.Component, f.Component, f.Component, before, before, beforeID, f.Limit); err != nil {
 		return nil, wrap("list subscribers", err)
 	}
 	out := make([]gateway.Subscriber, len(rows))

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +48,28 @@ func TestStreamSubscribers(t *testing.T) {
 		for _, size := range []int{1, 2, 3, 100} {
 			for _, tt := range tests {
 				streamCase(t, s, size, tt.comps, tt.want, ids)
+			}
+		}
+		// The admin list's component filter keeps whoever hears about the
+		// component, whatever their status (support looks for them too).
+		for comp, want := range map[string][]string{
+			a: {"whole", "a", "ab", "hook-a", "pending-a", "gone-whole", "supp-a"},
+			b: {"whole", "b", "group", "ab", "gone-whole"},
+		} {
+			list, err := s.Subscribers(context.Background(), store.SubscriberFilter{Component: comp, Limit: 100})
+			must(t, err)
+			var got []string
+			for _, sub := range list {
+				got = append(got, sub.ID)
+			}
+			var wantIDs []string
+			for _, name := range want {
+				wantIDs = append(wantIDs, ids[name])
+			}
+			slices.Sort(got)
+			slices.Sort(wantIDs)
+			if !slices.Equal(got, wantIDs) {
+				t.Errorf("Subscribers(component %s) = %v, want %v (%v)", comp, got, wantIDs, want)
 			}
 		}
 	})

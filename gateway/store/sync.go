@@ -69,6 +69,12 @@ func (s *Store) SyncConfig(ctx context.Context, d Declaration) (SyncReport, erro
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		rep = SyncReport{}
 		sy := syncer{s: s, tx: tx, ctx: ctx, rep: &rep}
+		// Replicas starting together would otherwise all see an empty
+		// table and all insert the same names: one would win and the
+		// others stop on a conflict.
+		if err := sy.exec("lock config sync", s.q.LockConfigSync); err != nil {
+			return err
+		}
 		if err := sy.groups(d.Groups); err != nil {
 			return err
 		}

@@ -25,8 +25,14 @@ INSERT INTO audit_log (at, actor, actor_kind, action, target_type, target_id, de
 VALUES (?, ?, ?, ?, ?, ?, ?);
 
 -- name: list-audit-log
+-- actor matches case-insensitively; an action ending in "." matches every
+-- action under it ("subscriber." finds subscriber.erase and the rest).
 SELECT id, at, actor, actor_kind, action, target_type, target_id, detail
-FROM audit_log WHERE (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?;
+FROM audit_log
+WHERE (? = 0 OR id < ?)
+  AND (? = '' OR lower(actor) = lower(?))
+  AND (? = '' OR action = ? OR (substr(?, length(?), 1) = '.' AND substr(action, 1, length(?)) = ?))
+ORDER BY id DESC LIMIT ?;
 
 -- name: upsert-setting
 INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)

@@ -50,3 +50,10 @@ UPDATE component_groups SET description = ?, position = ?, origin = 'config', up
 
 -- name: sync-update-component
 UPDATE components SET group_id = NULLIF(?, ''), description = ?, position = ?, origin = 'config', updated_at = ? WHERE id = ?;
+
+-- Serializes config syncs of replicas starting at once, so that one creates
+-- what the file declares and the others find it (a no-op on SQLite, whose
+-- single writer serializes them already; PostgreSQL overrides it with an
+-- advisory lock).
+-- name: lock-config-sync
+SELECT 1;

@@ -35,12 +35,15 @@ WHERE status = 'sending' AND lease_owner = ?;
 -- Outcomes, set-wise: one JSON array of rows for a whole group, so that
 -- recording costs one round trip per group, not three per message. A row
 -- whose lease its owner no longer holds is left alone; RETURNING says
--- which were ours. PostgreSQL overrides the JSON decoding.
+-- which were ours. uncount is 1 for an attempt that must not count (the
+-- channel itself was down). PostgreSQL overrides the JSON decoding.
 UPDATE deliveries
 SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, last_error = v.error,
-    sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at
+    sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at,
+    attempts = attempts - v.uncount
 FROM (
     SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.owner') AS owner,
+           json_extract(value, '$.uncount') AS uncount,
            json_extract(value, '$.status') AS status, json_extract(value, '$.next_attempt_at') AS next_attempt_at,
            json_extract(value, '$.code') AS code, json_extract(value, '$.error') AS error,
            json_extract(value, '$.sent_at') AS sent_at, json_extract(value, '$.updated_at') AS updated_at
@@ -48,6 +51,15 @@ FROM (
 ) AS v
 WHERE deliveries.id = v.id AND deliveries.status = 'sending' AND deliveries.lease_owner = v.owner
 RETURNING deliveries.id;
+
+-- name: complete-and-log-deliveries
+-- PostgreSQL only: its override records a group's outcomes and attempts in
+-- one statement (one round trip, its own commit), for the common case of a
+-- group that changes no subscriber. SQLite has no data-modifying WITH and
+-- records every group in a transaction (complete-deliveries, then
+-- insert-attempts), which costs no round trips in process; this block only
+-- keeps the name defined there and is never run.
+SELECT id FROM deliveries WHERE ? = '' AND ? = '' AND 1 = 0;
 
 -- name: insert-attempts
 INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, outcome, code, error, response)

@@ -43,17 +43,42 @@ ON CONFLICT (incident_id, component_id) DO UPDATE SET status = excluded.status;
 
 -- name: insert-incident-update
 INSERT INTO incident_updates (id, incident_id, status, body, affected_components, notify, automated, author,
-                              next_update_at, display_at, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+                              next_update_at, display_at, created_at, updated_at, idempotency_key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- The incident an idempotency key declared, if any.
+-- name: incident-by-idempotency-key
+SELECT id FROM incidents WHERE idempotency_key = ?;
+
+-- name: set-incident-idempotency-key
+UPDATE incidents SET idempotency_key = ? WHERE id = ?;
+
+-- The update an idempotency key already posted on an incident, if any.
+-- name: update-by-idempotency-key
+SELECT id, status, body FROM incident_updates WHERE incident_id = ? AND idempotency_key = ?;
+
+-- Holds an incident for the rest of a manual change, so that two changes
+-- to one incident (two people, or a retried request) run one after the
+-- other. SQLite's single writer does that already; PostgreSQL locks the
+-- row.
+-- name: lock-incident
+SELECT id FROM incidents WHERE id = ?;
 
 -- name: incident-updates
 SELECT id, incident_id, status, body, affected_components, notify, automated, author, next_update_at, display_at, created_at
 FROM incident_updates WHERE incident_id = ? ORDER BY display_at DESC, created_at DESC;
 
--- name: attach-alert
-UPDATE alerts SET incident_id = ? WHERE id = ? AND incident_id IS NULL;
+-- bulk: IN (?) repeats per alert id; the incident id comes first.
+-- name: attach-alerts
+UPDATE alerts SET incident_id = ? WHERE incident_id IS NULL AND id IN (?);
 
--- name: insert-incident-alert
+-- bulk: IN (?) repeats per alert id; the incident id comes first.
+-- name: alerts-in-incident
+SELECT id FROM alerts WHERE incident_id = ? AND id IN (?);
+
+-- bulk: one row per alert that is (now) in the incident; one that joined
+-- before keeps its joined_at.
+-- name: insert-incident-alerts
 INSERT INTO incident_alerts (incident_id, alert_id, joined_at) VALUES (?, ?, ?)
 ON CONFLICT (incident_id, alert_id) DO NOTHING;
 

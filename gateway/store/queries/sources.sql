@@ -59,3 +59,16 @@ SELECT COALESCE(MAX(position) + 1, 0) FROM rules;
 
 -- name: count-rule
 SELECT COUNT(*) FROM rules WHERE id = ?;
+
+-- name: source-alert-summaries
+-- One row per source: how many alerts it has (and how many fire), and the
+-- alert it sent last (by last_seen_at), for the console's sources screen.
+-- The counts and the lookup use the (source_id, fingerprint) index.
+SELECT s.id AS source_id,
+       (SELECT COUNT(*) FROM alerts a WHERE a.source_id = s.id) AS alerts,
+       (SELECT COUNT(*) FROM alerts a WHERE a.source_id = s.id AND a.status = 'firing') AS firing,
+       l.last_seen_at, COALESCE(l.status, '') AS last_status, COALESCE(l.summary, '') AS last_summary
+FROM sources s
+LEFT JOIN alerts l ON l.id = (SELECT a.id FROM alerts a WHERE a.source_id = s.id
+                              ORDER BY a.last_seen_at DESC, a.id DESC LIMIT 1)
+ORDER BY s.name;

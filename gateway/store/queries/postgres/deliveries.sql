@@ -27,11 +27,36 @@ RETURNING id, event_id, subscriber_id, channel, attempts;
 -- name: complete-deliveries
 UPDATE deliveries d
 SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, last_error = v.error,
-    sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at
+    sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at,
+    attempts = d.attempts - v.uncount
 FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(id BIGINT, owner TEXT, status TEXT, next_attempt_at TIMESTAMPTZ,
-                                                code INTEGER, error TEXT, sent_at TIMESTAMPTZ, updated_at TIMESTAMPTZ)
+                                                code INTEGER, error TEXT, sent_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
+                                                uncount INTEGER)
 WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = v.owner
 RETURNING d.id;
+
+-- name: complete-and-log-deliveries
+-- complete-deliveries and insert-attempts in one statement: an attempt is
+-- logged only for the rows whose lease was still ours. Arguments: the
+-- outcomes, then the attempts, as JSON arrays.
+WITH done AS (
+    UPDATE deliveries d
+    SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, last_error = v.error,
+        sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at,
+        attempts = d.attempts - v.uncount
+    FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(id BIGINT, owner TEXT, status TEXT, next_attempt_at TIMESTAMPTZ,
+                                                    code INTEGER, error TEXT, sent_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
+                                                    uncount INTEGER)
+    WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = v.owner
+    RETURNING d.id
+), logged AS (
+    INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, outcome, code, error, response)
+    SELECT a.delivery_id, a.attempted_at, a.duration_ms, a.outcome, a.code, a.error, a.response
+    FROM jsonb_to_recordset(CAST(? AS jsonb)) AS a(delivery_id BIGINT, attempted_at TIMESTAMPTZ, duration_ms INTEGER,
+                                                    outcome TEXT, code INTEGER, error TEXT, response TEXT)
+    WHERE a.delivery_id IN (SELECT id FROM done)
+)
+SELECT id FROM done;
 
 -- name: insert-attempts
 INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, outcome, code, error, response)

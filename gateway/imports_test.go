@@ -1,0 +1,48 @@
+package gateway_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportBoundaries keeps the shape STYLE.md describes (and
+// .golangci.yml's depguard states for those who run golangci-lint): the
+// domain package imports only the standard library, SQL stays in the store,
+// and Echo stays in the HTTP-facing packages. A violation names the package
+// and the import, so the fix is obvious.
+func TestImportBoundaries(t *testing.T) {
+	const module = "github.com/heraldstatus/herald"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}|{{join .Imports ","}}`, module+"/...").Output()
+	if err != nil {
+		t.Skipf("go list is not available: %v", err)
+	}
+	rules := []struct {
+		pkg     string // an import path prefix that may not appear...
+		allowed []string
+	}{
+		{"github.com/jmoiron/sqlx", []string{module + "/gateway/store"}},
+		{"github.com/labstack/echo", []string{module + "/gateway/http", module + "/gateway/web", module + "/gateway/console", module + "/cmd/"}},
+		{"database/sql", []string{module + "/gateway/store", module + "/migrations"}},
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, imports, _ := strings.Cut(line, "|")
+		for _, imp := range strings.Split(imports, ",") {
+			if path == module+"/gateway" && imp != "" && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+				t.Errorf("the domain package imports %s; it must use the standard library only", imp)
+			}
+			for _, r := range rules {
+				if imp != r.pkg && !strings.HasPrefix(imp, r.pkg+"/") {
+					continue
+				}
+				ok := false
+				for _, a := range r.allowed {
+					ok = ok || path == strings.TrimSuffix(a, "/") || strings.HasPrefix(path, a+"/") || (strings.HasSuffix(a, "/") && strings.HasPrefix(path, a))
+				}
+				if !ok {
+					t.Errorf("%s imports %s, which belongs only in %v", path, imp, r.allowed)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,2 @@
+-- name: lock-config-sync
+SELECT pg_advisory_xact_lock(7411020002);
