@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/config"
@@ -81,4 +82,12 @@ func newDispatcher(st *store.Store, chans map[gateway.Channel]notify.Notifier,
 	links func(*gateway.Subscriber) (manage, unsubscribe string), log *slog.Logger, m *metrics.Metrics) *notify.Dispatcher {
 	return &notify.Dispatcher{Store: st, Notifiers: chans, Links: links,
 		Log: log.With("component", "dispatcher"), Metrics: m}
+}
+
+// withDelivery applies the delivery block of the configuration (lease,
+// send timeout, claim batch, workers) to a dispatcher.
+func withDelivery(d *notify.Dispatcher, c config.Delivery) *notify.Dispatcher {
+	d.Lease, d.SendTimeout = time.Duration(c.Lease), time.Duration(c.SendTimeout)
+	d.BatchSize, d.Workers = c.ClaimBatch, c.Workers
+	return d
 }

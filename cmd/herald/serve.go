@@ -55,7 +55,7 @@ func (a *app) serve(ctx context.Context) error {
 			d.Wake()
 		}
 	}
-	srv := herhttp.New(herhttp.Options{Log: log, Metrics: m, Version: version, Page: pageInfo(cfg), Wake: wakeDispatcher, APIBodyLimit: int64(cfg.Limits.IngestBody),
+	srv := herhttp.New(herhttp.Options{Log: log, Metrics: m, Version: version, Page: pageInfo(cfg), PublicURL: cfg.PublicURL, Wake: wakeDispatcher, APIBodyLimit: int64(cfg.Limits.IngestBody),
 		IngestBodyLimit: int64(cfg.Limits.IngestBody), Previews: previews,
 		// The ingest service is built by the server once the store is set.
 		NewIngest: func(st *store.Store) *ingest.Service {
@@ -108,7 +108,7 @@ func (a *app) serve(ctx context.Context) error {
 		incDone := make(chan struct{})
 		go func() { defer close(incDone); _ = inc.Run(ctx) }()
 		// Deliveries: runs until shutdown, then finishes the sends in flight.
-		d := newDispatcher(s, chans, subs.Links, log, m)
+		d := withDelivery(newDispatcher(s, chans, subs.Links, log, m), cfg.Delivery)
 		disp.Store(d)
 		if err := d.Run(ctx); err != nil {
 			storeErr <- fmt.Errorf("dispatcher: %w", err)

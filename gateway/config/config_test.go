@@ -99,6 +99,8 @@ func TestLoadFull(t *testing.T) {
 		},
 		Limits: Limits{IngestBody: 20 << 20, PublicBody: 32768},
 		SMTP:   SMTP{MaxConns: 4, Rate: 2.5},
+		// full.yml has no delivery block: the defaults.
+		Delivery: Default().Delivery,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load(full.yml):\ngot  %+v\nwant %+v", got, want)

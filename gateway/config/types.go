@@ -49,6 +49,7 @@ type Config struct {
 	Correlation Correlation      `yaml:"correlation"`
 	Limits      Limits           `yaml:"limits"`
 	SMTP        SMTP             `yaml:"smtp"`
+	Delivery    Delivery         `yaml:"delivery"`
 }
 
 // Page describes the status page itself.
@@ -180,6 +181,23 @@ type Flap struct {
 type Limits struct {
 	IngestBody ByteSize `yaml:"ingest_body"`
 	PublicBody ByteSize `yaml:"public_body"`
+}
+
+// Delivery tunes the delivery queue (the dispatcher).
+type Delivery struct {
+	// Lease is how long a claimed delivery belongs to the process that
+	// claimed it without renewal (a live process renews it); after a crash
+	// its claimed deliveries go out again once their lease ends. Must be
+	// longer than SendTimeout.
+	Lease Duration `yaml:"lease"`
+	// SendTimeout bounds one send attempt (SMTP transaction or webhook
+	// request, waiting for a connection included).
+	SendTimeout Duration `yaml:"send_timeout"`
+	// ClaimBatch bounds how many deliveries one claim takes; at least 1.
+	ClaimBatch int `yaml:"claim_batch"`
+	// Workers bounds the deliveries of one channel in hand at once; email
+	// is further bounded to 4 per SMTP connection. At least 1.
+	Workers int `yaml:"workers"`
 }
 
 // SMTP tunes outgoing mail.

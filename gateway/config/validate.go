@@ -54,7 +54,24 @@ func (c *Config) Validate() error {
 	if !validRate(c.SMTP.Rate) {
 		p.add("smtp.rate", "must be 0 (unlimited) or more messages per second")
 	}
+	c.validateDelivery(&p)
 	return errors.Join(p...)
+}
+
+func (c *Config) validateDelivery(p *problems) {
+	d := c.Delivery
+	if d.SendTimeout <= 0 {
+		p.add("delivery.send_timeout", "must be positive")
+	}
+	if d.Lease <= d.SendTimeout {
+		p.add("delivery.lease", "must be longer than delivery.send_timeout (%s), or a slow send could be taken over and sent twice", d.SendTimeout)
+	}
+	if d.ClaimBatch < 1 {
+		p.add("delivery.claim_batch", "must be at least 1")
+	}
+	if d.Workers < 1 {
+		p.add("delivery.workers", "must be at least 1")
+	}
 }
 
 func (c *Config) validateServer(p *problems) {

@@ -39,11 +39,11 @@ type ingestAPI struct {
 // and alerts.
 func (s *Server) ingestRoutes(e *echo.Echo, api *echo.Group) {
 	h := &ingestAPI{s: s}
-	e.POST("/ingest/:source", h.ingest, s.requireStore)
+	e.POST("/ingest/:source", h.ingest, s.limitAuthFailures("ingest/"), s.requireStore)
 	// Prometheus pointed at Herald as at an Alertmanager (path_prefix
 	// /ingest/<source>) posts to <prefix>/api/v2/alerts.
-	e.POST("/ingest/:source/api/v2/alerts", h.ingest, s.requireStore)
-	e.POST("/v2/enqueue", h.enqueue, s.requireStore)
+	e.POST("/ingest/:source/api/v2/alerts", h.ingest, s.limitAuthFailures("ingest/"), s.requireStore)
+	e.POST("/v2/enqueue", h.enqueue, s.limitAuthFailures("enqueue"), s.requireStore)
 	s.sourceRoutes(api)
 	h.ruleRoutes(api)
 	s.alertRoutes(api)

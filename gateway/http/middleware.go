@@ -4,11 +4,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
 
 	"github.com/heraldstatus/herald/gateway"
 )
@@ -89,4 +92,115 @@ func (s *Server) limitBody(n int64) echo.MiddlewareFunc {
 
 func tooLarge(n int64) error {
 	return gateway.Errorf(gateway.ETOOLARGE, "The request body is larger than the limit of %d bytes.", n)
+}
+
+// failureLimiter counts failed authentications (401s) per client address
+// and scope, and refuses a client that failed too often, so that source
+// tokens and API keys cannot be guessed at speed and wrong guesses cannot
+// load the database. Each (address, scope) has a bucket of burst failures
+// that refills by one every every; a request arriving at an empty bucket is
+// answered 429 with Retry-After before it is authenticated, right token or
+// not. Successes take nothing. Scopes (the admin API, each ingest source,
+// /v2/enqueue) keep a sender with one stale token from locking its own
+// other sources out. IPv6 clients count per /64. At most
+// maxFailureClients buckets are kept: full ones are dropped first, then
+// any, so memory stays bounded whatever the number of addresses.
+type failureLimiter struct {
+	mu    sync.Mutex
+	burst int
+	every time.Duration
+	m     map[string]*rate.Limiter
+}
+
+const maxFailureClients = 10000
+
+// wait returns how long key must wait before its next try; 0 when it may.
+func (l *failureLimiter) wait(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	lim := l.m[key]
+	l.mu.Unlock()
+	if lim == nil {
+		return 0
+	}
+	if tokens := lim.TokensAt(now); tokens < 1 {
+		return time.Duration((1 - tokens) * float64(l.every))
+	}
+	return 0
+}
+
+// fail takes one failure from key's bucket; it reports whether the
+// bucket is now empty.
+func (l *failureLimiter) fail(key string, now time.Time) bool {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[string]*rate.Limiter{}
+	}
+	lim := l.m[key]
+	if lim == nil {
+		if len(l.m) >= maxFailureClients {
+			l.prune(now)
+		}
+		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
+		l.m[key] = lim
+	}
+	l.mu.Unlock()
+	lim.AllowN(now, 1)
+	return lim.TokensAt(now) < 1
+}
+
+// prune drops full buckets, then, if still at the bound, a tenth of the
+// rest; the caller holds mu.
+func (l *failureLimiter) prune(now time.Time) {
+	for k, lim := range l.m {
+		if lim.TokensAt(now) >= float64(l.burst) {
+			delete(l.m, k)
+		}
+	}
+	for k := range l.m {
+		if len(l.m) < maxFailureClients*9/10 {
+			break
+		}
+		delete(l.m, k)
+	}
+}
+
+// clientKey is the bucket of a client address: itself for IPv4, its /64
+// for IPv6, the text as given when it is not an address.
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// limitAuthFailures puts the failure limiter in front of the routes that
+// authenticate with a secret: scope names the bucket family, and the
+// route's :source parameter, when it has one, is added to it.
+func (s *Server) limitAuthFailures(scope string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			key := clientKey(c.RealIP()) + " " + scope + c.Param("source")
+			now := time.Now()
+			if d := s.fails.wait(key, now); d > 0 {
+				wait := max(time.Second, (d + time.Second - 1).Truncate(time.Second))
+				return &gateway.Error{Code: gateway.ERATELIMITED, RetryAfter: wait,
+					Message: "Too many failed authentications from your address; retry later."}
+			}
+			err := next(c)
+			status := c.Response().Status
+			if err != nil {
+				status, _ = s.describeStatus(err)
+			}
+			if status == http.StatusUnauthorized && s.fails.fail(key, now) {
+				s.log.Warn("authentication failures over the limit; refusing the client for a while",
+					"remote_ip", c.RealIP(), "scope", scope+c.Param("source"))
+			}
+			return err
+		}
+	}
 }

@@ -5,6 +5,7 @@
 package http
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -32,6 +33,9 @@ type Options struct {
 	APIBodyLimit int64
 	// Version is reported by /healthz.
 	Version string
+	// PublicURL is HERALD_PUBLIC_URL: the base of the URLs the console shows
+	// (a source's ingest URL) and, when https, what makes its cookies Secure.
+	PublicURL string
 	// Page names the status page in the messages the API sends (broadcasts).
 	Page gateway.PageInfo
 	// Wake, when set, tells the dispatcher that deliveries were planned or
@@ -46,6 +50,17 @@ type Options struct {
 	// Previews renders template previews and broadcast dry runs; without
 	// templates, previews answer 503 and dry runs carry none.
 	Previews Previews
+	// AuthFailures is how many failed authentications (401s) one client
+	// address may have in a row on the admin API, on one ingest source or
+	// on /v2/enqueue before it is answered 429; one more is allowed every
+	// AuthFailuresEvery. Defaults 20 and 5 s.
+	AuthFailures      int
+	AuthFailuresEvery time.Duration
+	// Timeouts of the net/http server HTTPServer returns; zero values take
+	// the defaults (see HTTPServer). Tests make them short.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header; default 64 KiB.
+	MaxHeaderBytes int
 }
 
 // Server serves Herald's HTTP surface. It starts before the database is
@@ -60,6 +75,7 @@ type Server struct {
 	subs  atomic.Pointer[subscribers.Service]
 	why   atomic.Value // string: why the store is not ready yet
 	touch keyToucher
+	fails failureLimiter
 }
 
 // New builds the server and its routes.
@@ -74,6 +90,7 @@ func New(opt Options) *Server {
 		opt.APIBodyLimit = 10 << 20
 	}
 	s := &Server{echo: echo.New(), opt: opt, log: opt.Log}
+	s.fails.burst, s.fails.every = cmp.Or(opt.AuthFailures, 20), cmp.Or(opt.AuthFailuresEvery, 5*time.Second)
 	s.why.Store("starting")
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -100,7 +117,7 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opt.Metrics.Registry, promhttp.HandlerOpts{})))
 
-	api := e.Group("/api/v1", s.limitBody(s.opt.APIBodyLimit), s.requireStore, s.authenticate)
+	api := e.Group("/api/v1", s.limitAuthFailures("api"), s.limitBody(s.opt.APIBodyLimit), s.requireStore, s.authenticate)
 	s.componentRoutes(api)
 	s.incidentRoutes(api)
 	s.broadcastRoutes(api)
@@ -125,17 +142,20 @@ func (s *Server) SetNotReady(why string) { s.why.Store(why) }
 func (s *Server) Store() *store.Store { return s.st.Load() }
 
 // HTTPServer returns a net/http server for the handler with the timeouts
-// that keep slow or stuck clients from holding connections: headers within
-// 10 s, a whole request within a minute.
+// that keep slow or stuck clients (slowloris) from holding connections:
+// headers within 10 s, a whole request within a minute, an idle
+// keep-alive connection for two, a header of at most 64 KiB (431 past
+// it). Options can set each.
 func (s *Server) HTTPServer(addr string) *http.Server {
+	o := s.opt
 	return &http.Server{
 		Addr:              addr,
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: cmp.Or(o.ReadHeaderTimeout, 10*time.Second),
+		ReadTimeout:       cmp.Or(o.ReadTimeout, 60*time.Second),
+		WriteTimeout:      cmp.Or(o.WriteTimeout, 60*time.Second),
+		IdleTimeout:       cmp.Or(o.IdleTimeout, 120*time.Second),
+		MaxHeaderBytes:    cmp.Or(o.MaxHeaderBytes, 64<<10),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 }

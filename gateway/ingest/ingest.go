@@ -40,19 +40,25 @@ type Options struct {
 	// FlapWindow is the window state changes are counted in
 	// (correlation.flap.window); default 30 minutes.
 	FlapWindow time.Duration
-	// StoreTimeout bounds one request's transaction, so that a database
-	// that hangs yields a 503 rather than piled-up requests; default 10 s.
+	// StoreTimeout bounds how long a request waits for its transaction,
+	// and a transaction, so that a database that hangs yields a 503 rather
+	// than piled-up requests; default 10 s.
 	StoreTimeout time.Duration
+	// CommitConcurrency is how many transactions of one source run at
+	// once, each carrying the requests that queued meanwhile (see
+	// commit.go); default 1 on SQLite, 8 on PostgreSQL.
+	CommitConcurrency int
 }
 
 // Service ingests alerts. It is safe for concurrent use; its only state
 // is caches and rate-limit buckets, none of which another replica needs.
 type Service struct {
-	store  *store.Store
-	opt    Options
-	log    *slog.Logger
-	rules  *ruleCache
-	limits limiters
+	store   *store.Store
+	opt     Options
+	log     *slog.Logger
+	rules   *ruleCache
+	limits  limiters
+	commits committer
 }
 
 // New returns a service storing into st.
@@ -76,7 +82,8 @@ func New(st *store.Store, opt Options) *Service {
 		opt.StoreTimeout = 10 * time.Second
 	}
 	return &Service{store: st, opt: opt, log: opt.Log,
-		rules: &ruleCache{ttl: opt.RulesTTL, load: st.Rules}}
+		rules:   &ruleCache{ttl: opt.RulesTTL, load: st.Rules},
+		commits: committer{limit: commitLimit(st, opt.CommitConcurrency)}}
 }
 
 // Store returns the store the service writes to.
@@ -141,81 +148,21 @@ func (s *Service) Ingest(ctx context.Context, src *gateway.Source, body []byte, 
 
 // Accept stores alerts received from src at now in one transaction:
 // deduplicated by fingerprint against what is stored (see merge), routed
-// by the first matching rule, and committed before it returns. On error
-// nothing is stored. A database that cannot be reached is EUNAVAILABLE
-// with RetryAfter.
+// by the first matching rule, and committed before it returns; concurrent
+// requests of one source may share the transaction (see commit.go). On
+// error nothing of the request is stored. A database that cannot be
+// reached is EUNAVAILABLE with RetryAfter.
 func (s *Service) Accept(ctx context.Context, src *gateway.Source, alerts []gateway.Alert, now time.Time) (Result, error) {
-	res := Result{Received: len(alerts)}
 	if len(alerts) == 0 {
-		return res, nil
+		return Result{}, nil
 	}
 	now = now.UTC().Truncate(time.Microsecond)
-	fps := make([]string, len(alerts))
 	for i := range alerts {
 		normalize(&alerts[i], src.ID, now)
-		fps[i] = alerts[i].Fingerprint
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.StoreTimeout)
 	defer cancel()
-	var err error
-	for attempt := 0; attempt < 2; attempt++ {
-		var rules []gateway.Rule
-		if rules, err = s.rules.get(ctx); err != nil {
-			break
-		}
-		err = s.store.UpsertAlerts(ctx, src.ID, fps, now, func(stored map[string]*store.AlertRecord) ([]*store.AlertRecord, error) {
-			writes, r := s.plan(stored, alerts, rules, now)
-			r.Received = res.Received
-			res = r
-			return writes, nil
-		})
-		// A rule or component deleted since the rules were cached fails
-		// the write on a foreign key: reload the rules and try once more.
-		if gateway.ErrorCode(err) != gateway.EUNPROCESSABLE {
-			break
-		}
-		s.rules.invalidate()
-	}
-	if err != nil {
-		return Result{Received: res.Received}, s.storeError(err)
-	}
-	return res, nil
-}
-
-// plan merges alerts, in order, into the stored records and routes the
-// ones that changed; it returns what to write and the counts.
-func (s *Service) plan(stored map[string]*store.AlertRecord, alerts []gateway.Alert, rules []gateway.Rule, now time.Time) ([]*store.AlertRecord, Result) {
-	var res Result
-	dirty := make(map[string]bool, len(alerts))
-	outcomes := make([]Outcome, len(alerts))
-	for i := range alerts {
-		a := &alerts[i]
-		rec, out := merge(stored[a.Fingerprint], a, now, s.opt.FlapWindow)
-		outcomes[i] = out
-		if out != Stale {
-			stored[a.Fingerprint], dirty[a.Fingerprint] = rec, true
-		}
-	}
-	writes := make([]*store.AlertRecord, 0, len(dirty))
-	for fp := range dirty {
-		route(stored[fp], rules)
-		writes = append(writes, stored[fp])
-	}
-	for i, out := range outcomes {
-		switch out {
-		case Accepted:
-			res.Accepted++
-		case Deduplicated:
-			res.Deduplicated++
-		case Stale:
-			res.Stale++
-			continue
-		}
-		if stored[alerts[i].Fingerprint].RuleID == "" {
-			res.Unrouted++
-		}
-	}
-	return writes, res
+	return s.commit(&commitJob{ctx: ctx, source: src.ID, alerts: alerts, now: now})
 }
 
 // normalize makes a decoded alert safe to store on both databases: the

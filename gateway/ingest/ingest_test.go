@@ -284,3 +284,50 @@ func TestToken(t *testing.T) {
 		}
 	}
 }
+
+// Real bodies through the whole path: a PagerDuty acknowledge keeps the
+// alert firing at the severity it was triggered with (and the component
+// status that severity gives), recording only the acknowledgement; an
+// Alertmanager notification that arrives after its alert's end resolves
+// the alert although it says "firing".
+func TestUpdatesThatMustNotRegress(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx, svc := context.Background(), newService(t, st)
+		checkout := &gateway.Component{Name: "Checkout", Position: -1}
+		if err := st.CreateComponent(ctx, checkout); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := gateway.ParseMatcher("component=checkout-api")
+		if err := st.CreateRule(ctx, &gateway.Rule{Position: -1, Matchers: []gateway.Matcher{m}, ComponentIDs: []string{checkout.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		pd := newSource(t, st, "monitor", "pagerduty", 0)
+		am := newSource(t, st, "prometheus", "alertmanager", 0)
+		received := time.Date(2026, 11, 24, 1, 40, 0, 0, time.UTC) // the captures' receive time
+		for _, step := range []struct {
+			src  *gateway.Source
+			file string
+		}{
+			{pd, "pagerduty-enqueue-trigger.json"},
+			{pd, "pagerduty-enqueue-acknowledge.json"},
+			{am, "alertmanager-firing-single.json"},
+			{am, "alertmanager-firing-ended.json"},
+		} {
+			if _, err := svc.Ingest(ctx, step.src, testdata(t, step.src.Kind, step.file), "application/json", received); err != nil {
+				t.Fatalf("%s: %v", step.file, err)
+			}
+		}
+		acked := alertsOf(t, st, store.AlertFilter{SourceID: pd.ID})["checkout-api/high-latency"]
+		if acked == nil || acked.Status != gateway.AlertFiring || acked.Severity != gateway.SeverityCritical ||
+			acked.Labels["pagerduty_action"] != "acknowledge" || len(acked.Components) != 1 || acked.Components[0].Status != gateway.MajorOutage {
+			t.Errorf("acknowledged alert = %+v; want firing, critical, labelled acknowledged, checkout in major outage", acked)
+		}
+		ended := alertsOf(t, st, store.AlertFilter{SourceID: am.ID})
+		if a := ended["145b0bf2ce4fbb98"]; a == nil || a.Status != gateway.AlertResolved || a.EndsAt.IsZero() {
+			t.Errorf("alert past its end = %+v; want resolved", a)
+		}
+		if a := ended["26a1e4c3f0b9d712"]; a == nil || a.Status != gateway.AlertFiring {
+			t.Errorf("alert still before its end = %+v; want firing", a)
+		}
+	})
+}

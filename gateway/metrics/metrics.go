@@ -19,6 +19,9 @@ type Metrics struct {
 	// IncidentTimers counts fired incident timers by kind (reconcile,
 	// notify, resolve, update_due, maintenance_start, maintenance_end).
 	IncidentTimers *prometheus.CounterVec
+	// ConsoleSignIns counts support console sign-in attempts by outcome
+	// (ok, failed, limited): a rise in failed or limited is someone guessing.
+	ConsoleSignIns *prometheus.CounterVec
 
 	// HTTPRequests observes every request's duration by route pattern,
 	// method and status code.
@@ -44,6 +47,11 @@ type Metrics struct {
 	// IngestDuration observes ingest requests from routing to answer, by
 	// source, accepted or not.
 	IngestDuration *prometheus.HistogramVec
+	// IngestCommitRequests observes how many requests each ingest
+	// transaction carried (group commit), IngestCommitDuration how long
+	// each took: many requests per transaction mean a busy database.
+	IngestCommitRequests prometheus.Histogram
+	IngestCommitDuration prometheus.Histogram
 
 	// DeliveryQueueDepth is how many deliveries are queued, retrying and
 	// sending, refreshed from the database every few seconds (so every
@@ -66,6 +74,16 @@ type Metrics struct {
 	// expired and another worker had taken the delivery (a possible
 	// duplicate: leases are too short, or the process stalled).
 	DeliveryLeasesLost prometheus.Counter
+	// DeliveryFailures counts failed attempts by channel and reason: the
+	// SMTP code or HTTP status, or timeout, dns, connection, channel_down
+	// (the SMTP server itself), invalid.
+	DeliveryFailures *prometheus.CounterVec
+	// DeliverySendRate is the messages this process sent per second over
+	// the last stats interval, by channel: the achieved rate.
+	DeliverySendRate *prometheus.GaugeVec
+	// DeliveryChannelPaused is 1 while a channel is paused because its
+	// service (the SMTP server) is down and being probed.
+	DeliveryChannelPaused *prometheus.GaugeVec
 }
 
 // New returns fresh collectors registered on a new registry, along with the
@@ -115,6 +133,18 @@ func New() *Metrics {
 			Name: "herald_delivery_leases_lost_total",
 			Help: "Outcomes not recorded because the delivery's lease had expired and another worker had claimed it.",
 		}),
+		DeliveryFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_delivery_failures_total",
+			Help: "Failed send attempts by channel and reason (SMTP code, HTTP status, timeout, dns, connection, channel_down, invalid).",
+		}, []string{"channel", "reason"}),
+		DeliverySendRate: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "herald_delivery_send_rate",
+			Help: "Messages sent per second by this process over the last stats interval, by channel.",
+		}, []string{"channel"}),
+		DeliveryChannelPaused: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "herald_delivery_channel_paused",
+			Help: "1 while a channel is paused because its service is unreachable (probing), else 0.",
+		}, []string{"channel"}),
 		IngestAlerts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_ingest_alerts_total",
 			Help: "Alerts received, by source and outcome (accepted, deduplicated, stale).",
@@ -142,6 +172,22 @@ func New() *Metrics {
 		Help: "Incident timers fired, by kind.",
 	}, []string{"kind"})
 	m.Registry.MustRegister(m.IncidentUpdatesDue, m.IncidentTimers)
+	m.ConsoleSignIns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "herald_console_sign_ins_total",
+		Help: "Support console sign-in attempts, by outcome (ok, failed, limited).",
+	}, []string{"outcome"})
+	m.Registry.MustRegister(m.ConsoleSignIns)
+	m.IngestCommitRequests = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "herald_ingest_commit_requests",
+		Help:    "Ingest requests per transaction (group commit).",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128},
+	})
+	m.IngestCommitDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "herald_ingest_commit_duration_seconds",
+		Help:    "Duration of ingest transactions, from the first statement to the commit.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	})
+	m.Registry.MustRegister(m.IngestCommitRequests, m.IngestCommitDuration)
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -149,6 +195,7 @@ func New() *Metrics {
 		m.IngestAlerts, m.IngestRejected, m.IngestUnrouted, m.IngestDuration,
 		m.DeliveryQueueDepth, m.DeliveryQueueLag, m.DeliveriesPlanned, m.DeliveryAttempts,
 		m.DeliveriesUnsent, m.DeliverySendDuration, m.DeliveryLeasesLost,
+		m.DeliveryFailures, m.DeliverySendRate, m.DeliveryChannelPaused,
 	)
 	return m
 }

@@ -17,15 +17,19 @@ import (
 // Dispatcher sends what the planner queued. Each channel has its own
 // pump: it claims due deliveries of that channel (a lease in the
 // database), loads their events and subscribers in one query each, sends
-// them concurrently (at most Workers at a time per channel, so a stalled
-// SMTP server never holds up webhooks) and hands each outcome to a
-// recorder that writes outcomes in batches.
+// them concurrently (at most Workers at a time per channel, fewer for a
+// channel with its own bound, see Concurrent; so a stalled SMTP server
+// never holds up webhooks) and hands each outcome to a recorder that
+// commits outcomes in groups.
 //
 // State is written before a send (the claim: status sending, attempt
-// counted, lease) and after it (the outcome), so a crash re-sends at most
-// the messages in flight: their leases expire and any replica takes them
-// again. A live dispatcher extends its leases, so a slow send is never
-// taken from it.
+// counted, lease) and after it (the outcome, committed before the worker
+// takes another message), so a crash re-sends only the messages a
+// receiver accepted in the instant before the kill, whose outcome was not
+// yet committed; the deliveries claimed but not sent wait out their lease
+// and any replica sends them. A live dispatcher extends its leases, and a
+// lease is longer than a send may take, so a slow send is never taken from
+// it.
 //
 // Set the exported fields, then call Run once. Zero values get defaults.
 type Dispatcher struct {
@@ -58,10 +62,15 @@ type Dispatcher struct {
 	// disable a subscriber (default 3; negative: never).
 	DisableAfter int
 	Backoff      Backoff
+	// PauseMin and PauseMax bound the wait between probes of a channel
+	// whose service is down (see Result.ChannelDown); defaults 1 s and
+	// 30 s.
+	PauseMin, PauseMax time.Duration
 	// Now is the clock for leases and retry times (default time.Now);
 	// tests move it instead of sleeping.
 	Now func() time.Time
 
+	sentBy   map[gateway.Channel]*atomic.Int64 // messages sent, for the rate gauge
 	once     sync.Once
 	wakePlan chan struct{}
 	mu       sync.Mutex
@@ -84,6 +93,8 @@ func (d *Dispatcher) init() {
 		d.Poll = orDefault(d.Poll, time.Second)
 		d.StatsEvery = orDefault(d.StatsEvery, 10*time.Second)
 		d.DisableAfter = orDefault(d.DisableAfter, 3)
+		d.PauseMin = orDefault(d.PauseMin, defaultPauseMin)
+		d.PauseMax = max(orDefault(d.PauseMax, defaultPauseMax), d.PauseMin)
 		if d.Now == nil {
 			d.Now = time.Now
 		}
@@ -140,6 +151,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		return fmt.Errorf("notify: lease (%s) must be longer than the send timeout (%s)", d.Lease, d.SendTimeout)
 	}
 	d.Log.Info("dispatcher started", "owner", d.Owner, "workers", d.Workers, "channels", len(d.Notifiers))
+	d.sentBy = make(map[gateway.Channel]*atomic.Int64, len(d.Notifiers))
+	for ch := range d.Notifiers {
+		d.sentBy[ch] = new(atomic.Int64)
+	}
 	rec := newRecorder(d)
 	var bg, pumps sync.WaitGroup
 	bg.Go(func() { d.planLoop(ctx) })
@@ -201,7 +216,8 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 // waits for its sends in flight.
 func (d *Dispatcher) pump(ctx context.Context, ch gateway.Channel, n Notifier, wake chan struct{}, rec *recorder) {
 	log := d.Log.With("channel", ch)
-	slots := make(chan struct{}, d.Workers)
+	workers := d.workers(n)
+	slots := make(chan struct{}, workers)
 	freed := make(chan struct{}, 1)
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
@@ -210,15 +226,44 @@ func (d *Dispatcher) pump(ctx context.Context, ch gateway.Channel, n Notifier, w
 	sendCtx := context.WithoutCancel(ctx)
 	// Claim in sizeable batches when busy: one claim per freed slot would
 	// cost a write per message.
-	threshold := max(1, min(d.BatchSize, d.Workers)/4)
+	threshold := max(1, min(d.BatchSize, workers)/4)
 	poll := time.NewTicker(d.Poll)
 	defer poll.Stop()
+	p := d.newPause(ch, log)
+	var probe *time.Timer // while paused: fires when the next probe may go
+	defer func() {
+		if probe != nil {
+			probe.Stop()
+		}
+	}()
 	drained := false // the last claim found fewer rows than it asked for
 	for ctx.Err() == nil {
-		free := d.Workers - len(slots)
+		free := workers - len(slots)
 		want := min(free, d.BatchSize)
+		if want < threshold {
+			want = 0
+		}
+		var probeC <-chan time.Time
+		waitFreed := false
+		if paused, in := p.probe(time.Now()); paused {
+			// One delivery at a time, and only once the wait is over
+			// and the previous probe (or the sends that failed) is back.
+			switch want = 0; {
+			case in > 0:
+				if probe == nil {
+					probe = time.NewTimer(in)
+				} else {
+					probe.Reset(in)
+				}
+				probeC = probe.C
+			case len(slots) > 0:
+				waitFreed = true
+			default:
+				want = 1
+			}
+		}
 		got := 0
-		if want >= threshold {
+		if want > 0 {
 			b, err := d.claim(ctx, ch, want)
 			if err != nil && ctx.Err() == nil {
 				log.Warn("claim deliveries", "err", err)
@@ -229,19 +274,28 @@ func (d *Dispatcher) pump(ctx context.Context, ch gateway.Channel, n Notifier, w
 				slots <- struct{}{} // never blocks: we claimed at most the free slots
 				inflight.Go(func() {
 					c := d.deliver(sendCtx, ch, n, b, del)
-					rec.add(c)
+					// The slot is freed only once the outcome is
+					// committed: a worker never has an unrecorded
+					// send behind it when it takes the next message.
+					rec.record(c)
+					switch {
+					case c.Uncounted && c.Attempt != nil: // the channel is down (a deferral logs no attempt)
+						p.failed(time.Now(), c.Attempt.Error)
+					case c.Attempt != nil && p.worked():
+						poke(wake) // resumed: claim a full batch now
+					}
 					<-slots
 					poke(freed)
 				})
 			}
 		}
-		if got > 0 && got == want {
+		if got > 0 && got == want && want > 1 {
 			continue // a full batch: more are probably due
 		}
 		// A freed slot is worth a claim only when slots, not the queue,
 		// were the limit: else each send finishing would cost a query.
 		slotFreed := freed
-		if drained {
+		if drained && !waitFreed {
 			slotFreed = nil
 		}
 		select {
@@ -249,8 +303,49 @@ func (d *Dispatcher) pump(ctx context.Context, ch gateway.Channel, n Notifier, w
 		case <-wake:
 		case <-poll.C:
 		case <-slotFreed:
+		case <-probeC:
 		}
 	}
+}
+
+// newPause returns the pause state of one channel's pump.
+func (d *Dispatcher) newPause(ch gateway.Channel, log *slog.Logger) *pause {
+	p := &pause{min: d.PauseMin, max: d.PauseMax, log: log}
+	if m := d.Metrics; m != nil {
+		g := m.DeliveryChannelPaused.WithLabelValues(string(ch))
+		g.Set(0)
+		p.changed = func(down bool) {
+			if down {
+				g.Set(1)
+			} else {
+				g.Set(0)
+			}
+		}
+	}
+	return p
+}
+
+// Concurrent is implemented by channels that bound their own concurrency,
+// such as the SMTP pool with its max_conns connections. The dispatcher
+// then keeps at most BacklogFactor times that many of the channel's
+// deliveries claimed: enough to keep every connection busy while other
+// workers wait for their outcomes to commit, and few enough that claimed
+// rows do not queue in memory for a connection (after a crash, those rows
+// would wait out their lease).
+type Concurrent interface {
+	Concurrency() int
+}
+
+// BacklogFactor is how many deliveries per connection of a Concurrent
+// channel the dispatcher keeps claimed.
+const BacklogFactor = 4
+
+// workers is how many of n's deliveries may be claimed and in hand at once.
+func (d *Dispatcher) workers(n Notifier) int {
+	if c, ok := n.(Concurrent); ok && c.Concurrency() > 0 {
+		return max(1, min(d.Workers, BacklogFactor*c.Concurrency()))
+	}
+	return d.Workers
 }
 
 // batch is one claim: its deliveries and what sending them needs.
@@ -334,7 +429,17 @@ func (d *Dispatcher) statsLoop(ctx context.Context) {
 	}
 	t := time.NewTicker(d.StatsEvery)
 	defer t.Stop()
+	lastSent, lastAt := map[gateway.Channel]int64{}, time.Now()
 	for {
+		at := time.Now()
+		for ch, n := range d.sentBy {
+			sent := n.Load()
+			if secs := at.Sub(lastAt).Seconds(); secs > 0 {
+				d.Metrics.DeliverySendRate.WithLabelValues(string(ch)).Set(float64(sent-lastSent[ch]) / secs)
+			}
+			lastSent[ch] = sent
+		}
+		lastAt = at
 		now := d.Now()
 		if st, err := d.Store.QueueStats(ctx, now); err != nil {
 			if ctx.Err() == nil {

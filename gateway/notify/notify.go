@@ -38,6 +38,20 @@ type Result struct {
 	// an SMTP mailbox that does not exist): the dispatcher disables or
 	// suppresses the subscriber.
 	Gone bool
+	// ChannelDown reports a failure of the channel's own service, not of
+	// this recipient: the SMTP server could not be reached, refused the
+	// login, or went away mid-transaction. The dispatcher then gives the
+	// delivery back without counting the attempt against its retry
+	// schedule, pauses the channel and probes it (one delivery at a time,
+	// with capped backoff) until it works again.
+	ChannelDown bool
+	// Deferred reports that nothing was sent because the channel has no
+	// room for this receiver now (a webhook host with every slot taken and
+	// as many requests waiting): the delivery goes back to the queue,
+	// uncounted and without an attempt logged, due again after RetryAfter
+	// (at least a second), and the worker moves on to other receivers
+	// instead of waiting in line.
+	Deferred bool
 }
 
 // Notifier sends one message on one channel. It returns retry=true when a

@@ -2,8 +2,11 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
@@ -30,11 +33,23 @@ func (d *Dispatcher) deliver(ctx context.Context, ch gateway.Channel, n Notifier
 	res, retry, err := safeNotify(sctx, n, m)
 	cancel()
 	took := time.Since(start)
+	if err != nil && res.Deferred {
+		// Nothing was attempted: back to the queue, uncounted, and no
+		// attempt row (a busy host would otherwise fill the log).
+		c.Status, c.Uncounted, c.Note = requeued(del), true, err.Error()
+		c.NextAttemptAt = d.Now().Add(max(res.RetryAfter, time.Second))
+		return c
+	}
 	a := &gateway.Attempt{DeliveryID: del.ID, AttemptedAt: at, Duration: took, Code: res.Code, Response: res.Response}
 	c.Attempt = a
 	switch {
 	case err == nil:
 		a.Outcome, c.Status = gateway.AttemptSent, gateway.DeliverySent
+	case res.ChannelDown:
+		// Not the delivery's failure: back to the queue, due at once and
+		// its attempt uncounted; the channel's pause does the waiting.
+		a.Outcome, c.Uncounted, c.NextAttemptAt = gateway.AttemptTemporary, true, d.Now()
+		c.Status = requeued(del)
 	case res.Gone:
 		a.Outcome, c.Status, c.Failure = gateway.AttemptPermanent, gateway.DeliveryDead, store.FailureGone
 	case !retry:
@@ -52,12 +67,29 @@ func (d *Dispatcher) deliver(ctx context.Context, ch gateway.Channel, n Notifier
 	if err != nil {
 		a.Error = err.Error() // the store caps what it keeps
 	}
+	if err == nil {
+		if n := d.sentBy[ch]; n != nil {
+			n.Add(1)
+		}
+	}
 	if d.Metrics != nil {
 		d.Metrics.DeliverySendDuration.WithLabelValues(string(ch)).Observe(took.Seconds())
+		if err != nil {
+			d.Metrics.DeliveryFailures.WithLabelValues(string(ch), failureReason(res, err)).Inc()
+		}
 	}
 	d.count(ch, a.Outcome, c.Status)
 	d.logOutcome(ch, del, c)
 	return c
+}
+
+// requeued is the status a delivery returns to when its attempt is given
+// back: queued if it was its first, retrying otherwise.
+func requeued(del gateway.Delivery) gateway.DeliveryStatus {
+	if del.Attempts <= 1 {
+		return gateway.DeliveryQueued
+	}
+	return gateway.DeliveryRetrying
 }
 
 // skip decides, from the state at send time, that a delivery must not go
@@ -117,4 +149,24 @@ func (d *Dispatcher) logOutcome(ch gateway.Channel, del gateway.Delivery, c stor
 	}
 	d.Log.Log(context.Background(), level, "delivery failed", "delivery_id", del.ID, "channel", ch,
 		"attempt", del.Attempts, "status", c.Status, "code", c.Attempt.Code, "err", c.Attempt.Error)
+}
+
+// failureReason names a failed attempt for metrics, with few distinct
+// values: the reply code when one came, else the kind of error.
+func failureReason(res Result, err error) string {
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case res.ChannelDown:
+		return "channel_down"
+	case res.Code > 0:
+		return strconv.Itoa(res.Code)
+	case errors.As(err, &dns):
+		return "dns"
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.As(err, &ne):
+		return "connection"
+	}
+	return "invalid"
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/xml"
+	"html"
 	"net/url"
 	"time"
 
@@ -151,7 +152,9 @@ func (h *Handler) rssFeed(c echo.Context) error {
 			LastBuildDate: feedUpdated(r.version).Format(time.RFC1123Z),
 			Self:          atomLink{Rel: "self", Type: "application/rss+xml", Href: base + "/history.rss"}}
 		for _, it := range items {
-			ch.Items = append(ch.Items, rssItem{Title: it.title, Link: it.link, Description: it.body,
+			// RSS readers take <description> as HTML: escape the text, or a
+			// body with markup in it would run in the reader.
+			ch.Items = append(ch.Items, rssItem{Title: it.title, Link: it.link, Description: html.EscapeString(it.body),
 				GUID: rssGUID{Value: it.id}, PubDate: it.at.Format(time.RFC1123Z)})
 		}
 		return marshalXML(rssFeed{Version: "2.0", Channel: ch})

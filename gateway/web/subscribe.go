@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -59,14 +61,28 @@ func (h *Handler) subscribers() (*subscribers.Service, error) {
 }
 
 // private marks a page personal: never stored by caches, its URL (which
-// may hold a token) never sent as a referrer, its body size bounded.
+// may hold a token) never sent as a referrer, its body size bounded: a
+// body past publicBodyLimit, declared or chunked, is ETOOLARGE (413)
+// before the form is parsed, since the form and JSON parsers would only
+// see a body cut short and answer as if it were malformed.
 func (h *Handler) private(fn echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		hdr := c.Response().Header()
 		hdr.Set("Cache-Control", "no-store")
 		hdr.Set("Referrer-Policy", "no-referrer")
 		r := c.Request()
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, publicBodyLimit)
+		tooLarge := gateway.Errorf(gateway.ETOOLARGE, "The request body is larger than the limit of %d bytes.", publicBodyLimit)
+		if r.ContentLength > publicBodyLimit {
+			return tooLarge
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, publicBodyLimit))
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return tooLarge
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b)) // a read error leaves a short body: the form says what is missing
+		}
 		return fn(c)
 	}
 }

@@ -78,6 +78,8 @@ type Builder struct {
 	tmpl   *templates.Set
 	dkim   *DKIM
 	now    func() time.Time
+	// rendered renders each event once for all its recipients.
+	rendered *renderCache
 }
 
 // NewBuilder checks o: From must be one address with a domain, Templates
@@ -103,7 +105,8 @@ func NewBuilder(o Options) (*Builder, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Builder{from: from, domain: strings.ToLower(from.Address[at+1:]), tmpl: o.Templates, dkim: o.DKIM, now: now}, nil
+	return &Builder{from: from, domain: strings.ToLower(from.Address[at+1:]), tmpl: o.Templates, dkim: o.DKIM, now: now,
+		rendered: &renderCache{}}, nil
 }
 
 // Envelope is one built message: the SMTP envelope and the message itself.
@@ -136,8 +139,7 @@ func (b *Builder) Build(m *notify.Message) (*Envelope, error) {
 	if err != nil || to.Name != "" || strings.ContainsAny(to.Address, "\r\n<>") {
 		return nil, fmt.Errorf("%w: recipient %q is not a bare email address", ErrInvalid, m.Subscriber.Address)
 	}
-	data := templates.NewEmailData(m.Event, m.ManageURL, m.UnsubscribeURL)
-	subject, text, html, err := b.tmpl.RenderEmail(string(m.Event.Type), data)
+	subject, text, html, err := b.rendered.render(b.tmpl, m.Event, m.ManageURL, m.UnsubscribeURL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}

@@ -115,6 +115,10 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
+// Concurrency is MaxConns: the dispatcher keeps a few deliveries per
+// connection in hand (notify.Concurrent), not hundreds waiting for one.
+func (s *SMTP) Concurrency() int { return s.opts.MaxConns }
+
 // Close ends the idle connections with QUIT and makes every later Notify
 // fail (retry=true); connections in use end when their message is done.
 func (s *SMTP) Close() error {
@@ -139,6 +143,9 @@ func (s *SMTP) Notify(ctx context.Context, m *notify.Message) (notify.Result, bo
 		c, err := s.pool.get(ctx)
 		if err != nil {
 			res, retry := classify(err, stageConnect)
+			// Waiting for a busy pool past the deadline says nothing of
+			// the server; failing to connect says it is down.
+			res.ChannelDown = ctx.Err() == nil && !errors.Is(err, errClosed)
 			return res, retry, fmt.Errorf("email: %s: %w", s.server, err)
 		}
 		resp, stage, err := s.transact(ctx, c, env)
@@ -156,6 +163,9 @@ func (s *SMTP) Notify(ctx context.Context, m *notify.Message) (notify.Result, bo
 			continue
 		}
 		res, retry := classify(err, stage)
+		// A connection that broke, or a server closing (421), is the
+		// server's trouble, not the recipient's.
+		res.ChannelDown = ctx.Err() == nil && (isSMTPReply(err, 421) || !isSMTPReply(err, 0) && transient(err))
 		return res, retry, fmt.Errorf("email: send delivery %d: %s: %w", m.DeliveryID, stage, err)
 	}
 }

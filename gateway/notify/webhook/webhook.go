@@ -13,7 +13,8 @@
 // guard at dial time, no proxy, 15 s timeout), redirects are never
 // followed, at most 64 KiB of a response is read, and at most PerHost
 // requests run against one host at a time, so one slow receiver cannot
-// hold every worker.
+// hold every worker (a delivery that cannot get a slot within a second
+// is deferred: Result.Deferred).
 package webhook
 
 import (
@@ -228,6 +229,10 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Result
 		return res, true, err
 	}
 	release, err := n.hosts.acquire(ctx, host)
+	if errors.Is(err, errHostBusy) {
+		return notify.Result{Deferred: true, RetryAfter: time.Second}, true,
+			fmt.Errorf("webhook: deferred: all %d requests to %s are in flight and the line has not moved for %s", n.hosts.n, target.Host, n.hosts.maxWait)
+	}
 	if err != nil {
 		return notify.Result{}, true, fmt.Errorf("webhook: waiting for a slot at %s: %w", target.Host, err)
 	}

@@ -239,6 +239,36 @@ func TestPerHost(t *testing.T) {
 	}
 }
 
+// TestPerHostDefers: with every slot of a host taken and the line not
+// moving, a request is not kept waiting: within about a second it comes
+// back deferred (retry, nothing sent), so its worker can serve other
+// receivers; past that, requests to the stuck host are deferred at once.
+func TestPerHostDefers(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	slow := newReceiver(t, func(http.ResponseWriter, *http.Request, int) { entered <- struct{}{}; <-release })
+	n := newNotifier(t, webhook.Options{PerHost: 1})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		n.Notify(context.Background(), message(t, gateway.EventTest, gateway.FormatGeneric, slow.URL, 1))
+	})
+	<-entered // the one slot is taken
+	for i, when := range []string{"waiting in line", "with the host stuck"} {
+		res, retry, err := n.Notify(context.Background(), message(t, gateway.EventTest, gateway.FormatGeneric, slow.URL, int64(2+i)))
+		if !res.Deferred || !retry || err == nil || !strings.Contains(err.Error(), "deferred") {
+			t.Errorf("%s: %+v retry=%v err=%v, want deferred", when, res, retry, err)
+		}
+	}
+	close(release)
+	wg.Wait()
+	if got := len(slow.got()); got != 1 {
+		t.Errorf("slow receiver got %d requests, want 1", got)
+	}
+	if _, _, err := n.Notify(context.Background(), message(t, gateway.EventTest, gateway.FormatGeneric, slow.URL, 4)); err != nil {
+		t.Errorf("once the host answers again: %v", err)
+	}
+}
+
 // TestResponseLimit: only ResponseLimit bytes of a large answer are kept.
 func TestResponseLimit(t *testing.T) {
 	rc := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ int) {

@@ -24,7 +24,9 @@
 // (else the hash of its labels), its severity the "severity" label (warning
 // when absent), its summary the "summary" annotation, else "description",
 // else the alertname label. Firing alerts' endsAt of year 1 is the zero
-// time. The group-level fields are not decoded; unknown fields are
+// time. An alert sent as firing whose endsAt has already passed when it
+// arrives (a notification retried or delayed past the alert's end) is
+// resolved, as Alertmanager itself treats an alert whose end has passed. The group-level fields are not decoded; unknown fields are
 // accepted, as newer Alertmanagers add some (notification_reason,
 // routeLabels).
 package alertmanager

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/heraldstatus/herald/gateway"
@@ -96,4 +97,27 @@ func syntheticBody(tb testing.TB, n int) []byte {
 		tb.Fatal(err)
 	}
 	return body
+}
+
+// A notification that arrives after the alert's end (a retried delivery)
+// still says "firing"; Alertmanager takes an alert whose endsAt has passed
+// for resolved, and so does Herald. One whose end is still ahead fires.
+func TestFiringAlertPastItsEndIsResolved(t *testing.T) {
+	body, err := os.ReadFile("testdata/alertmanager-firing-ended.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts, err := decoder.Decode(body, sourcetest.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]gateway.AlertStatus{"145b0bf2ce4fbb98": gateway.AlertResolved, "26a1e4c3f0b9d712": gateway.AlertFiring}
+	for _, a := range alerts {
+		if a.Status != want[a.Fingerprint] {
+			t.Errorf("alert %s ending %v, received at %v: %s, want %s", a.Fingerprint, a.EndsAt, sourcetest.Now, a.Status, want[a.Fingerprint])
+		}
+	}
+	if len(alerts) != len(want) {
+		t.Errorf("%d alerts, want %d", len(alerts), len(want))
+	}
 }

@@ -55,7 +55,7 @@ func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
 		}
 		a := pa.Alert(&p, field, raw, "")
 		a.Status = gateway.AlertFiring
-		if !a.EndsAt.IsZero() && !a.EndsAt.After(now) {
+		if ingest.Ended(&a, now) {
 			a.Status = gateway.AlertResolved
 		}
 		ingest.Finish(&p, field+".endsAt", &a, now)

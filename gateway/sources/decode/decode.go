@@ -22,8 +22,10 @@ type Decoder interface {
 	// gateway.EUNPROCESSABLE and Fields filled when fields have invalid
 	// values. A body that carries no alert yields no alerts and no error.
 	//
-	// Every returned alert has a non-empty Fingerprint, a valid Status and
-	// Severity, non-nil Labels and Annotations, times in UTC with StartsAt
+	// Every returned alert has a non-empty Fingerprint, a valid Status, a
+	// valid Severity or none (an update that says nothing of it, such as
+	// PagerDuty's acknowledge: ingest keeps the stored one), non-nil
+	// Labels and Annotations, times in UTC with StartsAt
 	// set and EndsAt zero or not before StartsAt, ReceivedAt = now, and its
 	// own JSON as received in Raw.
 	Decode(body []byte, now time.Time) ([]gateway.Alert, error)

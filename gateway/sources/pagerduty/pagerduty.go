@@ -28,7 +28,8 @@
 //
 // The event becomes one gateway.Alert whose fingerprint is the dedup_key:
 // trigger and acknowledge are firing (an acknowledge carries the label
-// pagerduty_action=acknowledge), resolve is resolved. The payload's source,
+// pagerduty_action=acknowledge and no severity, so that the alert keeps
+// the one it was triggered with), resolve is resolved. The payload's source,
 // component, group, class and severity become labels so that routing rules
 // can match them; custom_details become annotations (string values as
 // they are, others as JSON); client_url is the generator URL. Raw is the
@@ -155,7 +156,10 @@ func DecodeEvent(body []byte, now time.Time) (Event, error) {
 		a.Status = gateway.AlertFiring
 		a.StartsAt = ingest.Time(&p, "payload.timestamp", e.Payload.Timestamp, iso8601)
 	case ActionAcknowledge:
+		// An acknowledge says someone is on it, not how bad it is: no
+		// severity (ingest keeps the stored one), only the label.
 		a.Status = gateway.AlertFiring
+		a.Severity = ""
 		a.Labels["pagerduty_action"] = string(ActionAcknowledge)
 	case ActionResolve:
 		a.Status = gateway.AlertResolved

@@ -42,9 +42,19 @@ func (pa *PrometheusAlert) Alert(p *Problems, field string, raw json.RawMessage,
 	}
 }
 
+// Ended reports whether a is over at now by Alertmanager's own rule
+// (types.Alert.ResolvedAt): its end is set and not after now. Alertmanager
+// takes such an alert for resolved whatever status it was last sent with,
+// so a webhook body that says "firing" about it (a notification retried or
+// delivered late, after the alert's end) must not keep it firing.
+func Ended(a *gateway.Alert, now time.Time) bool {
+	return !a.EndsAt.IsZero() && !a.EndsAt.After(now)
+}
+
 // WebhookAlerts converts the "alerts" list of an Alertmanager-style webhook
 // body (Alertmanager's own, Grafana's): each alert's status must be firing
-// or resolved, its labels non-empty; its fingerprint is the one sent, else
+// or resolved (a firing one whose endsAt has passed is resolved, see
+// Ended), its labels non-empty; its fingerprint is the one sent, else
 // the labels' hash. A nil list (the field is missing or null) is a
 // gateway.EUNPROCESSABLE error; an empty one gives no alerts.
 // summaryFallback is as for PrometheusAlert.Alert.
@@ -62,6 +72,9 @@ func WebhookAlerts(raws []json.RawMessage, now time.Time, summaryFallback string
 		}
 		a := wa.Alert(&p, field, raw, summaryFallback)
 		a.Status = Status(&p, field+".status", wa.Status)
+		if Ended(&a, now) {
+			a.Status = gateway.AlertResolved
+		}
 		a.Fingerprint = wa.Fingerprint
 		Finish(&p, field+".endsAt", &a, now)
 		alerts = append(alerts, a)

@@ -1,0 +1,38 @@
+package http
+
+import (
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestFailureLimiterMemoryIsBounded: failures from more addresses than
+// maxFailureClients never keep more than maxFailureClients buckets, and a
+// client that just failed is still limited after the pruning.
+func TestFailureLimiterMemoryIsBounded(t *testing.T) {
+	l := &failureLimiter{burst: 1, every: time.Hour}
+	now := time.Now()
+	for i := range maxFailureClients + 5000 {
+		l.fail("10."+strconv.Itoa(i>>16)+"."+strconv.Itoa(i>>8&255)+"."+strconv.Itoa(i&255), now)
+		if len(l.m) > maxFailureClients {
+			t.Fatalf("%d buckets after %d clients, want at most %d", len(l.m), i+1, maxFailureClients)
+		}
+	}
+	l.fail("192.0.2.1", now)
+	if l.wait("192.0.2.1", now) <= 0 {
+		t.Error("the last client to fail is not limited")
+	}
+}
+
+// TestClientKey: IPv6 clients share a bucket per /64, IPv4-mapped ones
+// count as their IPv4 address.
+func TestClientKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7": "192.0.2.7", "::ffff:192.0.2.7": "192.0.2.7",
+		"2001:db8:1:2:aaaa::1": "2001:db8:1:2::/64", "2001:db8:1:2:bbbb::9": "2001:db8:1:2::/64", "not-an-ip": "not-an-ip",
+	} {
+		if got := clientKey(in); got != want {
+			t.Errorf("clientKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
