@@ -44,6 +44,12 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "pages" { // GETs of the read side: pages.go
+		os.Exit(pagesMain(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "sink" { // a counting SMTP and webhook receiver: sink.go
+		os.Exit(sinkMain(os.Args[2:]))
+	}
 	var c config
 	flag.StringVar(&c.url, "url", "http://127.0.0.1:8080", "Herald's base URL")
 	flag.StringVar(&c.source, "source", "", "source name (/ingest/{source}); not used by -format pagerduty")

@@ -57,7 +57,8 @@ by email and webhook. With no arguments it serves (see 'herald serve --help').`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", "", "YAML configuration file (default: $HERALD_CONFIG; none needed)")
-	root.AddCommand(a.serveCommand(), a.migrateCommand(), a.apikeyCommand(), a.versionCommand(), a.broadcastCommand(), a.demoCommand(), a.subscribersCommand())
+	root.AddCommand(a.serveCommand(), a.migrateCommand(), a.apikeyCommand(), a.versionCommand(), a.broadcastCommand(), a.demoCommand(), a.subscribersCommand(), a.doctorCommand())
+	root.AddCommand(a.userCommand())
 	return root
 }
 

@@ -7,8 +7,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/console"
 	"github.com/heraldstatus/herald/gateway/notify"
-	"github.com/heraldstatus/herald/templates"
 )
 
 func (s *Server) broadcastRoutes(api *echo.Group) {
@@ -39,20 +39,14 @@ func (s *Server) planner() *notify.Planner {
 }
 
 // previewBroadcast renders the email of a broadcast as written, with the
-// sample recipient's links; nil when the server has no templates.
+// sample recipient's links; nil when the server has no templates. The
+// console's confirm page renders it with the same function.
 func (s *Server) previewBroadcast(ev *gateway.Event) (*emailPreview, error) {
-	if s.opt.Previews.Templates == nil {
-		return nil, nil
-	}
-	sample, err := templates.Sample(gateway.EventBroadcast)
-	if err != nil {
+	p, err := console.PreviewBroadcast(s.opt.Previews.Templates, ev, time.Now())
+	if p == nil || err != nil {
 		return nil, err
 	}
-	e := *ev
-	if e.CreatedAt.IsZero() {
-		e.CreatedAt = time.Now().UTC() // as if sent now
-	}
-	return renderEmail(s.opt.Previews.Templates, templates.NewEmailData(&e, sample.ManageURL, sample.UnsubscribeURL))
+	return &emailPreview{Subject: p.Subject, Text: p.Text, HTML: p.HTML}, nil
 }
 
 // createBroadcast sends support's message to the subscribers of the chosen

@@ -126,6 +126,7 @@ func (s *Server) routes() {
 	s.subscriberRoutes(api)
 	s.ingestRoutes(e, api)
 	s.webRoutes(e)
+	s.consoleRoutes(e)
 	api.GET("/audit", s.listAudit, requireRole(gateway.RoleAdmin))
 }
 

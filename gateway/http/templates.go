@@ -2,7 +2,6 @@ package http
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/notify"
+	"github.com/heraldstatus/herald/gateway/preview"
 	"github.com/heraldstatus/herald/templates"
 )
 
@@ -27,12 +27,9 @@ func (s *Server) templateRoutes(api *echo.Group) {
 	api.GET("/templates/:type/preview", s.previewTemplate, requireRole(gateway.RoleViewer))
 }
 
-// emailPreview is one email as rendered.
-type emailPreview struct {
-	Subject string `json:"subject"`
-	Text    string `json:"text"`
-	HTML    string `json:"html"`
-}
+// emailPreview is one email as rendered (the console renders with the
+// same package).
+type emailPreview = preview.Email
 
 // previewTemplate renders the template of an event type with the sample
 // data of templates.Sample: channel=email (the default) answers
@@ -72,32 +69,21 @@ func (s *Server) previewTemplate(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	data, err := templates.Sample(et)
-	if err != nil {
-		return err
-	}
 	if channel == gateway.ChannelEmail {
-		p, err := renderEmail(pv.Templates, data)
+		p, err := preview.EventEmail(pv.Templates, ev, ev.CreatedAt)
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, p)
 	}
-	sub := &gateway.Subscriber{ID: "s000000000000001", Kind: gateway.SubscriberWebhook,
-		Address: "https://hooks.example.com/herald", Format: format}
-	body, err := pv.WebhookBody(&notify.Message{Event: ev, Subscriber: sub,
-		ManageURL: data.ManageURL, UnsubscribeURL: data.UnsubscribeURL}, ev.CreatedAt)
+	body, err := preview.Webhook(pv.WebhookBody, ev, format, ev.CreatedAt)
 	if err != nil {
-		return fmt.Errorf("preview %s webhook: %w", et, err)
+		return err
 	}
 	return c.JSONBlob(http.StatusOK, body)
 }
 
 // renderEmail renders the email of data's event type.
 func renderEmail(set *templates.Set, data templates.EmailData) (*emailPreview, error) {
-	subject, text, html, err := set.RenderEmail(string(data.Type), data)
-	if err != nil {
-		return nil, fmt.Errorf("preview %s email: %w", data.Type, err)
-	}
-	return &emailPreview{Subject: subject, Text: text, HTML: html}, nil
+	return preview.RenderEmail(set, data)
 }

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,41 +11,14 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/internal/browsertest"
 )
 
-// chromium finds Debian's Chromium (HERALD_CHROMIUM names another).
-func chromium() string {
-	if p := os.Getenv("HERALD_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// newBrowser starts a headless Chromium for the test, with a profile of
-// its own and nothing that reaches beyond loopback; it skips the test
-// where no Chromium is installed (.ci/run installs Debian's).
+// newBrowser starts a headless Chromium for the test (see browsertest);
+// it skips the test where no Chromium is installed.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := chromium()
-	if path == "" {
-		t.Skip("no Chromium on this machine (apt-get install chromium); the browser tests need it")
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // start it now, without a deadline
-		t.Fatalf("start Chromium (%s): %v", path, err)
-	}
-	return ctx
+	return browsertest.Start(t, 1280, 1000)
 }
 
 // step bounds one browser action.

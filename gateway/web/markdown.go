@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"html/template"
+	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -35,3 +36,11 @@ func (m *markdown) HTML(src string) template.HTML {
 	// conversion to template.HTML asserts.
 	return template.HTML(m.policy.SanitizeBytes(buf.Bytes())) //nolint:gosec // sanitized above
 }
+
+// sharedMarkdown is the renderer Markdown uses, built once.
+var sharedMarkdown = sync.OnceValue(newMarkdown)
+
+// Markdown renders src exactly as the status page renders a postmortem;
+// the support console's postmortem preview calls it, so the preview is
+// what readers will see.
+func Markdown(src string) template.HTML { return sharedMarkdown().HTML(src) }

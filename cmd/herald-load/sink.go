@@ -1,0 +1,214 @@
+package main
+
+// The sink mode is the receiving end of a fan-out benchmark: an SMTP
+// server (go-smtp) and an HTTP server that accept everything, count it,
+// and print the rate, so that Herald's delivery rate is measured where the
+// messages arrive:
+//
+//	herald-load sink -smtp 127.0.0.1:2525 -http 127.0.0.1:8099 [-expect 1000000]
+//
+// GET /count on the HTTP address answers the counts as JSON, for scripts
+// that wait for a fan-out to finish; any other request is a webhook
+// delivery and is answered 200. Message-IDs (mail) and webhook-id headers
+// are remembered, so re-sends show as duplicates instead of as speed.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/textproto"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// sinkCounts is what arrived. One mutex: a message costs far more than the
+// lock, and the sink is never the bottleneck of a Herald fan-out.
+type sinkCounts struct {
+	mu                     sync.Mutex
+	emails, webhooks, dups int64
+	first, last            time.Time
+	seen                   map[string]struct{}
+}
+
+// sinkSnapshot is /count's answer.
+type sinkSnapshot struct {
+	Emails     int64   `json:"emails"`
+	Webhooks   int64   `json:"webhooks"`
+	Duplicates int64   `json:"duplicates"`
+	Seconds    float64 `json:"seconds"` // first to last arrival
+}
+
+// add counts one arrival; id (Message-ID or webhook-id) may be empty.
+func (s *sinkCounts) add(email bool, id string) {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first.IsZero() {
+		s.first = now
+	}
+	s.last = now
+	if email {
+		s.emails++
+	} else {
+		s.webhooks++
+	}
+	if id == "" {
+		return
+	}
+	if _, dup := s.seen[id]; dup {
+		s.dups++
+		return
+	}
+	s.seen[id] = struct{}{}
+}
+
+func (s *sinkCounts) snapshot() sinkSnapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sinkSnapshot{Emails: s.emails, Webhooks: s.webhooks, Duplicates: s.dups, Seconds: s.last.Sub(s.first).Seconds()}
+}
+
+// NewSession makes sinkCounts a go-smtp backend.
+func (s *sinkCounts) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &sinkSession{counts: s}, nil
+}
+
+// sinkSession accepts any sender and recipients, and counts each message
+// once per recipient, as a real server would deliver it.
+type sinkSession struct {
+	counts *sinkCounts
+	rcpts  int
+}
+
+func (*sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *sinkSession) Rcpt(string, *smtp.RcptOptions) error {
+	s.rcpts++
+	return nil
+}
+func (s *sinkSession) Reset()      { s.rcpts = 0 }
+func (*sinkSession) Logout() error { return nil }
+func (s *sinkSession) Data(r io.Reader) error {
+	br := bufio.NewReader(r)
+	h, err := textproto.NewReader(br).ReadMIMEHeader()
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return err
+	}
+	id := h.Get("Message-Id")
+	for i := range max(s.rcpts, 1) {
+		key := id
+		if i > 0 && id != "" {
+			key = fmt.Sprintf("%s/%d", id, i)
+		}
+		s.counts.add(true, key)
+	}
+	return nil
+}
+
+// sinkMain runs the sink mode until interrupted or -expect arrivals, and
+// returns the process's exit code.
+func sinkMain(args []string) int {
+	fs := flag.NewFlagSet("herald-load sink", flag.ContinueOnError)
+	smtpAddr := fs.String("smtp", "127.0.0.1:2525", "SMTP listen address (empty: none)")
+	httpAddr := fs.String("http", "127.0.0.1:8099", "HTTP listen address for webhooks and GET /count (empty: none)")
+	every := fs.Duration("every", 5*time.Second, "print the counts and the rate this often")
+	expect := fs.Int64("expect", 0, "exit once this many messages (emails and webhooks) arrived (0: run until interrupted)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *every <= 0 {
+		*every = 5 * time.Second
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	counts := &sinkCounts{seen: map[string]struct{}{}}
+	var lns [2]net.Listener
+	for i, addr := range []string{*smtpAddr, *httpAddr} {
+		if addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "herald-load sink:", err)
+			return 1
+		}
+		lns[i] = ln
+	}
+	serveSink(ctx, counts, lns[0], lns[1])
+	fmt.Printf("sink: smtp %s, http %s\n", *smtpAddr, *httpAddr)
+	tick := time.NewTicker(*every)
+	defer tick.Stop()
+	start, prev := time.Now(), int64(0)
+	for {
+		select {
+		case <-ctx.Done():
+			printSink(counts.snapshot())
+			return 0
+		case <-tick.C:
+		}
+		s := counts.snapshot()
+		n := s.Emails + s.Webhooks
+		fmt.Printf("%6.0fs  emails %d  webhooks %d  duplicates %d  %.0f/s\n",
+			time.Since(start).Seconds(), s.Emails, s.Webhooks, s.Duplicates, float64(n-prev)/every.Seconds())
+		prev = n
+		if *expect > 0 && n >= *expect {
+			printSink(s)
+			return 0
+		}
+	}
+}
+
+func printSink(s sinkSnapshot) {
+	n := s.Emails + s.Webhooks
+	rate := 0.0
+	if s.Seconds > 0 {
+		rate = float64(n) / s.Seconds
+	}
+	fmt.Printf("total   emails %d, webhooks %d, duplicates %d; %.1f s from first to last: %.0f msgs/s\n",
+		s.Emails, s.Webhooks, s.Duplicates, s.Seconds, rate)
+}
+
+// serveSink serves SMTP on smtpLn and HTTP on httpLn (either may be nil)
+// until ctx ends.
+func serveSink(ctx context.Context, counts *sinkCounts, smtpLn, httpLn net.Listener) {
+	if smtpLn != nil {
+		srv := smtp.NewServer(counts)
+		srv.Domain = "sink.herald-load"
+		srv.AllowInsecureAuth = true
+		srv.ErrorLog = log.New(io.Discard, "", 0) // Herald closing idle connections is not news
+		go func() { _ = srv.Serve(smtpLn) }()
+		context.AfterFunc(ctx, func() { _ = srv.Close() })
+	}
+	if httpLn != nil {
+		srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "/count" {
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(counts.snapshot())
+				return
+			}
+			_, _ = io.Copy(io.Discard, r.Body)
+			counts.add(false, r.Header.Get("Webhook-Id"))
+		})}
+		go func() {
+			if err := srv.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintln(os.Stderr, "herald-load sink: http:", err)
+			}
+		}()
+		context.AfterFunc(ctx, func() { _ = srv.Close() })
+	}
+}

@@ -1,0 +1,284 @@
+// Package console is Herald's support console at /console: the pages
+// support staff sign in to and run incidents, broadcasts, maintenance,
+// subscribers, components and sources from.
+//
+// Everything is rendered on the server with html/template from templates
+// embedded in the package and works without JavaScript. Every action calls
+// the same service (incidents, subscribers) or store method as the admin
+// API does, with the signed-in person as the gateway.Principal, so the
+// console and the API cannot diverge and the audit log names the person.
+//
+// Adding a screen (README.md "Support console" says more):
+//
+//  1. write <screen>.go with a method `func (h *Handler) <screen>Routes(r Router)`
+//     that registers its routes with r.GET / r.POST, each naming the role
+//     it needs;
+//  2. add that method to the screens list in this file (one line);
+//  3. write templates/<screen>.html (and templates/<screen>-*.html for more
+//     pages), each defining "content"; render them with h.render.
+//
+// Templates are found by globbing, so no list of them needs editing.
+package console
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/incidents"
+	"github.com/heraldstatus/herald/gateway/metrics"
+	"github.com/heraldstatus/herald/gateway/notify"
+	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/subscribers"
+	"github.com/heraldstatus/herald/templates"
+)
+
+// Prefix is where the console lives.
+const Prefix = "/console"
+
+// screens registers every screen's routes; one line per screen, each in
+// its own file. Screens not written yet appear only as links in nav.
+var screens = []func(h *Handler, r Router){
+	(*Handler).dashboardRoutes,
+	(*Handler).incidentsRoutes,
+	(*Handler).subscribersRoutes,
+	(*Handler).componentsRoutes,
+	(*Handler).sourcesRoutes,
+	(*Handler).auditRoutes,
+	(*Handler).broadcastRoutes,
+	(*Handler).maintenanceRoutes,
+}
+
+// nav is the console's navigation, in order. A link whose screen is not
+// written yet answers the console's 404 page.
+var nav = []navItem{
+	{"Dashboard", Prefix},
+	{"Incidents", Prefix + "/incidents"},
+	{"Broadcasts", Prefix + "/broadcasts"},
+	{"Maintenance", Prefix + "/maintenances"},
+	{"Subscribers", Prefix + "/subscribers"},
+	{"Components", Prefix + "/components"},
+	{"Sources", Prefix + "/sources"},
+	{"Audit", Prefix + "/audit"},
+}
+
+type navItem struct{ Label, Path string }
+
+// Options configure the console. The services arrive after start-up (the
+// store may not be reachable yet), so they are getters that return nil
+// until then; pages then answer 503 with Retry-After.
+type Options struct {
+	Store       func() *store.Store
+	Incidents   func() *incidents.Service
+	Subscribers func() *subscribers.Service
+	// Templates and WebhookBody render previews and broadcast dry runs,
+	// as the API's Previews do; nil: previews are unavailable.
+	Templates   *templates.Set
+	WebhookBody func(m *notify.Message, now time.Time) ([]byte, error)
+	// Wake tells the dispatcher that deliveries were planned (may be nil).
+	Wake func()
+	// Metrics counts what the console plans, as the API's planner does
+	// (may be nil).
+	Metrics *metrics.Metrics
+	// Page names the status page; its URL (or PublicURL) decides whether
+	// cookies are Secure.
+	Page gateway.PageInfo
+	// PublicURL is HERALD_PUBLIC_URL; an https URL makes cookies Secure
+	// even behind a TLS-terminating proxy.
+	PublicURL string
+	// ErrorStatus maps an error onto its HTTP status (the transport's one
+	// mapping); by default the usual domain codes.
+	ErrorStatus func(err error, c echo.Context) int
+	// Now is the clock of session expiry and rate limits (tests inject one).
+	Now func() time.Time
+	Log *slog.Logger
+	// IdleTimeout ends a session unused this long (default 12 h); MaxAge
+	// ends any session this long after sign-in (default 7 days).
+	IdleTimeout, MaxAge time.Duration
+	// LoginPerIP and LoginPerAccount bound sign-in attempts (defaults:
+	// bursts of 20 per IP refilled one per 3 s; 10 per account refilled
+	// one per 30 s).
+	LoginPerIP, LoginPerAccount Limit
+	// SignIn, when set, counts sign-in attempts by outcome: "ok",
+	// "failed", "limited" (a metric).
+	SignIn func(outcome string)
+}
+
+// Handler serves the console.
+type Handler struct {
+	opt       Options
+	log       *slog.Logger
+	pages     *pageSet
+	csrf      echo.MiddlewareFunc
+	byIP      *limiter
+	byAccount *limiter
+}
+
+// Register adds the console's routes to e under /console and returns its
+// handler.
+func Register(e *echo.Echo, opt Options) *Handler {
+	h := newHandler(opt)
+	g := e.Group(Prefix)
+	g.GET("/static/:name", h.asset)
+	g.GET("/login", h.page(h.csrf(h.loginForm)))
+	g.POST("/login", h.page(h.limitBody(h.csrf(h.loginPost))))
+	r := Router{h: h, g: g}
+	r.POST("/logout", gateway.RoleViewer, h.logout)
+	for _, screen := range screens {
+		screen(h, r)
+	}
+	// Anything else under /console is the console's own 404 page, for
+	// people who are signed in (the others go to the sign-in page).
+	g.Any("/*", h.page(h.signedIn(func(echo.Context) error { return gateway.Errorf(gateway.ENOTFOUND, "There is no such page.") })))
+	return h
+}
+
+func newHandler(opt Options) *Handler {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.ErrorStatus == nil {
+		opt.ErrorStatus = defaultErrorStatus
+	}
+	if opt.Store == nil {
+		opt.Store = func() *store.Store { return nil }
+	}
+	if opt.Incidents == nil {
+		opt.Incidents = func() *incidents.Service { return nil }
+	}
+	if opt.Subscribers == nil {
+		opt.Subscribers = func() *subscribers.Service { return nil }
+	}
+	if opt.SignIn == nil {
+		opt.SignIn = func(string) {}
+	}
+	if opt.IdleTimeout <= 0 {
+		opt.IdleTimeout = 12 * time.Hour
+	}
+	if opt.MaxAge <= 0 {
+		opt.MaxAge = 7 * 24 * time.Hour
+	}
+	if opt.LoginPerIP.Burst <= 0 {
+		opt.LoginPerIP = Limit{Burst: 20, Every: 3 * time.Second}
+	}
+	if opt.LoginPerAccount.Burst <= 0 {
+		opt.LoginPerAccount = Limit{Burst: 10, Every: 30 * time.Second}
+	}
+	h := &Handler{opt: opt, log: opt.Log, pages: mustParseTemplates(),
+		byIP: newLimiter(opt.LoginPerIP), byAccount: newLimiter(opt.LoginPerAccount)}
+	h.csrf = h.newCSRF()
+	return h
+}
+
+// Router registers a screen's routes. Every route names the least role it
+// needs; the router adds what every console page has: the error page, the
+// signed-in session, the CSRF check on POST and the body limit.
+type Router struct {
+	h *Handler
+	g *echo.Group
+}
+
+// GET registers a page that need (or a stronger role) may see.
+func (r Router) GET(path string, need gateway.Role, fn echo.HandlerFunc) {
+	r.g.GET(path, r.h.page(r.h.signedIn(r.h.csrf(r.h.requireRole(need, fn)))))
+}
+
+// POST registers an action that need (or a stronger role) may take. The
+// form must carry the CSRF token: {{template "csrf" $}} in the template.
+func (r Router) POST(path string, need gateway.Role, fn echo.HandlerFunc) {
+	r.g.POST(path, r.h.page(r.h.limitBody(r.h.signedIn(r.h.csrf(r.h.requireRole(need, fn))))))
+}
+
+// store returns the store, or EUNAVAILABLE while Herald is starting.
+func (h *Handler) store() (*store.Store, error) {
+	if st := h.opt.Store(); st != nil {
+		return st, nil
+	}
+	return nil, unavailable()
+}
+
+// incidents returns the incidents service, or EUNAVAILABLE while Herald starts.
+func (h *Handler) incidents() (*incidents.Service, error) {
+	if svc := h.opt.Incidents(); svc != nil {
+		return svc, nil
+	}
+	return nil, unavailable()
+}
+
+// subscribers returns the subscribers service, or EUNAVAILABLE while Herald starts.
+func (h *Handler) subscribers() (*subscribers.Service, error) {
+	if svc := h.opt.Subscribers(); svc != nil {
+		return svc, nil
+	}
+	return nil, unavailable()
+}
+
+// wake tells the dispatcher to look for deliveries now.
+func (h *Handler) wake() {
+	if h.opt.Wake != nil {
+		h.opt.Wake()
+	}
+}
+
+func unavailable() error {
+	return gateway.Errorf(gateway.EUNAVAILABLE, "Herald is starting and its database is not ready yet; try again in a few seconds.")
+}
+
+// now is the console's clock in UTC.
+func (h *Handler) now() time.Time { return h.opt.Now().UTC() }
+
+// secure reports whether cookies must be Secure: an https public URL, or
+// a request that arrived over TLS.
+func (h *Handler) secure(c echo.Context) bool { return h.httpsURL() || c.Request().TLS != nil }
+
+// httpsURL reports whether Herald is published over https (behind a
+// TLS-terminating proxy the request itself is plain HTTP).
+func (h *Handler) httpsURL() bool {
+	for _, u := range []string{h.opt.PublicURL, h.opt.Page.URL} {
+		if strings.HasPrefix(strings.ToLower(u), "https://") {
+			return true
+		}
+	}
+	return false
+}
+
+// audit records an action by the signed-in person. A failure to record is
+// logged, not returned: the action itself has happened. (Service calls
+// such as incidents.Service.PostUpdate audit by themselves; use this for
+// actions that go straight to the store.)
+func (h *Handler) audit(c echo.Context, action, targetType, targetID string, detail map[string]any) {
+	st, err := h.store()
+	if err == nil {
+		err = st.Audit(c.Request().Context(), Principal(c), action, targetType, targetID, detail)
+	}
+	if err != nil {
+		h.log.Error("write audit log", "err", err, "action", action)
+	}
+}
+
+// ctx bounds the store work of one request.
+func ctx(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), 10*time.Second)
+}
+
+// bodyLimit bounds console form bodies.
+const bodyLimit = 1 << 20
+
+func (h *Handler) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > bodyLimit {
+			return gateway.Errorf(gateway.ETOOLARGE, "The form is larger than %d bytes.", bodyLimit)
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, bodyLimit)
+		return next(c)
+	}
+}

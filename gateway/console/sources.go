@@ -1,0 +1,158 @@
+package console
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/sources"
+	"github.com/heraldstatus/herald/gateway/store"
+)
+
+// The sources screen (admins): each ingest source with its kind, the URL
+// its sender posts to, what it sent last and how many alerts it has; and
+// creating a source or rotating its token, which is shown once.
+
+func (h *Handler) sourcesRoutes(r Router) {
+	r.GET("/sources", gateway.RoleAdmin, h.sourceList)
+	r.POST("/sources", gateway.RoleAdmin, h.sourceCreate)
+	r.GET("/sources/:id/rotate", gateway.RoleAdmin, h.sourceRotateConfirm)
+	r.POST("/sources/:id/rotate", gateway.RoleAdmin, h.sourceRotate)
+}
+
+// sourceNameRE is the config file's and the API's rule for source names,
+// which are the path segment of /ingest/{name}.
+var sourceNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// sourceRow is a source as the screen lists it.
+type sourceRow struct {
+	gateway.Source
+	URL    string
+	Alerts store.SourceAlerts
+}
+
+type sourceListView struct {
+	Sources []sourceRow
+	Kinds   []string
+}
+
+// ingestURL is where a source's sender posts: /ingest/{name} under the
+// public URL, and PagerDuty's own /v2/enqueue (the token is the
+// routing_key) for pagerduty sources.
+func (h *Handler) ingestURL(c echo.Context, src gateway.Source) string {
+	base := h.opt.PublicURL
+	if base == "" {
+		base = c.Scheme() + "://" + c.Request().Host
+	}
+	base = strings.TrimRight(base, "/")
+	if src.Kind == "pagerduty" {
+		return base + "/v2/enqueue"
+	}
+	return base + "/ingest/" + src.Name
+}
+
+func (h *Handler) sourceList(c echo.Context) error {
+	st, err := h.store()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := ctx(c)
+	defer cancel()
+	srcs, err := st.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	sums, err := st.SourceAlertSummaries(ctx)
+	if err != nil {
+		return err
+	}
+	v := sourceListView{Kinds: sources.Kinds()}
+	for _, s := range srcs {
+		v.Sources = append(v.Sources, sourceRow{Source: s, URL: h.ingestURL(c, s), Alerts: sums[s.ID]})
+	}
+	return h.render(c, http.StatusOK, "sources", "Sources", v)
+}
+
+// sourceTokenView is the page that shows a new token, the one time.
+type sourceTokenView struct {
+	Source  gateway.Source
+	URL     string
+	Token   string
+	Rotated bool
+}
+
+func (h *Handler) sourceCreate(c echo.Context) error {
+	st, err := h.store()
+	if err != nil {
+		return err
+	}
+	name, kind := strings.TrimSpace(c.FormValue("name")), c.FormValue("kind")
+	switch {
+	case !sourceNameRE.MatchString(name):
+		return gateway.FieldError("name", "must be lowercase letters, digits, - and _ (at most 63), starting with a letter or digit")
+	case !slices.Contains(sources.Kinds(), kind):
+		return gateway.FieldError("kind", "must be one of "+strings.Join(sources.Kinds(), ", "))
+	}
+	src := gateway.Source{Name: name, Kind: kind}
+	if r := strings.TrimSpace(c.FormValue("rate_limit")); r != "" {
+		n, err := strconv.ParseFloat(r, 64)
+		if err != nil || n < 0 || n > 1e6 {
+			return gateway.FieldError("rate_limit", "must be 0 (unlimited) or more requests per second")
+		}
+		src.RateLimit = n
+	}
+	token, err := st.CreateSource(c.Request().Context(), &src)
+	if err != nil {
+		return err
+	}
+	h.audit(c, "source.create", "source", src.ID, map[string]any{"name": src.Name, "kind": src.Kind})
+	return h.render(c, http.StatusCreated, "sources-token", "Source "+src.Name,
+		sourceTokenView{Source: src, URL: h.ingestURL(c, src), Token: token})
+}
+
+func (h *Handler) sourceRotateConfirm(c echo.Context) error {
+	st, err := h.store()
+	if err != nil {
+		return err
+	}
+	src, err := st.Source(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "sources-rotate", "Rotate the token of "+src.Name, src)
+}
+
+// sourceRotate gives a source a new token; the old one stops at the
+// commit. A source declared in the config file keeps the file's token
+// (the next start would restore it), so rotating it here is refused, as
+// the API does.
+func (h *Handler) sourceRotate(c echo.Context) error {
+	st, err := h.store()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := ctx(c)
+	defer cancel()
+	src, err := st.Source(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if src.Origin == gateway.OriginConfig {
+		return gateway.Errorf(gateway.ECONFLICT, "Source %s is declared in the config file: change its token there.", src.Name)
+	}
+	token, err := st.RotateSourceToken(ctx, src.ID)
+	if err != nil {
+		return err
+	}
+	if src, err = st.Source(ctx, src.ID); err != nil {
+		return err
+	}
+	h.audit(c, "source.rotate_token", "source", src.ID, map[string]any{"name": src.Name, "token_prefix": src.TokenPrefix})
+	return h.render(c, http.StatusOK, "sources-token", "New token for "+src.Name,
+		sourceTokenView{Source: *src, URL: h.ingestURL(c, *src), Token: token, Rotated: true})
+}
