@@ -13,7 +13,7 @@ import (
 // A change that no open incident covers is announced on its own; a covered
 // one rides along in its incident's next update.
 func (p *pass) componentStatuses() error {
-	active, err := p.tx.ActiveAlertStatuses()
+	active, err := p.activeStatuses()
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (p *pass) lifecycle() error {
 	if err != nil {
 		return err
 	}
-	active, err := p.tx.ActiveAlertStatuses()
+	active, err := p.activeStatuses()
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,25 @@ type pass struct {
 	comps map[string]gateway.Component
 	group map[string]int // group id → position
 	wrote bool           // events were written
+	// active is what the firing alerts say (activeStatuses), read once
+	// after correlation: component statuses and the lifecycle both need
+	// it, and during a storm it is the pass's most expensive read.
+	active []store.ActiveStatus
+	read   bool
+}
+
+// activeStatuses returns the pass's view of the active alerts, reading it
+// the first time. Correlation (the step that moves alerts into incidents)
+// must be done by then.
+func (p *pass) activeStatuses() ([]store.ActiveStatus, error) {
+	if !p.read {
+		var err error
+		if p.active, err = p.tx.ActiveAlertStatuses(); err != nil {
+			return nil, err
+		}
+		p.read = true
+	}
+	return p.active, nil
 }
 
 // reconcile brings incidents and components in line with the alerts:

@@ -103,7 +103,8 @@ func (t *Tx) AttachAlerts(incidentID string, alertIDs []int64, at time.Time) err
 	return nil
 }
 
-// ActiveStatus is the status one active alert gives one component.
+// ActiveStatus is a status that active alerts give one component, within
+// one incident (or none); each such combination comes once.
 type ActiveStatus struct {
 	ComponentID string
 	Status      gateway.ComponentStatus
@@ -111,7 +112,7 @@ type ActiveStatus struct {
 }
 
 // ActiveAlertStatuses lists, per component, what its firing (or flapping)
-// alerts say.
+// alerts say, each distinct status and incident once.
 func (t *Tx) ActiveAlertStatuses() ([]ActiveStatus, error) {
 	var out []ActiveStatus
 	err := t.tx.SelectContext(t.ctx, &out, t.s.q.ActiveAlertStatuses)
