@@ -1,6 +1,8 @@
 package http_test
 
 import (
+	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -108,6 +110,56 @@ func TestIncidentsAPI(t *testing.T) {
 		}
 		if r := e.do("GET", "/api/v1/audit", gateway.RoleAdmin, ""); !strings.Contains(r.body, "incident.create") || !strings.Contains(r.body, "maintenance.cancel") {
 			t.Errorf("audit lacks incident actions: %.300s", r.body)
+		}
+	})
+}
+
+// TestIncidentsAPIIdempotencyKey retries a declaration and an update with
+// the same Idempotency-Key, as a client that lost the first answer does:
+// one incident, one update; the key reused for other words is 409.
+func TestIncidentsAPIIdempotencyKey(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, herhttp.Options{})
+		e.srv.SetIncidents(incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"}))
+		post := func(path, key, body string) response {
+			t.Helper()
+			req, err := http.NewRequest("POST", e.url+path, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+e.keys[gateway.RoleSupport])
+			req.Header.Set("Idempotency-Key", key)
+			return e.send(req)
+		}
+		var ids []string
+		for range 2 {
+			r := post("/api/v1/incidents", "declare-42", `{"name":"Login problems","status":"investigating","body":"Looking into it."}`)
+			if r.status != http.StatusCreated {
+				t.Fatalf("declare = %d %s", r.status, r.body)
+			}
+			var inc struct{ ID string }
+			r.decode(t, &inc)
+			ids = append(ids, inc.ID)
+		}
+		if ids[0] != ids[1] {
+			t.Fatalf("a retried declaration made a second incident: %v", ids)
+		}
+		path := "/api/v1/incidents/" + ids[0] + "/updates"
+		for range 2 {
+			if r := post(path, "update-7", `{"status":"identified","body":"Found it."}`); r.status != http.StatusCreated {
+				t.Fatalf("update = %d %s", r.status, r.body)
+			}
+		}
+		if r := post(path, "update-7", `{"status":"identified","body":"Other words."}`); r.status != http.StatusConflict {
+			t.Errorf("the key reused for other words: %d %s, want 409", r.status, r.body)
+		}
+		inc, err := st.Incident(context.Background(), ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := st.Incidents(context.Background(), store.IncidentFilter{}); len(list) != 1 || len(inc.Updates) != 2 {
+			t.Errorf("%d incidents, %d updates; want 1 and 2", len(list), len(inc.Updates))
 		}
 	})
 }
