@@ -34,6 +34,7 @@ import (
 	"github.com/heraldstatus/herald/gateway/metrics"
 	"github.com/heraldstatus/herald/gateway/notify"
 	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/gateway/web"
 	"github.com/heraldstatus/herald/subscribers"
 	"github.com/heraldstatus/herald/templates"
 )
@@ -146,7 +147,7 @@ func newHandler(opt Options) *Handler {
 		opt.Now = time.Now
 	}
 	if opt.ErrorStatus == nil {
-		opt.ErrorStatus = defaultErrorStatus
+		opt.ErrorStatus = web.ErrorStatus
 	}
 	if opt.Store == nil {
 		opt.Store = func() *store.Store { return nil }

@@ -174,20 +174,6 @@ type errorView struct {
 	Message string
 }
 
-var defaultStatus = map[string]int{
-	gateway.EINVALID: http.StatusBadRequest, gateway.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	gateway.EUNAUTHORIZED: http.StatusUnauthorized, gateway.EFORBIDDEN: http.StatusForbidden,
-	gateway.ENOTFOUND: http.StatusNotFound, gateway.ECONFLICT: http.StatusConflict, gateway.ETOOLARGE: http.StatusRequestEntityTooLarge,
-	gateway.ERATELIMITED: http.StatusTooManyRequests, gateway.EUNAVAILABLE: http.StatusServiceUnavailable,
-}
-
-func defaultErrorStatus(err error, _ echo.Context) int {
-	if status, ok := defaultStatus[gateway.ErrorCode(err)]; ok {
-		return status
-	}
-	return http.StatusInternalServerError
-}
-
 // newCSRF guards every console POST, the sign-in form included: Echo's
 // middleware accepts a browser's Sec-Fetch-Site: same-origin and
 // otherwise wants the token of the HttpOnly, SameSite=Strict herald_csrf

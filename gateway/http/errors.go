@@ -10,23 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/web"
 )
-
-// statusOf maps every domain error code to its HTTP status: the one place
-// where Herald decides statuses.
-var statusOf = map[string]int{
-	gateway.EINVALID:       http.StatusBadRequest,
-	gateway.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	gateway.EUNAUTHORIZED:  http.StatusUnauthorized,
-	gateway.EFORBIDDEN:     http.StatusForbidden,
-	gateway.ENOTFOUND:      http.StatusNotFound,
-	gateway.ECONFLICT:      http.StatusConflict,
-	gateway.ETOOLARGE:      http.StatusRequestEntityTooLarge,
-	gateway.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
-	gateway.ERATELIMITED:   http.StatusTooManyRequests,
-	gateway.EUNAVAILABLE:   http.StatusServiceUnavailable,
-	gateway.EINTERNAL:      http.StatusInternalServerError,
-}
 
 // codeOfStatus maps Echo's own errors (unknown route, wrong method, body
 // limit) back onto domain codes, so they share the JSON shape.
@@ -96,10 +81,7 @@ func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
 		return he.Code, body
 	}
 	code := gateway.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := web.StatusOf(code)
 	body.Error.Code, body.Error.Message = code, gateway.ErrorMessage(err)
 	var ge *gateway.Error
 	if errors.As(err, &ge) {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/web"
 )
 
 // accessLog writes one structured line per request. Query strings are left
@@ -68,10 +69,7 @@ func (s *Server) describeStatus(err error) (int, string) {
 		return he.Code, ""
 	}
 	code := gateway.ErrorCode(err)
-	if st, ok := statusOf[code]; ok {
-		return st, code
-	}
-	return http.StatusInternalServerError, code
+	return web.StatusOf(code), code
 }
 
 // limitBody caps request bodies at n bytes: reading past it fails with

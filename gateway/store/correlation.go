@@ -78,26 +78,13 @@ func (t *Tx) CorrelatingIncidents() ([]CorrelatingIncident, error) {
 // writer (or a PostgreSQL core) for seconds, which ingest then waited on.
 // An alert already in an incident stays where it is.
 func (t *Tx) AttachAlerts(incidentID string, alertIDs []int64, at time.Time) error {
-	joined := storedTime(at)
 	for chunk := range writeChunks(t.s, alertIDs, 1) {
-		args := append(append(make([]any, 0, len(chunk)+1), incidentID), anySlice(chunk)...)
-		if _, err := t.s.bulkOn(t.ctx, t.tx, t.s.q.AttachAlerts, len(chunk)).exec(t.ctx, args...); err != nil {
+		ids := anySlice(chunk)
+		if _, err := t.s.bulkOn(t.ctx, t.tx, t.s.q.AttachAlerts, len(chunk)).exec(t.ctx, append([]any{incidentID}, ids...)...); err != nil {
 			return wrap("attach alerts", err)
 		}
-		// Only the alerts that are in this incident now: one another
-		// incident holds is not recorded as joining this one.
-		var in []int64
-		if err := t.s.bulkOn(t.ctx, t.tx, t.s.q.AlertsInIncident, len(chunk)).selectInto(t.ctx, &in, args...); err != nil {
-			return wrap("attached alerts", err)
-		}
-		rows := make([]any, 0, 3*len(in))
-		for _, id := range in {
-			rows = append(rows, incidentID, id, joined)
-		}
-		for part := range writeChunks(t.s, rows, 3) {
-			if _, err := t.s.bulkOn(t.ctx, t.tx, t.s.q.InsertIncidentAlerts, len(part)/3).exec(t.ctx, part...); err != nil {
-				return wrap("record incident alerts", err)
-			}
+		if _, err := t.s.bulkOn(t.ctx, t.tx, t.s.q.InsertIncidentAlerts, len(chunk)).exec(t.ctx, append([]any{storedTime(at), incidentID}, ids...)...); err != nil {
+			return wrap("record incident alerts", err)
 		}
 	}
 	return nil

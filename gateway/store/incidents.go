@@ -24,7 +24,6 @@ type incidentQueries struct {
 	SetIncidentIdemKey   string `query:"set-incident-idempotency-key"`
 	IncidentUpdates      string `query:"incident-updates"`
 	AttachAlerts         string `query:"attach-alerts"`
-	AlertsInIncident     string `query:"alerts-in-incident"`
 	InsertIncidentAlerts string `query:"insert-incident-alerts"`
 	UncorrelatedAlerts   string `query:"uncorrelated-alerts"`
 	ActiveAlertStatuses  string `query:"active-alert-statuses"`

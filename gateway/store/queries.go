@@ -68,6 +68,11 @@ func parseQueries(fsys fs.FS, dir string, into map[string]string) error {
 				name = strings.TrimSpace(n)
 				continue
 			}
+			if inc, ok := strings.CutPrefix(strings.TrimSpace(line), "-- include:"); ok {
+				body.WriteString(includeMark(strings.TrimSpace(inc)))
+				body.WriteByte('\n')
+				continue
+			}
 			if strings.HasPrefix(strings.TrimSpace(line), "--") {
 				continue
 			}
@@ -81,6 +86,32 @@ func parseQueries(fsys fs.FS, dir string, into map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// A line "-- include: NAME" in a block stands for block NAME (after the
+// dialect's overrides), so that two statements sharing a selection (the
+// planner's insert and the dry run's count) share its one text.
+func includeMark(name string) string { return "\x00include:" + name + "\x00" }
+
+// expandIncludes replaces the include marks of text with their blocks (one
+// level deep: an included block includes nothing).
+func expandIncludes(text string, blocks map[string]string) (string, error) {
+	for {
+		i := strings.Index(text, "\x00include:")
+		if i < 0 {
+			return text, nil
+		}
+		j := strings.IndexByte(text[i+1:], 0)
+		if j < 0 {
+			return "", errors.New("unterminated include")
+		}
+		name := text[i+len("\x00include:") : i+1+j]
+		inc, ok := blocks[name]
+		if !ok || strings.Contains(inc, "\x00include:") {
+			return "", fmt.Errorf("include %q: no such block, or it includes another", name)
+		}
+		text = text[:i] + inc + text[i+2+j:]
+	}
 }
 
 // loadQueries fills a queries struct for the dialect.
@@ -97,6 +128,10 @@ func loadQueries(d Dialect, rebind func(string) string) (*queries, error) {
 		sqlText, ok := blocks[name]
 		if !ok {
 			return fmt.Errorf("store: query %q is missing from queries/*.sql", name)
+		}
+		sqlText, err := expandIncludes(sqlText, blocks)
+		if err != nil {
+			return fmt.Errorf("store: query %q: %w", name, err)
 		}
 		field.SetString(rebind(sqlText))
 		return nil

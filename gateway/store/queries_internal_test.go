@@ -49,3 +49,23 @@ func TestMissingQueryStopsStartup(t *testing.T) {
 		t.Errorf("a missing block gave %v", err)
 	}
 }
+
+// An include mark stands for its block; a missing block, or one that
+// includes another, is an error at load rather than a broken statement.
+func TestExpandIncludes(t *testing.T) {
+	blocks := map[string]string{"cte": "WITH x AS (SELECT 1)", "nested": "SELECT 1 " + includeMark("cte")}
+	for _, tt := range []struct {
+		in, want string
+		err      bool
+	}{
+		{"SELECT 2", "SELECT 2", false},
+		{includeMark("cte") + "\nSELECT * FROM x", "WITH x AS (SELECT 1)\nSELECT * FROM x", false},
+		{includeMark("none"), "", true},
+		{includeMark("nested"), "", true},
+	} {
+		got, err := expandIncludes(tt.in, blocks)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("expandIncludes(%q) = %q, %v", tt.in, got, err)
+		}
+	}
+}

@@ -71,7 +71,7 @@ func Register(e *echo.Echo, opt Options) *Handler {
 		opt.Now = time.Now
 	}
 	if opt.ErrorStatus == nil {
-		opt.ErrorStatus = defaultErrorStatus
+		opt.ErrorStatus = ErrorStatus
 	}
 	if opt.Store == nil {
 		opt.Store = func() *store.Store { return nil }
@@ -152,21 +152,6 @@ func (h *Handler) page(fn echo.HandlerFunc) echo.HandlerFunc {
 // icon, post forms only to this site, and be framed by nobody (no
 // clickjacking of the subscription forms).
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-// defaultStatus maps the domain codes pages meet when no ErrorStatus is
-// given (gateway/http gives its own, the one mapping of the server).
-var defaultStatus = map[string]int{
-	gateway.EINVALID: http.StatusBadRequest, gateway.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	gateway.EFORBIDDEN: http.StatusForbidden, gateway.ENOTFOUND: http.StatusNotFound, gateway.ECONFLICT: http.StatusConflict,
-	gateway.ERATELIMITED: http.StatusTooManyRequests, gateway.EUNAVAILABLE: http.StatusServiceUnavailable,
-}
-
-func defaultErrorStatus(err error, _ echo.Context) int {
-	if status, ok := defaultStatus[gateway.ErrorCode(err)]; ok {
-		return status
-	}
-	return http.StatusInternalServerError
-}
 
 // now returns the handler's clock in UTC.
 func (h *Handler) now() time.Time { return h.opt.Now().UTC() }

@@ -34,12 +34,12 @@ UPDATE events SET planned_at = ? WHERE id = ? AND planned_at IS NULL;
 -- name: event-exists
 SELECT COUNT(*) FROM events WHERE id = ?;
 
--- name: plan-event
--- One delivery per (event, subscriber, channel), set-wise: the event's own
--- subscriber (confirmation, test) whatever its status; else the active
--- subscribers of everything, of the whole page, of an affected component or
--- of its group. Suppressed email addresses never get a row. Keep the
--- selection in step with count-event-recipients.
+-- name: event-targets
+-- The subscribers an event reaches, as a WITH clause that plan-event and
+-- count-event-recipients both include, so a dry run counts exactly what
+-- the planner inserts: the event's own subscriber (confirmation, test)
+-- whatever its status; else the active subscribers of everything, of the
+-- whole page, of an affected component or of its group.
 WITH ev AS (
     SELECT id, subscriber_id, all_subscribers FROM events WHERE id = ? AND notify = TRUE
 ), targets AS (
@@ -68,6 +68,11 @@ WITH ev AS (
           WHERE ec.event_id IN (SELECT id FROM ev)
       )
 )
+
+-- name: plan-event
+-- One delivery per (event, subscriber, channel), set-wise, for the event's
+-- targets; suppressed email addresses never get a row.
+-- include: event-targets
 INSERT INTO deliveries (event_id, subscriber_id, channel, status, attempts, next_attempt_at, created_at, updated_at)
 SELECT ev.id, t.id, t.kind, 'queued', 0, ?, ?, ?
 FROM ev, targets t
@@ -75,36 +80,8 @@ WHERE t.kind <> 'email' OR NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.addr
 ON CONFLICT (event_id, subscriber_id, channel) DO NOTHING;
 
 -- name: count-event-recipients
--- The planner's selection, counted: what a dry run reports. Keep in step
--- with plan-event.
-WITH ev AS (
-    SELECT id, subscriber_id, all_subscribers FROM events WHERE id = ? AND notify = TRUE
-), targets AS (
-    -- The branches are disjoint, so no subscriber is selected twice and
-    -- nothing needs de-duplicating: the event's own subscriber; everyone
-    -- active; the whole-page subscribers; those of an affected component
-    -- or of its group.
-    SELECT s.id, s.kind, s.address FROM ev JOIN subscribers s ON s.id = ev.subscriber_id
-    UNION ALL
-    SELECT s.id, s.kind, s.address FROM ev, subscribers s
-    WHERE ev.subscriber_id IS NULL AND ev.all_subscribers = TRUE AND s.status = 'active'
-    UNION ALL
-    SELECT s.id, s.kind, s.address FROM ev, subscribers s
-    WHERE ev.subscriber_id IS NULL AND ev.all_subscribers = FALSE AND s.status = 'active' AND s.all_components = TRUE
-    UNION ALL
-    SELECT s.id, s.kind, s.address FROM ev, subscribers s
-    WHERE ev.subscriber_id IS NULL AND ev.all_subscribers = FALSE AND s.status = 'active' AND s.all_components = FALSE
-      AND s.id IN (
-          SELECT su.subscriber_id FROM event_components ec
-          JOIN subscriptions su ON su.component_id = ec.component_id
-          WHERE ec.event_id IN (SELECT id FROM ev)
-          UNION
-          SELECT gs.subscriber_id FROM event_components ec
-          JOIN components c ON c.id = ec.component_id
-          JOIN group_subscriptions gs ON gs.group_id = c.group_id
-          WHERE ec.event_id IN (SELECT id FROM ev)
-      )
-)
+-- The planner's selection, counted: what a dry run reports.
+-- include: event-targets
 SELECT COUNT(*)
 FROM ev, targets t
 WHERE t.kind <> 'email' OR NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.address_hash = herald_sha256(t.address));

@@ -72,14 +72,12 @@ FROM incident_updates WHERE incident_id = ? ORDER BY display_at DESC, created_at
 -- name: attach-alerts
 UPDATE alerts SET incident_id = ? WHERE incident_id IS NULL AND id IN (?);
 
--- bulk: IN (?) repeats per alert id; the incident id comes first.
--- name: alerts-in-incident
-SELECT id FROM alerts WHERE incident_id = ? AND id IN (?);
-
--- bulk: one row per alert that is (now) in the incident; one that joined
--- before keeps its joined_at.
+-- bulk: IN (?) repeats per alert id. Records the alerts that are in the
+-- incident now as joining it (one another incident holds is left out);
+-- one that joined before keeps its joined_at.
 -- name: insert-incident-alerts
-INSERT INTO incident_alerts (incident_id, alert_id, joined_at) VALUES (?, ?, ?)
+INSERT INTO incident_alerts (incident_id, alert_id, joined_at)
+SELECT incident_id, id, ? FROM alerts WHERE incident_id = ? AND id IN (?)
 ON CONFLICT (incident_id, alert_id) DO NOTHING;
 
 -- Firing alerts routed to components that belong to no incident yet.
