@@ -25,6 +25,12 @@ WHERE id IN (
 RETURNING id, event_id, subscriber_id, channel, attempts;
 
 -- name: complete-deliveries
+-- Matched on id and lease owner only: a row has a lease owner exactly
+-- while it is sending (every way out of sending clears it), and without
+-- a status test the planner never reads the partial index of sending rows
+-- (deliveries_leased) instead of the primary key. That index holds every
+-- row claimed since the last vacuum, and reading it made each group cost
+-- thousands of buffers during a large fan-out.
 UPDATE deliveries d
 SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, last_error = v.error,
     sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at,
@@ -32,7 +38,7 @@ SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, 
 FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(id BIGINT, owner TEXT, status TEXT, next_attempt_at TIMESTAMPTZ,
                                                 code INTEGER, error TEXT, sent_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
                                                 uncount INTEGER)
-WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = v.owner
+WHERE d.id = v.id AND d.lease_owner = v.owner
 RETURNING d.id;
 
 -- name: complete-and-log-deliveries
@@ -47,7 +53,7 @@ WITH done AS (
     FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(id BIGINT, owner TEXT, status TEXT, next_attempt_at TIMESTAMPTZ,
                                                     code INTEGER, error TEXT, sent_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
                                                     uncount INTEGER)
-    WHERE d.id = v.id AND d.status = 'sending' AND d.lease_owner = v.owner
+    WHERE d.id = v.id AND d.lease_owner = v.owner
     RETURNING d.id
 ), logged AS (
     INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, outcome, code, error, response)
