@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldstatus/herald/gateway/config"
+	"github.com/heraldstatus/herald/internal/gctune"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -23,6 +24,7 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	gctune.Apply()
 	a := &app{stdout: os.Stdout, stderr: os.Stderr, env: os.LookupEnv}
 	if err := a.command().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "herald:", err)

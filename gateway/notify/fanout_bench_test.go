@@ -23,6 +23,7 @@ import (
 	"github.com/heraldstatus/herald/gateway/notify/webhook"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/internal/gctune"
 )
 
 // The fan-out benchmarks (issue #6 point 10): a broadcast to n subscribers
@@ -44,6 +45,9 @@ const (
 )
 
 func benchSubscribers(b *testing.B) int {
+	// The collector as `herald serve` sets it (see internal/gctune), so the
+	// figures are the service's; the bare clients run with it too.
+	gctune.Apply()
 	if v := os.Getenv("HERALD_BENCH_SUBSCRIBERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {

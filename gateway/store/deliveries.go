@@ -177,8 +177,22 @@ type DeliveryLog struct {
 
 type deliveryRow struct {
 	gateway.Delivery
-	LeaseUntil sql.NullTime
-	SentAt     sql.NullTime
+	LeaseUntil     sql.NullTime
+	SentAt         sql.NullTime
+	SentDurationMs int64
+	SentResponse   string
+}
+
+// sentAttempt is the attempt that sent r, kept on the row rather than in
+// delivery_attempts (migration 00007); ok is false for a delivery not
+// sent.
+func (r deliveryRow) sentAttempt() (gateway.Attempt, bool) {
+	if r.Status != gateway.DeliverySent || !r.SentAt.Valid {
+		return gateway.Attempt{}, false
+	}
+	took := time.Duration(r.SentDurationMs) * time.Millisecond
+	return gateway.Attempt{DeliveryID: r.ID, AttemptedAt: r.SentAt.Time.Add(-took), Duration: took,
+		Outcome: gateway.AttemptSent, Code: r.LastCode, Response: r.SentResponse}, true
 }
 
 type attemptRow struct {
@@ -217,7 +231,23 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]DeliveryLog
 			d.Log = append(d.Log, a.Attempt)
 		}
 	}
+	for i, r := range rows {
+		// Deliveries sent before migration 00007 have their sent attempt
+		// logged as a row already.
+		if a, ok := r.sentAttempt(); ok && !loggedSent(out[i].Log) {
+			out[i].Log = append(out[i].Log, a)
+		}
+	}
 	return out, nil
+}
+
+func loggedSent(log []gateway.Attempt) bool {
+	for _, a := range log {
+		if a.Outcome == gateway.AttemptSent {
+			return true
+		}
+	}
+	return false
 }
 
 // RetryDelivery queues a dead delivery again, due now, with a fresh retry

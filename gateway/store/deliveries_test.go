@@ -278,3 +278,63 @@ func TestCancelBeforePlanningPlansNothing(t *testing.T) {
 		}
 	})
 }
+
+// The attempt that sends a delivery is kept on the delivery row, not as a
+// row of delivery_attempts (one write per message less), and is listed
+// last, after the failures before it, with what it took and what the
+// receiver answered.
+func TestSentAttemptIsListedFromTheDeliveryRow(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		planned(t, s, 2)
+		now := time.Now()
+		ds, err := s.ClaimDeliveries(ctx, "w1", gateway.ChannelEmail, 10, time.Minute, now)
+		if err != nil || len(ds) != 2 {
+			t.Fatalf("claim = %v, %v", ds, err)
+		}
+		first, second := ds[0], ds[1]
+		// The first fails once (451), then is sent; the second is sent at once.
+		failed := store.Completion{DeliveryID: first.ID, Owner: "w1", SubscriberID: first.SubscriberID,
+			Status: gateway.DeliveryRetrying, NextAttemptAt: now,
+			Attempt: &gateway.Attempt{Outcome: gateway.AttemptTemporary, Code: 451, Error: "451 try later", AttemptedAt: now, Duration: 30 * time.Millisecond}}
+		sent := store.Completion{DeliveryID: second.ID, Owner: "w1", SubscriberID: second.SubscriberID,
+			Status: gateway.DeliverySent,
+			Attempt: &gateway.Attempt{Outcome: gateway.AttemptSent, Code: 250, Response: "2.0.0 queued as A1", AttemptedAt: now, Duration: 42 * time.Millisecond}}
+		if lost, err := s.CompleteDeliveries(ctx, []store.Completion{failed, sent}); err != nil || len(lost) != 0 {
+			t.Fatalf("CompleteDeliveries = %v, %v", lost, err)
+		}
+		again, err := s.ClaimDeliveries(ctx, "w2", gateway.ChannelEmail, 10, time.Minute, now.Add(time.Second))
+		if err != nil || len(again) != 1 || again[0].ID != first.ID {
+			t.Fatalf("claim of the retry = %v, %v", again, err)
+		}
+		later := now.Add(time.Second)
+		retried := store.Completion{DeliveryID: first.ID, Owner: "w2", SubscriberID: first.SubscriberID,
+			Status: gateway.DeliverySent,
+			Attempt: &gateway.Attempt{Outcome: gateway.AttemptSent, Code: 250, Response: "ok", AttemptedAt: later, Duration: 7 * time.Millisecond}}
+		if err := s.CompleteDelivery(ctx, retried); err != nil {
+			t.Fatal(err)
+		}
+
+		var rows int
+		if err := s.DB().QueryRow("SELECT COUNT(*) FROM delivery_attempts").Scan(&rows); err != nil || rows != 1 {
+			t.Errorf("delivery_attempts holds %d rows (%v), want 1: the failure only", rows, err)
+		}
+		logs, err := s.Deliveries(ctx, store.DeliveryFilter{})
+		if err != nil || len(logs) != 2 {
+			t.Fatalf("Deliveries = %+v, %v", logs, err)
+		}
+		byID := map[int64]store.DeliveryLog{logs[0].ID: logs[0], logs[1].ID: logs[1]}
+		got := byID[first.ID].Log
+		if len(got) != 2 || got[0].Code != 451 || got[0].Outcome != gateway.AttemptTemporary ||
+			got[1].Outcome != gateway.AttemptSent || got[1].Code != 250 || got[1].Response != "ok" || got[1].Duration != 7*time.Millisecond {
+			t.Errorf("first delivery's log = %+v, want the 451 then the sent attempt", got)
+		}
+		if d := got[1].AttemptedAt.Sub(later); d < -time.Millisecond || d > time.Millisecond {
+			t.Errorf("sent attempt at %v, want %v", got[1].AttemptedAt, later)
+		}
+		got = byID[second.ID].Log
+		if len(got) != 1 || got[0].Code != 250 || got[0].Response != "2.0.0 queued as A1" || got[0].Duration != 42*time.Millisecond {
+			t.Errorf("second delivery's log = %+v, want its one sent attempt", got)
+		}
+	})
+}

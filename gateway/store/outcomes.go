@@ -93,6 +93,9 @@ type outcomeRow struct {
 	SentAt        *string                `json:"sent_at"`
 	UpdatedAt     string                 `json:"updated_at"`
 	Uncount       int                    `json:"uncount"`
+	// The attempt that sent it, kept on the row (see attemptRow).
+	DurationMs int64  `json:"duration_ms"`
+	Response   string `json:"response"`
 }
 
 // Caps on what an attempt keeps: enough to diagnose, not a copy of every
@@ -123,7 +126,9 @@ func (s *Store) jsonTime(t time.Time) string {
 }
 
 // CompleteDeliveries records outcomes in one transaction: per delivery the
-// new status and its attempt row (error and response capped), and what the outcome means for the
+// new status and its attempt (error and response capped: a failed attempt
+// as a row of delivery_attempts, the one that sent it on the delivery
+// row), and what the outcome means for the
 // subscriber (a success clears its failure count when HadFailures; Failure
 // counts, disables or suppresses). A delivery whose lease its owner no longer holds (it
 // expired and another worker claimed the row) is left alone, attempt and
@@ -155,6 +160,9 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []Completion) (lost [
 			}
 			sent := s.jsonTime(at)
 			r.SentAt = &sent
+			if a := c.Attempt; a != nil {
+				r.DurationMs, r.Response = a.Duration.Milliseconds(), truncate(a.Response, maxResponse)
+			}
 		}
 		rows[i] = r
 	}
@@ -263,10 +271,13 @@ func idSet(ids []int64) map[int64]bool {
 }
 
 // attemptRow is c's attempt as insert-attempts takes it; ok is false when
-// no attempt was made.
+// no attempt was made, or when it sent the delivery.
 func (s *Store) attemptRow(c Completion, now time.Time) (attemptJSON, bool) {
 	a := c.Attempt
-	if a == nil {
+	if a == nil || c.Status == gateway.DeliverySent {
+		// The attempt that sent it lives on the delivery row (sent_at,
+		// last_code, sent_duration_ms, sent_response): one write per
+		// message less, and Deliveries lists it with the others.
 		return attemptJSON{}, false
 	}
 	at := a.AttemptedAt

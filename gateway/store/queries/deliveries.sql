@@ -40,13 +40,14 @@ WHERE status = 'sending' AND lease_owner = ?;
 UPDATE deliveries
 SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, last_error = v.error,
     sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at,
-    attempts = attempts - v.uncount
+    attempts = attempts - v.uncount, sent_duration_ms = v.duration_ms, sent_response = v.response
 FROM (
     SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.owner') AS owner,
            json_extract(value, '$.uncount') AS uncount,
            json_extract(value, '$.status') AS status, json_extract(value, '$.next_attempt_at') AS next_attempt_at,
            json_extract(value, '$.code') AS code, json_extract(value, '$.error') AS error,
-           json_extract(value, '$.sent_at') AS sent_at, json_extract(value, '$.updated_at') AS updated_at
+           json_extract(value, '$.sent_at') AS sent_at, json_extract(value, '$.updated_at') AS updated_at,
+           json_extract(value, '$.duration_ms') AS duration_ms, json_extract(value, '$.response') AS response
     FROM json_each(?)
 ) AS v
 WHERE deliveries.id = v.id AND deliveries.status = 'sending' AND deliveries.lease_owner = v.owner
@@ -112,7 +113,7 @@ ON CONFLICT (address_hash) DO NOTHING;
 
 -- name: list-deliveries
 SELECT id, event_id, subscriber_id, channel, status, attempts, next_attempt_at, lease_until,
-       last_code, last_error, sent_at, created_at, updated_at
+       last_code, last_error, sent_at, sent_duration_ms, sent_response, created_at, updated_at
 FROM deliveries
 WHERE (? = '' OR event_id = ?) AND (? = '' OR subscriber_id = ?) AND (? = '' OR status = ?) AND id > ?
 ORDER BY id LIMIT ?;

@@ -34,10 +34,10 @@ RETURNING id, event_id, subscriber_id, channel, attempts;
 UPDATE deliveries d
 SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, last_error = v.error,
     sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at,
-    attempts = d.attempts - v.uncount
+    attempts = d.attempts - v.uncount, sent_duration_ms = v.duration_ms, sent_response = v.response
 FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(id BIGINT, owner TEXT, status TEXT, next_attempt_at TIMESTAMPTZ,
                                                 code INTEGER, error TEXT, sent_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
-                                                uncount INTEGER)
+                                                uncount INTEGER, duration_ms INTEGER, response TEXT)
 WHERE d.id = v.id AND d.lease_owner = v.owner
 RETURNING d.id;
 
@@ -49,10 +49,10 @@ WITH done AS (
     UPDATE deliveries d
     SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, last_error = v.error,
         sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at,
-        attempts = d.attempts - v.uncount
+        attempts = d.attempts - v.uncount, sent_duration_ms = v.duration_ms, sent_response = v.response
     FROM jsonb_to_recordset(CAST(? AS jsonb)) AS v(id BIGINT, owner TEXT, status TEXT, next_attempt_at TIMESTAMPTZ,
                                                     code INTEGER, error TEXT, sent_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
-                                                    uncount INTEGER)
+                                                    uncount INTEGER, duration_ms INTEGER, response TEXT)
     WHERE d.id = v.id AND d.lease_owner = v.owner
     RETURNING d.id
 ), logged AS (
