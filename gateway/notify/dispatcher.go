@@ -337,8 +337,12 @@ type Concurrent interface {
 }
 
 // BacklogFactor is how many deliveries per connection of a Concurrent
-// channel the dispatcher keeps claimed.
-const BacklogFactor = 4
+// channel the dispatcher keeps claimed. At 4 the claims and the outcome
+// groups of an email fan-out held a handful of rows each (4 on average on
+// PostgreSQL), and their per-statement cost, a commit each, came to half
+// the database's work; 8 doubles both batches and raised the rate by
+// about a fifth.
+const BacklogFactor = 8
 
 // workers is how many of n's deliveries may be claimed and in hand at once.
 func (d *Dispatcher) workers(n Notifier) int {
