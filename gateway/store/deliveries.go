@@ -341,7 +341,7 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) (QueueStats, erro
 		}
 	}
 	var oldest []time.Time
-	if err := s.db.SelectContext(ctx, &oldest, s.q.OldestDue, storedTime(now)); err != nil {
+	if err := s.db.SelectContext(ctx, &oldest, s.q.OldestDue, storedTime(now), storedTime(now)); err != nil {
 		return QueueStats{}, wrap("oldest due delivery", err)
 	}
 	if len(oldest) > 0 {

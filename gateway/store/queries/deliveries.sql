@@ -155,6 +155,18 @@ SELECT status, COUNT(*) AS n FROM deliveries WHERE status IN ('queued', 'retryin
 
 -- name: oldest-due-delivery
 -- ORDER BY … LIMIT 1, not MIN(): SQLite types a MIN() as text, not a time.
-SELECT next_attempt_at FROM deliveries
-WHERE status IN ('queued', 'retrying') AND next_attempt_at <= ?
+-- Per channel, so each half is the first entry of deliveries_due_channel.
+SELECT next_attempt_at FROM (
+    SELECT next_attempt_at FROM (
+        SELECT next_attempt_at FROM deliveries
+        WHERE status IN ('queued', 'retrying') AND channel = 'email' AND next_attempt_at <= ?
+        ORDER BY next_attempt_at LIMIT 1
+    ) AS email
+    UNION ALL
+    SELECT next_attempt_at FROM (
+        SELECT next_attempt_at FROM deliveries
+        WHERE status IN ('queued', 'retrying') AND channel = 'webhook' AND next_attempt_at <= ?
+        ORDER BY next_attempt_at LIMIT 1
+    ) AS webhook
+) AS due
 ORDER BY next_attempt_at LIMIT 1;

@@ -27,7 +27,7 @@ LIMIT ?;
 -- Events sent to many (not a single subscriber's confirmation or test)
 -- since a time that still have deliveries to make, or were created after
 -- a later time: what the dashboard shows as fan-outs in progress or just
--- done. Newest first; the EXISTS probes use deliveries_event_status.
+-- done. Newest first; the EXISTS probes use deliveries_event_live.
 SELECT id, type, COALESCE(incident_id, '') AS incident_id, COALESCE(incident_update_id, '') AS incident_update_id,
        COALESCE(component_id, '') AS component_id, COALESCE(subscriber_id, '') AS subscriber_id,
        all_subscribers, notify, payload, COALESCE(idempotency_key, '') AS idempotency_key, actor, created_at, planned_at
