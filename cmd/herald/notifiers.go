@@ -56,7 +56,8 @@ func channels(cfg *config.Config, log *slog.Logger) (map[gateway.Channel]notify.
 		mail, closeAll = s, func() { _ = s.Close() }
 	}
 	hook, err := webhook.New(webhook.Options{
-		Client:    webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.AllowPrivateTargets}),
+		Client:    webhook.NewClient(webhook.ClientOptions{AllowPrivate: cfg.AllowPrivateTargets, PerHost: cfg.Delivery.WebhookPerHost}),
+		PerHost:   cfg.Delivery.WebhookPerHost,
 		Templates: tmpl,
 		Logger:    log.With("component", "webhook"),
 	})

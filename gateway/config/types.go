@@ -196,8 +196,13 @@ type Delivery struct {
 	// ClaimBatch bounds how many deliveries one claim takes; at least 1.
 	ClaimBatch int `yaml:"claim_batch"`
 	// Workers bounds the deliveries of one channel in hand at once; email
-	// is further bounded to 4 per SMTP connection. At least 1.
+	// is further bounded to 8 per SMTP connection. At least 1.
 	Workers int `yaml:"workers"`
+	// WebhookPerHost bounds concurrent webhook requests to one host
+	// (host:port), and the idle connections kept to it: one slow receiver
+	// holds at most this many, and many subscribers on one service (a
+	// chat provider's incoming webhooks) share them. At least 1.
+	WebhookPerHost int `yaml:"webhook_per_host"`
 }
 
 // SMTP tunes outgoing mail.

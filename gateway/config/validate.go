@@ -72,6 +72,9 @@ func (c *Config) validateDelivery(p *problems) {
 	if d.Workers < 1 {
 		p.add("delivery.workers", "must be at least 1")
 	}
+	if d.WebhookPerHost < 1 {
+		p.add("delivery.webhook_per_host", "must be at least 1")
+	}
 }
 
 func (c *Config) validateServer(p *problems) {

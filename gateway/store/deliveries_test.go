@@ -298,7 +298,7 @@ func TestSentAttemptIsListedFromTheDeliveryRow(t *testing.T) {
 			Status: gateway.DeliveryRetrying, NextAttemptAt: now,
 			Attempt: &gateway.Attempt{Outcome: gateway.AttemptTemporary, Code: 451, Error: "451 try later", AttemptedAt: now, Duration: 30 * time.Millisecond}}
 		sent := store.Completion{DeliveryID: second.ID, Owner: "w1", SubscriberID: second.SubscriberID,
-			Status: gateway.DeliverySent,
+			Status:  gateway.DeliverySent,
 			Attempt: &gateway.Attempt{Outcome: gateway.AttemptSent, Code: 250, Response: "2.0.0 queued as A1", AttemptedAt: now, Duration: 42 * time.Millisecond}}
 		if lost, err := s.CompleteDeliveries(ctx, []store.Completion{failed, sent}); err != nil || len(lost) != 0 {
 			t.Fatalf("CompleteDeliveries = %v, %v", lost, err)
@@ -309,7 +309,7 @@ func TestSentAttemptIsListedFromTheDeliveryRow(t *testing.T) {
 		}
 		later := now.Add(time.Second)
 		retried := store.Completion{DeliveryID: first.ID, Owner: "w2", SubscriberID: first.SubscriberID,
-			Status: gateway.DeliverySent,
+			Status:  gateway.DeliverySent,
 			Attempt: &gateway.Attempt{Outcome: gateway.AttemptSent, Code: 250, Response: "ok", AttemptedAt: later, Duration: 7 * time.Millisecond}}
 		if err := s.CompleteDelivery(ctx, retried); err != nil {
 			t.Fatal(err)

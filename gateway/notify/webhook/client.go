@@ -20,6 +20,10 @@ type ClientOptions struct {
 	// TLSConfig, when set, replaces the default TLS settings (tests pass
 	// one that trusts their server's certificate).
 	TLSConfig *tls.Config
+	// PerHost is how many idle connections are kept per host; default
+	// 16. Give it the Notifier's PerHost, so every request a host may
+	// have in flight finds a kept connection.
+	PerHost int
 }
 
 // NewClient returns the HTTP client webhooks share: every connection goes
@@ -32,6 +36,9 @@ func NewClient(o ClientOptions) *http.Client {
 	if o.Timeout <= 0 {
 		o.Timeout = 15 * time.Second
 	}
+	if o.PerHost <= 0 {
+		o.PerHost = DefaultPerHost
+	}
 	dialer := netguard.NewDialer(&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}, o.AllowPrivate)
 	tr := &http.Transport{
 		Proxy:                 nil,
@@ -39,7 +46,7 @@ func NewClient(o ClientOptions) *http.Client {
 		TLSClientConfig:       o.TLSConfig,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   16,
+		MaxIdleConnsPerHost:   o.PerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   5 * time.Second,
 		ResponseHeaderTimeout: o.Timeout,

@@ -52,7 +52,8 @@ type Options struct {
 	Client *http.Client
 	// Templates renders the text of slack bodies; required.
 	Templates *templates.Set
-	// PerHost bounds concurrent requests to one host (host:port); default 4.
+	// PerHost bounds concurrent requests to one host (host:port); default
+	// DefaultPerHost.
 	PerHost int
 	// ResponseLimit is how much of a response body is read and kept in
 	// Result.Response; default 64 KiB.
@@ -92,6 +93,12 @@ type Notifier struct {
 
 var _ notify.Notifier = (*Notifier)(nil)
 
+// DefaultPerHost is PerHost's default (config delivery.webhook_per_host):
+// as many requests per host as a bare HTTP client's usual pool of kept
+// connections, enough for one busy receiver to take thousands a second,
+// while a hanging one still holds only these few.
+const DefaultPerHost = 16
+
 // New checks o and returns a Notifier.
 func New(o Options) (*Notifier, error) {
 	if o.Client == nil {
@@ -104,7 +111,7 @@ func New(o Options) (*Notifier, error) {
 	client.CheckRedirect = noRedirects
 	perHost := o.PerHost
 	if perHost <= 0 {
-		perHost = 4
+		perHost = DefaultPerHost
 	}
 	n := &Notifier{
 		client: &client, tmpl: o.Templates, hosts: newHostLimit(perHost),
