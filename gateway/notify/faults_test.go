@@ -206,7 +206,9 @@ func TestBadWebhookReceiversAreIsolated(t *testing.T) {
 				receiverOf[id] = r.rc.URL
 			}
 		}
-		hook, err := webhook.New(webhook.Options{Templates: defaultTemplates(t), BreakAfter: -1,
+		// Fewer slots per host (4) than workers (16), as in any
+		// deployment (webhook_per_host against delivery.workers).
+		hook, err := webhook.New(webhook.Options{Templates: defaultTemplates(t), BreakAfter: -1, PerHost: 4,
 			Client: webhook.NewClient(webhook.ClientOptions{AllowPrivate: true, Timeout: 30 * time.Second})})
 		if err != nil {
 			t.Fatal(err)
