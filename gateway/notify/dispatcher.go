@@ -186,7 +186,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	var out []store.Completion
 	var mu sync.Mutex
 	for ch, n := range d.Notifiers {
-		b, err := d.claim(ctx, ch, d.BatchSize)
+		b, err := d.claim(ctx, ch, d.BatchSize, true)
 		if err != nil {
 			return 0, err
 		}
@@ -237,6 +237,10 @@ func (d *Dispatcher) pump(ctx context.Context, ch gateway.Channel, n Notifier, w
 		}
 	}()
 	drained := false // the last claim found fewer rows than it asked for
+	// Expired leases (a process stopped mid-send) are looked for at the
+	// first claim and then every quarter lease, not at every claim (see
+	// store.ClaimDue): they wait at most that much longer than their lease.
+	var expiredAt time.Time
 	for ctx.Err() == nil {
 		free := workers - len(slots)
 		want := min(free, d.BatchSize)
@@ -264,7 +268,12 @@ func (d *Dispatcher) pump(ctx context.Context, ch gateway.Channel, n Notifier, w
 		}
 		got := 0
 		if want > 0 {
-			b, err := d.claim(ctx, ch, want)
+			// d.Now, the clock leases are judged by (tests move it).
+			expired := d.Now().Sub(expiredAt) >= d.Lease/4
+			if expired {
+				expiredAt = d.Now()
+			}
+			b, err := d.claim(ctx, ch, want, expired)
 			if err != nil && ctx.Err() == nil {
 				log.Warn("claim deliveries", "err", err)
 			}
@@ -360,16 +369,21 @@ type batch struct {
 	recipients map[string]*store.Recipient
 }
 
-// claim leases up to n due deliveries of ch under a fresh owner name and
-// loads their events and subscribers. The database work runs to its end
+// claim leases up to n due deliveries of ch under a fresh owner name, and
+// those whose lease expired when expired is set, and loads their events
+// and subscribers. The database work runs to its end
 // even when ctx ends meanwhile: a claim cut off mid-way may have committed,
 // and rows nobody knows it holds would wait out their lease. Rows claimed
 // when ctx has ended are given back unsent.
-func (d *Dispatcher) claim(ctx context.Context, ch gateway.Channel, n int) (batch, error) {
+func (d *Dispatcher) claim(ctx context.Context, ch gateway.Channel, n int, expired bool) (batch, error) {
 	b := batch{owner: fmt.Sprintf("%s:%s:%d", d.Owner, ch, d.seq.Add(1))}
 	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	ds, err := d.Store.ClaimDeliveries(dbctx, b.owner, ch, n, d.Lease, d.Now())
+	claim := d.Store.ClaimDue
+	if expired {
+		claim = d.Store.ClaimDeliveries
+	}
+	ds, err := claim(dbctx, b.owner, ch, n, d.Lease, d.Now())
 	if err != nil || len(ds) == 0 {
 		return batch{}, err
 	}

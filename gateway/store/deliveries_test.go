@@ -338,3 +338,26 @@ func TestSentAttemptIsListedFromTheDeliveryRow(t *testing.T) {
 		}
 	})
 }
+
+// ClaimDue takes due rows only; a row whose lease expired waits for a
+// ClaimDeliveries, which the dispatcher makes every quarter lease.
+func TestClaimDueLeavesExpiredLeases(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		planned(t, s, 2)
+		now := time.Now()
+		first, err := s.ClaimDue(ctx, "dead-process", gateway.ChannelEmail, 1, time.Minute, now)
+		if err != nil || len(first) != 1 {
+			t.Fatalf("ClaimDue = %v, %v", first, err)
+		}
+		later := now.Add(2 * time.Minute) // the first lease has expired
+		due, err := s.ClaimDue(ctx, "w", gateway.ChannelEmail, 10, time.Minute, later)
+		if err != nil || len(due) != 1 || due[0].ID == first[0].ID {
+			t.Fatalf("ClaimDue after the expiry = %+v, %v; want only the other, due row", due, err)
+		}
+		again, err := s.ClaimDeliveries(ctx, "w2", gateway.ChannelEmail, 10, time.Minute, later)
+		if err != nil || len(again) != 1 || again[0].ID != first[0].ID || again[0].Attempts != 2 {
+			t.Fatalf("ClaimDeliveries = %+v, %v; want the expired row at attempt 2", again, err)
+		}
+	})
+}
