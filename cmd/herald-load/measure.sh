@@ -18,12 +18,14 @@
 #
 # ROUTED=0 leaves the routing rule out: the alerts are stored unrouted, and
 # the incidents' reconcile pass has nothing to correlate. BIN, when set, is
-# a directory holding herald and herald-load built already. DURATION
-# (default 20s) sets the length of each run. Every run prints the load
-# average first (uptime), since figures on a shared machine mean little
-# without it, and after it herald's CPU time per request and, on
-# PostgreSQL, the committed transactions per request. The database is
-# dropped at the end.
+# a directory holding herald and herald-load built already. KEYS=N makes
+# every run cycle through N distinct alerts (herald-load -keys), as
+# Alertmanager re-sending the alerts it holds does; unset, every alert is
+# new. DURATION (default 20s) sets the length of each run. Every run
+# prints the load average first (uptime), since figures on a shared
+# machine mean little without it, and after it herald's CPU time per
+# request and, on PostgreSQL, the committed transactions per request. The
+# database is dropped at the end.
 set -eu
 
 store=${1:?usage: measure.sh sqlite|postgres}
@@ -32,6 +34,7 @@ pgurl=${PGURL:-postgres://postgres@127.0.0.1:5432}
 addr=${ADDR:-127.0.0.1:$((20000 + $$ % 10000))} # not 8080: a shared machine may serve there
 token=measure-token-0123456789
 routed=${ROUTED-1}
+keys=${KEYS:-0}
 [ "$routed" = 0 ] && routed=
 
 work=$(mktemp -d)
@@ -97,11 +100,11 @@ commits() {
 
 load() {
 	echo
-	echo "== $1 ($store${routed:+, routed to a component})"
+	echo "== $1 ($store${routed:+, routed to a component}$([ "$keys" = 0 ] || echo ", $keys distinct alerts"))"
 	shift
 	uptime
 	t0=$(ticks) c0=$(commits)
-	"$work/herald-load" -url "http://$addr" -source load -token $token -format alertmanager -duration "$duration" "$@" | tee "$work/out"
+	"$work/herald-load" -url "http://$addr" -source load -token $token -format alertmanager -duration "$duration" -keys "$keys" "$@" | tee "$work/out"
 	sleep 1 # PostgreSQL publishes its counters within a second
 	t1=$(ticks) c1=$(commits)
 	n=$(awk '/^requests/ {print $2 + $5}' "$work/out")

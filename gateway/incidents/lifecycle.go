@@ -13,9 +13,15 @@ import (
 // A change that no open incident covers is announced on its own; a covered
 // one rides along in its incident's next update.
 func (p *pass) componentStatuses() error {
-	active, err := p.activeStatuses()
-	if err != nil {
-		return err
+	var active []store.ActiveStatus
+	checked := p.ahead == nil || p.ahead.flapped // read under the write lock: no need to check again
+	if checked {
+		var err error
+		if active, err = p.tx.ActiveComponentStatuses(); err != nil {
+			return err
+		}
+	} else {
+		active = p.ahead.active
 	}
 	maint, err := p.tx.ComponentsUnderMaintenance()
 	if err != nil {
@@ -33,6 +39,17 @@ func (p *pass) componentStatuses() error {
 		want := correlate.ComponentStatus(c.ManualStatus, firing[id], maint[id])
 		if want == c.Status {
 			continue
+		}
+		if !checked && c.ManualStatus == "" {
+			// Read ahead of the write lock: an alert may have resolved
+			// (or fired) since. What this component's alerts say now
+			// decides.
+			if firing[id], err = p.tx.ComponentActiveStatuses(id); err != nil {
+				return err
+			}
+			if want = correlate.ComponentStatus(c.ManualStatus, firing[id], maint[id]); want == c.Status {
+				continue
+			}
 		}
 		reason := "alert"
 		switch {
@@ -70,33 +87,32 @@ func (p *pass) componentStatuses() error {
 // lifecycle moves automatic incidents on: every alert resolved → monitoring
 // (and resolve_after later, resolved); an alert firing again while
 // monitoring → investigating again, the same incident. Incidents support
-// has taken over keep their status and words.
+// has taken over keep their status and words. Whether an incident's alerts
+// are quiet is asked of each incident under the write lock (a probe of an
+// index), not read from every active alert.
 func (p *pass) lifecycle() error {
 	open, err := p.tx.CorrelatingIncidents()
 	if err != nil {
 		return err
 	}
-	active, err := p.activeStatuses()
-	if err != nil {
-		return err
-	}
-	firing := map[string]int{}
-	for _, a := range active {
-		if a.IncidentID != "" {
-			firing[a.IncidentID]++
-		}
-	}
 	for _, c := range open {
 		if !c.HumanAt.IsZero() {
 			continue
 		}
-		quiet := firing[c.ID] == 0
+		settling := c.Status == gateway.Investigating || c.Status == gateway.Identified
+		if !settling && c.Status != gateway.Monitoring {
+			continue
+		}
+		active, err := p.tx.IncidentActive(c.ID)
+		if err != nil {
+			return err
+		}
 		switch {
-		case quiet && (c.Status == gateway.Investigating || c.Status == gateway.Identified):
+		case !active && settling:
 			if err := p.toMonitoring(c.ID); err != nil {
 				return err
 			}
-		case !quiet && c.Status == gateway.Monitoring:
+		case active && c.Status == gateway.Monitoring:
 			if err := p.reopen(c.ID); err != nil {
 				return err
 			}
@@ -192,14 +208,9 @@ func (s *Service) autoResolve(tx *store.Tx, id string, now time.Time) (bool, err
 	if inc.Status != gateway.Monitoring || inc.HumanControlled() {
 		return false, nil
 	}
-	active, err := tx.ActiveAlertStatuses()
-	if err != nil {
-		return false, err
-	}
-	for _, a := range active {
-		if a.IncidentID == id {
-			return false, nil // it fired again; the reconcile pass reopens it
-		}
+	active, err := tx.IncidentActive(id)
+	if err != nil || active {
+		return false, err // it fired again; the reconcile pass reopens it
 	}
 	inc.Status, inc.ResolvedAt, inc.CorrelationKey = gateway.Resolved, now, ""
 	if err := tx.SaveIncident(inc); err != nil {

@@ -141,7 +141,7 @@ func (s *Service) maintenanceStart(tx *store.Tx, id string, now time.Time) (bool
 	if err := tx.AddUpdate(u); err != nil {
 		return false, err
 	}
-	if _, err := s.reconcile(tx, now); err != nil {
+	if _, err := s.reconcile(tx, now, nil, 0); err != nil {
 		return false, err
 	}
 	return s.announce(tx, inc, now)
@@ -170,7 +170,7 @@ func (s *Service) finish(tx *store.Tx, inc *gateway.Incident, body, author strin
 	if err := tx.AddUpdate(u); err != nil {
 		return false, err
 	}
-	if _, err := s.reconcile(tx, now); err != nil {
+	if _, err := s.reconcile(tx, now, nil, 0); err != nil {
 		return false, err
 	}
 	if !notify {

@@ -198,7 +198,7 @@ func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incide
 			}
 		}
 	}
-	if _, err := s.reconcile(tx, now); err != nil {
+	if _, err := s.reconcile(tx, now, nil, 0); err != nil {
 		return false, err
 	}
 	after := map[string]gateway.ComponentStatus{}
@@ -312,7 +312,7 @@ func (s *Service) SetComponentStatus(ctx context.Context, who gateway.Principal,
 				return err
 			}
 		}
-		wrote, err = s.reconcile(tx, s.o.Store.Now())
+		wrote, err = s.reconcile(tx, s.o.Store.Now(), nil, 0)
 		return err
 	})
 	_, err = s.done(ctx, nil, wrote, err)

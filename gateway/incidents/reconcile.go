@@ -1,6 +1,7 @@
 package incidents
 
 import (
+	"context"
 	"sort"
 	"time"
 
@@ -18,32 +19,144 @@ type pass struct {
 	comps map[string]gateway.Component
 	group map[string]int // group id → position
 	wrote bool           // events were written
-	// active is what the firing alerts say (activeStatuses), read once
-	// after correlation: component statuses and the lifecycle both need
-	// it, and during a storm it is the pass's most expensive read.
-	active []store.ActiveStatus
-	read   bool
+	// ahead is what the pass read before its write transaction; nil when
+	// it reads everything inside. part is which of ahead's parts this
+	// transaction correlates.
+	ahead *lookahead
+	part  int
 }
 
-// activeStatuses returns the pass's view of the active alerts, reading it
-// the first time. Correlation (the step that moves alerts into incidents)
-// must be done by then.
-func (p *pass) activeStatuses() ([]store.ActiveStatus, error) {
-	if !p.read {
-		var err error
-		if p.active, err = p.tx.ActiveAlertStatuses(); err != nil {
-			return nil, err
-		}
-		p.read = true
+// A reconcile pass reads its expensive inputs ahead of its write
+// transaction: the pending alerts and what the active alerts say
+// (ActiveComponentStatuses) cost what is pending and what is firing, tens
+// of thousands of alerts in a storm, and read inside the transaction they
+// held up ingest (SQLite's one writer) for as long. SQLite's readers run
+// beside its writer. The pass then writes in parts of at most partSize
+// pending alerts, one transaction each, so that ingest writes between them.
+//
+// What was read ahead may be stale by the time a part writes, and nothing
+// is written on its word alone: each part checks under the write lock
+// which of its alerts are pending still (another pass may have taken
+// them, or they resolved) and what the incidents and maintenances are now,
+// and the read component statuses only point at the components whose
+// status looks wrong, each checked again. A change the read missed (an
+// alert that fired after it) is the next pass's.
+type lookahead struct {
+	active  []store.ActiveStatus
+	parts   [][]pendingGroup
+	flapped bool // a part changed which alerts are flapping, which active misses
+}
+
+// pendingGroup is (a part of) the pending alerts of one correlation key.
+type pendingGroup struct {
+	key    string
+	alerts []store.PendingAlert
+	// steady counts the alerts of the whole group that are not flapping,
+	// which decide whether it opens an incident (min_alerts), when the
+	// group is larger than a part.
+	steady int
+}
+
+// partSize bounds the pending alerts one transaction of a pass correlates.
+// On SQLite, whose one writer ingest waits for, a part of 100 holds it for
+// 2 to 4 ms. PostgreSQL writes beside the pass, so there a part is larger,
+// since each costs a dozen round trips whatever its size; it still bounds
+// how long the alerts' rows stay locked, which ingest refreshing them
+// waits for.
+func partSize(d store.Dialect) int {
+	if d == store.SQLite {
+		return 100
 	}
-	return p.active, nil
+	return 500
+}
+
+// lookAhead reads a pass's lookahead, or returns nil (the pass then reads
+// inside its transaction) when a read fails.
+func (s *Service) lookAhead(ctx context.Context) *lookahead {
+	active, err := s.o.Store.ActiveComponentStatuses(ctx)
+	if err != nil {
+		s.o.Log.Warn("read active alerts ahead of the reconcile pass", "err", err)
+		return nil
+	}
+	pending, err := s.o.Store.PendingAlerts(ctx)
+	if err != nil {
+		s.o.Log.Warn("read pending alerts ahead of the reconcile pass", "err", err)
+		return nil
+	}
+	return &lookahead{active: active, parts: split(s.groupPending(pending), partSize(s.o.Store.Dialect()))}
+}
+
+// groupPending groups pending alerts by correlation key, in key order.
+func (s *Service) groupPending(pending []store.PendingAlert) []pendingGroup {
+	byKey := map[string]*pendingGroup{}
+	var keys []string
+	for _, a := range pending {
+		groupIDs := make([]string, 0, len(a.Components))
+		for _, c := range a.Components {
+			groupIDs = append(groupIDs, c.GroupID)
+		}
+		key := correlate.Key(s.o.Settings.GroupBy, a.Labels, groupIDs)
+		g := byKey[key]
+		if g == nil {
+			g = &pendingGroup{key: key}
+			byKey[key] = g
+			keys = append(keys, key)
+		}
+		g.alerts = append(g.alerts, a)
+		if !a.Flapping {
+			g.steady++
+		}
+	}
+	sort.Strings(keys)
+	out := make([]pendingGroup, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, *byKey[k])
+	}
+	return out
+}
+
+// split packs groups into parts of at most size alerts. A group that fits
+// in a part is not cut; a larger one fills parts of its own, in order, so
+// its first part opens the incident and the next ones join it.
+func split(groups []pendingGroup, size int) [][]pendingGroup {
+	var parts [][]pendingGroup
+	var cur []pendingGroup
+	n := 0
+	for _, g := range groups {
+		if n > 0 && n+len(g.alerts) > size {
+			parts, cur, n = append(parts, cur), nil, 0
+		}
+		for len(g.alerts) > size {
+			piece := g
+			piece.alerts = g.alerts[:size:size]
+			parts = append(parts, []pendingGroup{piece})
+			g.alerts = g.alerts[size:]
+		}
+		cur, n = append(cur, g), n+len(g.alerts)
+	}
+	if n > 0 {
+		parts = append(parts, cur)
+	}
+	return parts
+}
+
+// partCount is how many transactions a pass with lookahead a takes.
+func (a *lookahead) partCount() int {
+	if a == nil || len(a.parts) == 0 {
+		return 1
+	}
+	return len(a.parts)
 }
 
 // reconcile brings incidents and components in line with the alerts:
 // settles flapping alerts, puts pending alerts into incidents (opening new
 // ones), derives every component's status, and moves automatic incidents
-// through their lifecycle. It reports whether it wrote events.
-func (s *Service) reconcile(tx *store.Tx, now time.Time) (bool, error) {
+// through their lifecycle. It reports whether it wrote events. ahead, when
+// not nil, is what the caller read before the transaction began, and part
+// says which of its parts this transaction correlates: the first settles
+// flapping alerts, the last derives component statuses and runs the
+// lifecycle, once every part is in its incident.
+func (s *Service) reconcile(tx *store.Tx, now time.Time, ahead *lookahead, part int) (bool, error) {
 	if err := tx.LockReconcile(); err != nil {
 		return false, err
 	}
@@ -55,14 +168,22 @@ func (s *Service) reconcile(tx *store.Tx, now time.Time) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	p := &pass{s: s, tx: tx, now: now, names: map[string]string{}, comps: map[string]gateway.Component{}, group: map[string]int{}}
+	p := &pass{s: s, tx: tx, now: now, names: map[string]string{}, comps: map[string]gateway.Component{}, group: map[string]int{},
+		ahead: ahead, part: part}
 	for _, c := range comps {
 		p.names[c.ID], p.comps[c.ID] = c.Name, c
 	}
 	for _, g := range groups {
 		p.group[g.ID] = g.Position
 	}
-	for _, step := range []func() error{p.settleFlapping, p.correlate, p.componentStatuses, p.lifecycle} {
+	steps := []func() error{p.correlate}
+	if part == 0 {
+		steps = append([]func() error{p.settleFlapping}, steps...)
+	}
+	if part == ahead.partCount()-1 {
+		steps = append(steps, p.componentStatuses, p.lifecycle)
+	}
+	for _, step := range steps {
 		if err := step(); err != nil {
 			return false, err
 		}
@@ -76,9 +197,11 @@ func (s *Service) reconcile(tx *store.Tx, now time.Time) (bool, error) {
 func (p *pass) settleFlapping() error {
 	set := p.s.o.Settings
 	if set.FlapChanges > 0 {
-		if _, err := p.tx.MarkFlapping(set.FlapChanges, p.now.Add(-set.FlapWindow)); err != nil {
+		n, err := p.tx.MarkFlapping(set.FlapChanges, p.now.Add(-set.FlapWindow))
+		if err != nil {
 			return err
 		}
+		p.noteFlapped(n > 0)
 	}
 	flapping, err := p.tx.FlappingAlerts()
 	if err != nil {
@@ -89,20 +212,49 @@ func (p *pass) settleFlapping() error {
 			if err := p.tx.SetFlapping(f.ID, false); err != nil {
 				return err
 			}
+			p.noteFlapped(true)
 		}
 	}
 	return nil
 }
 
-// correlate puts each pending alert into the open incident of its group, or
-// opens one.
-func (p *pass) correlate() error {
-	pending, err := p.tx.PendingAlerts()
-	if err != nil {
-		return err
+// noteFlapped records that the pass changed which alerts are flapping:
+// what it read ahead about active alerts misses that.
+func (p *pass) noteFlapped(changed bool) {
+	if changed && p.ahead != nil {
+		p.ahead.flapped = true
 	}
-	if len(pending) == 0 {
+}
+
+// correlate puts each pending alert into the open incident of its group, or
+// opens one: the pass's part of the alerts read ahead, or, without a
+// lookahead, every pending alert.
+func (p *pass) correlate() error {
+	var groups []pendingGroup
+	if p.ahead == nil {
+		pending, err := p.tx.PendingAlerts()
+		if err != nil {
+			return err
+		}
+		groups = p.s.groupPending(pending)
+	} else if p.part < len(p.ahead.parts) {
+		groups = p.ahead.parts[p.part]
+	}
+	if len(groups) == 0 {
 		return nil
+	}
+	var still map[int64]bool // nil: read under the write lock, pending
+	if p.ahead != nil {
+		var ids []int64
+		for _, g := range groups {
+			for _, a := range g.alerts {
+				ids = append(ids, a.ID)
+			}
+		}
+		var err error
+		if still, err = p.tx.StillPending(ids); err != nil {
+			return err
+		}
 	}
 	maint, err := p.tx.ComponentsUnderMaintenance()
 	if err != nil {
@@ -116,34 +268,37 @@ func (p *pass) correlate() error {
 	for _, inc := range open {
 		byKey[inc.CorrelationKey] = inc
 	}
-	groups := map[string][]store.PendingAlert{}
-	for _, a := range pending {
-		var groupIDs []string
-		live := false
-		for _, c := range a.Components {
-			groupIDs = append(groupIDs, c.GroupID)
-			live = live || !maint[c.ID]
+	for _, g := range groups {
+		alerts := make([]store.PendingAlert, 0, len(g.alerts))
+		steady := g.steady
+		for _, a := range g.alerts {
+			live := false
+			for _, c := range a.Components {
+				live = live || !maint[c.ID]
+			}
+			// An alert taken or resolved since it was read is left out,
+			// and so is one whose components are all under maintenance:
+			// recorded, but it opens no incident.
+			if live && (still == nil || still[a.ID]) {
+				alerts = append(alerts, a)
+			} else if !a.Flapping {
+				steady--
+			}
 		}
-		if !live {
-			continue // recorded, but components under maintenance open no incident
+		if len(alerts) == 0 {
+			continue
 		}
-		key := correlate.Key(p.s.o.Settings.GroupBy, a.Labels, groupIDs)
-		groups[key] = append(groups[key], a)
-	}
-	keys := make([]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
-		if err := p.correlateGroup(key, groups[key], byKey, maint); err != nil {
+		if err := p.correlateGroup(g.key, alerts, steady, byKey, maint); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (p *pass) correlateGroup(key string, alerts []store.PendingAlert, byKey map[string]store.CorrelatingIncident, maint map[string]bool) error {
+// correlateGroup puts a group's alerts into its incident, opening it when
+// the group's steady alerts (steady, which counts the whole group when it
+// spans parts) are enough.
+func (p *pass) correlateGroup(key string, alerts []store.PendingAlert, steady int, byKey map[string]store.CorrelatingIncident, maint map[string]bool) error {
 	set := p.s.o.Settings
 	cand, ok := byKey[key]
 	if ok && !set.Joins(correlate.Candidate{ID: cand.ID, Key: cand.CorrelationKey, LastAlertAt: cand.LastAlertAt.Time}, key, p.now) {
@@ -158,12 +313,6 @@ func (p *pass) correlateGroup(key string, alerts []store.PendingAlert, byKey map
 			return err
 		}
 		ok = false
-	}
-	steady := 0
-	for _, a := range alerts {
-		if !a.Flapping {
-			steady++
-		}
 	}
 	// The statuses this group gives its components.
 	statuses := map[string]gateway.ComponentStatus{}

@@ -427,27 +427,15 @@ func TestLateJoinersShareOneUpdate(t *testing.T) {
 }
 
 // TestAStormJoinsInOnePass posts one Alertmanager group of 700 alerts on
-// one component, more than one multi-row statement holds on either
-// store, and checks that one reconcile pass puts every one of them into
-// the one incident, each recorded as joining once.
+// one component, more than one multi-row statement holds on either store,
+// and more than one transaction of a pass takes on either, and checks that
+// one reconcile pass puts every one of them into the one incident, each
+// recorded as joining once.
 func TestAStormJoinsInOnePass(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		w := newWorld(t, st, settings())
 		const n = 700
-		now := w.clock()
-		alerts := make([]any, n)
-		for i := range alerts {
-			alerts[i] = map[string]any{"status": "firing",
-				"labels":   map[string]string{"alertname": "ServiceDown", "module": slug(modules[0]), "instance": fmt.Sprintf("web-%03d", i)},
-				"startsAt": now.Format(time.RFC3339Nano), "endsAt": "0001-01-01T00:00:00Z", "fingerprint": fmt.Sprintf("storm-%03d", i)}
-		}
-		body, err := json.Marshal(map[string]any{"version": "4", "status": "firing", "receiver": "herald", "alerts": alerts})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.in.Ingest(w.ctx, w.src, body, "application/json", now); err != nil {
-			t.Fatal(err)
-		}
+		w.storm(n)
 		w.tick()
 		inc := w.only()
 		joined, err := st.IncidentAlerts(w.ctx, inc.ID, 2*n)
@@ -471,6 +459,47 @@ func TestAStormJoinsInOnePass(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestMinAlertsCountsAWholeStorm sets min_alerts above what one
+// transaction of a pass takes: the pass counts the whole group, not its
+// part of it, and opens one incident for all of it.
+func TestMinAlertsCountsAWholeStorm(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		set := settings()
+		set.MinAlerts = 600
+		w := newWorld(t, st, set)
+		w.storm(700)
+		w.tick()
+		inc := w.only()
+		joined, err := st.IncidentAlerts(w.ctx, inc.ID, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(joined) != 700 {
+			t.Errorf("the incident has %d joined alerts, want 700", len(joined))
+		}
+	})
+}
+
+// storm posts n firing alerts of one group on the first module in one
+// Alertmanager request.
+func (w *world) storm(n int) {
+	w.t.Helper()
+	now := w.clock()
+	alerts := make([]any, n)
+	for i := range alerts {
+		alerts[i] = map[string]any{"status": "firing",
+			"labels":   map[string]string{"alertname": "ServiceDown", "module": slug(modules[0]), "instance": fmt.Sprintf("web-%03d", i)},
+			"startsAt": now.Format(time.RFC3339Nano), "endsAt": "0001-01-01T00:00:00Z", "fingerprint": fmt.Sprintf("storm-%03d", i)}
+	}
+	body, err := json.Marshal(map[string]any{"version": "4", "status": "firing", "receiver": "herald", "alerts": alerts})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.in.Ingest(w.ctx, w.src, body, "application/json", now); err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 // TestAnUpdatePostsOncePerKey declares an incident three times at once

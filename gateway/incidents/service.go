@@ -122,9 +122,13 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 	fired := 0
 	for _, tm := range timers {
 		wrote := false
+		var ahead *lookahead
+		if tm.Kind == timerReconcile {
+			ahead = s.lookAhead(ctx)
+		}
 		err := s.o.Store.FireTimer(ctx, tm, s.o.Owner, func(tx *store.Tx) error {
 			var err error
-			wrote, err = s.fire(tx, tm)
+			wrote, err = s.fire(tx, tm, ahead)
 			return err
 		})
 		switch {
@@ -144,17 +148,24 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 		if wrote && s.o.EventWritten != nil {
 			s.o.EventWritten()
 		}
+		if tm.Kind == timerReconcile {
+			// The pass's further parts, before the other timers: a notify
+			// due now must see the alerts that arrived before it.
+			if err := s.parts(ctx, ahead, 1); err != nil && ctx.Err() == nil {
+				s.o.Log.Warn("reconcile pass", "err", err) // the next pass takes what is left
+			}
+		}
 	}
 	return fired, nil
 }
 
 // fire runs one timer's effect inside its transaction and reports whether
-// it wrote events.
-func (s *Service) fire(tx *store.Tx, tm store.Timer) (bool, error) {
+// it wrote events. ahead is what a reconcile pass read before it.
+func (s *Service) fire(tx *store.Tx, tm store.Timer, ahead *lookahead) (bool, error) {
 	now := s.o.Store.Now()
 	switch tm.Kind {
 	case timerReconcile:
-		ev, err := s.reconcile(tx, now)
+		ev, err := s.reconcile(tx, now, ahead, 0)
 		if err != nil {
 			return false, err
 		}
@@ -177,14 +188,25 @@ func (s *Service) fire(tx *store.Tx, tm store.Timer) (bool, error) {
 // Reconcile runs a correlation pass now, outside the timer loop (tests, and
 // support actions that change what components should show).
 func (s *Service) Reconcile(ctx context.Context) error {
-	wrote := false
-	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		wrote, err = s.reconcile(tx, s.o.Store.Now())
-		return err
-	})
-	if err == nil && wrote && s.o.EventWritten != nil {
-		s.o.EventWritten()
+	return s.parts(ctx, s.lookAhead(ctx), 0)
+}
+
+// parts runs a pass's parts from the first-th on, each in a transaction of
+// its own.
+func (s *Service) parts(ctx context.Context, ahead *lookahead, first int) error {
+	for part := first; part < ahead.partCount(); part++ {
+		wrote := false
+		err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			wrote, err = s.reconcile(tx, s.o.Store.Now(), ahead, part)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if wrote && s.o.EventWritten != nil {
+			s.o.EventWritten()
+		}
 	}
-	return err
+	return nil
 }

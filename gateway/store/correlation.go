@@ -1,10 +1,12 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/jmoiron/sqlx"
 )
 
 // PendingAlert is a firing, routed alert that belongs to no incident yet,
@@ -25,7 +27,17 @@ type RoutedComponent struct {
 }
 
 // PendingAlerts lists firing routed alerts not yet in an incident.
-func (t *Tx) PendingAlerts() ([]PendingAlert, error) {
+func (t *Tx) PendingAlerts() ([]PendingAlert, error) { return t.s.pendingAlerts(t.ctx, t.tx) }
+
+// PendingAlerts lists firing routed alerts not yet in an incident, read
+// outside any write transaction: the reconcile pass reads them ahead of
+// the write lock, during a storm tens of thousands of them, and checks
+// under it which are still pending (StillPending).
+func (s *Store) PendingAlerts(ctx context.Context) ([]PendingAlert, error) {
+	return s.pendingAlerts(ctx, s.db)
+}
+
+func (s *Store) pendingAlerts(ctx context.Context, q sqlx.QueryerContext) ([]PendingAlert, error) {
 	var rows []struct {
 		ID          int64
 		Labels      string
@@ -36,7 +48,7 @@ func (t *Tx) PendingAlerts() ([]PendingAlert, error) {
 		Name        string
 		Status      gateway.ComponentStatus
 	}
-	if err := t.tx.SelectContext(t.ctx, &rows, t.s.q.UncorrelatedAlerts); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, s.q.UncorrelatedAlerts); err != nil {
 		return nil, wrap("pending alerts", err)
 	}
 	var out []PendingAlert
@@ -50,6 +62,28 @@ func (t *Tx) PendingAlerts() ([]PendingAlert, error) {
 		}
 		last := &out[len(out)-1]
 		last.Components = append(last.Components, RoutedComponent{ID: r.ComponentID, GroupID: r.GroupID, Name: r.Name, Status: r.Status})
+	}
+	return out, nil
+}
+
+// StillPending returns which of ids are pending still (firing, in no
+// incident): the check, under the write lock, of alerts read before it.
+// On PostgreSQL it also locks them, in ingest's order, so that writing
+// them later in the transaction cannot deadlock with ingest.
+func (t *Tx) StillPending(ids []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(ids))
+	for chunk := range writeChunks(t.s, ids, 1) {
+		var got []struct {
+			ID         int64
+			Status     gateway.AlertStatus
+			IncidentID string
+		}
+		if err := t.s.bulkOn(t.ctx, t.tx, t.s.q.StillPending, len(chunk)).selectInto(t.ctx, &got, anySlice(chunk)...); err != nil {
+			return nil, wrap("still pending", err)
+		}
+		for _, a := range got {
+			out[a.ID] = a.Status == gateway.AlertFiring && a.IncidentID == ""
+		}
 	}
 	return out, nil
 }
@@ -83,27 +117,54 @@ func (t *Tx) AttachAlerts(incidentID string, alertIDs []int64, at time.Time) err
 		if _, err := t.s.bulkOn(t.ctx, t.tx, t.s.q.AttachAlerts, len(chunk)).exec(t.ctx, append([]any{incidentID}, ids...)...); err != nil {
 			return wrap("attach alerts", err)
 		}
-		if _, err := t.s.bulkOn(t.ctx, t.tx, t.s.q.InsertIncidentAlerts, len(chunk)).exec(t.ctx, append([]any{storedTime(at), incidentID}, ids...)...); err != nil {
+		args := append(append([]any{storedTime(at)}, ids...), incidentID)
+		if _, err := t.s.bulkOn(t.ctx, t.tx, t.s.q.InsertIncidentAlerts, len(chunk)).exec(t.ctx, args...); err != nil {
 			return wrap("record incident alerts", err)
 		}
 	}
 	return nil
 }
 
-// ActiveStatus is a status that active alerts give one component, within
-// one incident (or none); each such combination comes once.
+// ActiveStatus is a status that active alerts give one component; each
+// such pair comes once.
 type ActiveStatus struct {
 	ComponentID string
 	Status      gateway.ComponentStatus
-	IncidentID  string
 }
 
-// ActiveAlertStatuses lists, per component, what its firing (or flapping)
-// alerts say, each distinct status and incident once.
-func (t *Tx) ActiveAlertStatuses() ([]ActiveStatus, error) {
+// ActiveComponentStatuses lists, per component, the statuses its firing (or
+// flapping) alerts give it. It reads every active alert, so the reconcile
+// pass calls it before its write transaction, where it holds up no writer
+// (SQLite's readers run beside its one writer), and checks what it acts
+// on inside (ComponentActiveStatuses).
+func (s *Store) ActiveComponentStatuses(ctx context.Context) ([]ActiveStatus, error) {
 	var out []ActiveStatus
-	err := t.tx.SelectContext(t.ctx, &out, t.s.q.ActiveAlertStatuses)
-	return out, wrap("active alert statuses", err)
+	err := s.db.SelectContext(ctx, &out, s.q.ActiveCompStatuses)
+	return out, wrap("active component statuses", err)
+}
+
+// ActiveComponentStatuses is the store's method of the same name, inside
+// the transaction.
+func (t *Tx) ActiveComponentStatuses() ([]ActiveStatus, error) {
+	var out []ActiveStatus
+	err := t.tx.SelectContext(t.ctx, &out, t.s.q.ActiveCompStatuses)
+	return out, wrap("active component statuses", err)
+}
+
+// ComponentActiveStatuses returns the statuses active alerts give one
+// component.
+func (t *Tx) ComponentActiveStatuses(componentID string) ([]gateway.ComponentStatus, error) {
+	var out []gateway.ComponentStatus
+	err := t.tx.SelectContext(t.ctx, &out, t.s.q.CompActiveStatuses, componentID, componentID)
+	return out, wrap("component active statuses", err)
+}
+
+// IncidentActive reports whether any of an incident's alerts is active
+// (firing, or flapping).
+func (t *Tx) IncidentActive(incidentID string) (bool, error) {
+	var n int
+	err := t.tx.GetContext(t.ctx, &n, t.s.q.IncidentActive, incidentID, incidentID)
+	return n > 0, wrap("incident active", err)
 }
 
 // ComponentsUnderMaintenance returns the components of maintenances in progress.

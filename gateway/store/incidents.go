@@ -26,7 +26,10 @@ type incidentQueries struct {
 	AttachAlerts         string `query:"attach-alerts"`
 	InsertIncidentAlerts string `query:"insert-incident-alerts"`
 	UncorrelatedAlerts   string `query:"uncorrelated-alerts"`
-	ActiveAlertStatuses  string `query:"active-alert-statuses"`
+	StillPending         string `query:"still-pending"`
+	ActiveCompStatuses   string `query:"active-component-statuses"`
+	CompActiveStatuses   string `query:"component-active-statuses"`
+	IncidentActive       string `query:"incident-active"`
 	CompsInMaintenance   string `query:"components-under-maintenance"`
 	OpenIncidentComps    string `query:"open-incident-components"`
 	SetComponentStatus   string `query:"set-component-status"`

@@ -68,40 +68,78 @@ SELECT id FROM incidents WHERE id = ?;
 SELECT id, incident_id, status, body, affected_components, notify, automated, author, next_update_at, display_at, created_at
 FROM incident_updates WHERE incident_id = ? ORDER BY display_at DESC, created_at DESC;
 
--- bulk: IN (?) repeats per alert id; the incident id comes first.
+-- bulk: IN (?) repeats per alert id; the incident id comes first. The
+-- alerts are found by key alone: written as incident_id IS NULL, the
+-- condition let PostgreSQL's planner find them among every alert in no
+-- incident.
 -- name: attach-alerts
-UPDATE alerts SET incident_id = ? WHERE incident_id IS NULL AND id IN (?);
+UPDATE alerts SET incident_id = ? WHERE id IN (?) AND COALESCE(incident_id, '') = '';
 
 -- bulk: IN (?) repeats per alert id. Records the alerts that are in the
 -- incident now as joining it (one another incident holds is left out);
--- one that joined before keeps its joined_at.
+-- one that joined before keeps its joined_at. By key alone, as above:
+-- written as incident_id = ?, PostgreSQL read every alert of the incident
+-- for each few hundred joining it, which in a storm grew with the storm.
 -- name: insert-incident-alerts
 INSERT INTO incident_alerts (incident_id, alert_id, joined_at)
-SELECT incident_id, id, ? FROM alerts WHERE incident_id = ? AND id IN (?)
+SELECT incident_id, id, ? FROM alerts WHERE id IN (?) AND COALESCE(incident_id, '') = ?
 ON CONFLICT (incident_id, alert_id) DO NOTHING;
 
 -- Firing alerts routed to components that belong to no incident yet.
+-- Routed alerts carry their rule, and alerts_pending (migration 00008)
+-- holds exactly the firing, routed alerts no incident has taken: the read
+-- costs what is new, not what is firing (a storm's attached alerts) nor
+-- what was ever routed (the resolved ones, kept), nor the unrouted alerts
+-- that fire and never join an incident.
 -- name: uncorrelated-alerts
 SELECT a.id, a.labels, a.severity, a.flapping, ac.component_id, COALESCE(c.group_id, '') AS group_id, c.name, ac.status
 FROM alerts a
 JOIN alert_components ac ON ac.alert_id = a.id
 JOIN components c ON c.id = ac.component_id
-WHERE a.status = 'firing' AND a.incident_id IS NULL
+WHERE a.status = 'firing' AND a.incident_id IS NULL AND a.rule_id IS NOT NULL
 ORDER BY a.id;
 
--- Active alerts (firing, or flapping, which holds its worse state) per
--- component: what component statuses derive from.
--- Distinct rows (UNION): what matters is which statuses a component has
--- and whether an incident has any, and a storm's thousands of alerts
--- collapse to a few rows instead of crossing to Go one by one each pass.
--- name: active-alert-statuses
-SELECT ac.component_id, ac.status, COALESCE(a.incident_id, '') AS incident_id
+-- bulk: IN (?) repeats per alert id. The state of the alerts the
+-- reconcile pass read ahead of its write transaction, found by key: the
+-- store keeps those pending still.
+-- name: still-pending
+SELECT id, status, COALESCE(incident_id, '') AS incident_id FROM alerts WHERE id IN (?);
+
+-- Which statuses active alerts (firing, or flapping, which holds its
+-- worse state while resolved) give each component: what component
+-- statuses derive from. Each pair once: a storm's thousands of alerts
+-- collapse to a few rows instead of crossing to Go one by one. It costs
+-- what is active (the firing alerts, then their components, from indexes
+-- alone on SQLite), so the reconcile pass runs it before its write
+-- transaction, not inside it (see ActiveComponentStatuses).
+-- name: active-component-statuses
+SELECT ac.component_id, ac.status
 FROM alerts a JOIN alert_components ac ON ac.alert_id = a.id
 WHERE a.status = 'firing'
 UNION
-SELECT ac.component_id, ac.status, COALESCE(a.incident_id, '') AS incident_id
+SELECT ac.component_id, ac.status
 FROM alerts a JOIN alert_components ac ON ac.alert_id = a.id
-WHERE a.flapping AND a.status = 'resolved';
+WHERE a.flapping;
+
+-- The statuses active alerts give one component: the check, under the
+-- write lock, of a change the pass read outside it, paid when a
+-- component's status changes. Found from the active alerts, as above, not
+-- from the component's alerts, which are every alert it ever had.
+-- name: component-active-statuses
+SELECT ac.status
+FROM alerts a JOIN alert_components ac ON ac.alert_id = a.id
+WHERE a.status = 'firing' AND ac.component_id = ?
+UNION
+SELECT ac.status
+FROM alerts a JOIN alert_components ac ON ac.alert_id = a.id
+WHERE a.flapping AND ac.component_id = ?;
+
+-- Whether an incident has an active alert: two probes of indexes
+-- (alerts_status_incident, alerts_flapping_incident), whatever the number
+-- of alerts firing or in the incident.
+-- name: incident-active
+SELECT CASE WHEN EXISTS (SELECT 1 FROM alerts WHERE status = 'firing' AND incident_id = ?)
+              OR EXISTS (SELECT 1 FROM alerts WHERE flapping AND incident_id = ?) THEN 1 ELSE 0 END;
 
 -- name: components-under-maintenance
 SELECT DISTINCT ic.component_id
