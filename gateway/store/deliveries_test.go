@@ -361,3 +361,52 @@ func TestClaimDueLeavesExpiredLeases(t *testing.T) {
 		}
 	})
 }
+
+// The lease heartbeat and groups of outcomes lock the same rows. The
+// heartbeat skips the rows a group holds, so the two never deadlock on
+// PostgreSQL (which would fail one statement after a second), whatever
+// order a group locks its rows in.
+func TestHeartbeatAndOutcomesDoNotDeadlock(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		const rows, group = 1200, 60
+		planned(t, s, rows)
+		now := time.Now()
+		ds, err := s.ClaimDeliveries(ctx, "proc:email:1", gateway.ChannelEmail, rows, time.Minute, now)
+		if err != nil || len(ds) != rows {
+			t.Fatalf("claim = %d, %v", len(ds), err)
+		}
+		stop := make(chan struct{})
+		beats := make(chan error, 1)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					beats <- nil
+					return
+				default:
+				}
+				if _, err := s.ExtendLeases(ctx, "proc:", now.Add(2*time.Minute)); err != nil {
+					beats <- err
+					return
+				}
+			}
+		}()
+		// Groups in descending id order: the opposite of the heartbeat's.
+		for end := rows; end > 0; end -= group {
+			var cs []store.Completion
+			for i := end - 1; i >= end-group; i-- {
+				cs = append(cs, store.Completion{DeliveryID: ds[i].ID, Owner: "proc:email:1", SubscriberID: ds[i].SubscriberID,
+					Status: gateway.DeliverySent, Attempt: &gateway.Attempt{Outcome: gateway.AttemptSent, Code: 250, AttemptedAt: now}})
+			}
+			if lost, err := s.CompleteDeliveries(ctx, cs); err != nil || len(lost) != 0 {
+				close(stop)
+				t.Fatalf("CompleteDeliveries = %v, %v", lost, err)
+			}
+		}
+		close(stop)
+		if err := <-beats; err != nil {
+			t.Fatalf("ExtendLeases: %v", err)
+		}
+	})
+}

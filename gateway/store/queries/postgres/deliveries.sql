@@ -24,6 +24,18 @@ WHERE id IN (
 )
 RETURNING id, event_id, subscriber_id, channel, attempts;
 
+-- name: extend-leases
+-- The heartbeat skips rows another statement holds: those are a group of
+-- outcomes being recorded (they leave sending) or a claim taking an
+-- expired lease, and neither needs a longer lease. Waiting for them
+-- instead could deadlock with an outcome group that locks the same rows
+-- in another order, which PostgreSQL breaks only after a second.
+UPDATE deliveries SET lease_until = ?
+WHERE id IN (
+    SELECT id FROM deliveries WHERE status = 'sending' AND lease_owner LIKE ? ESCAPE '\'
+    FOR UPDATE SKIP LOCKED
+);
+
 -- name: complete-deliveries
 -- Matched on id and lease owner only: a row has a lease owner exactly
 -- while it is sending (every way out of sending clears it), and without
