@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -252,21 +253,14 @@ func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]DeliveryLog
 	for i, r := range rows {
 		// Deliveries sent before migration 00007 have their sent attempt
 		// logged as a row already.
-		if a, ok := r.sentAttempt(); ok && !loggedSent(out[i].Log) {
+		if a, ok := r.sentAttempt(); ok && !slices.ContainsFunc(out[i].Log, isSent) {
 			out[i].Log = append(out[i].Log, a)
 		}
 	}
 	return out, nil
 }
 
-func loggedSent(log []gateway.Attempt) bool {
-	for _, a := range log {
-		if a.Outcome == gateway.AttemptSent {
-			return true
-		}
-	}
-	return false
-}
+func isSent(a gateway.Attempt) bool { return a.Outcome == gateway.AttemptSent }
 
 // RetryDelivery queues a dead delivery again, due now, with a fresh retry
 // schedule. ENOTFOUND when it does not exist, ECONFLICT when it is not dead.
