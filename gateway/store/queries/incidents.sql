@@ -190,7 +190,10 @@ SELECT 1;
 SELECT COUNT(*) FROM events WHERE incident_update_id = ?;
 
 -- An alert that changed state more than flap.changes times within the
--- current window (ingest counts them) is flapping.
+-- current window (ingest counts them) is flapping. "state_changes > 0"
+-- (implied, as flap.changes is positive) names the predicate of the
+-- partial index alerts_changing, so both databases read it whatever the
+-- parameter's value.
 -- name: mark-flapping
 UPDATE alerts SET flapping = TRUE
-WHERE state_changes > ? AND state_changes_since >= ? AND NOT flapping;
+WHERE state_changes > ? AND state_changes > 0 AND state_changes_since >= ? AND NOT flapping;
