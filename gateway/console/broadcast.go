@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,18 @@ type componentGroup struct {
 	Components []gateway.Component
 }
 
+// componentPicker is the "component-choices" partial's data: a checkbox
+// named "components" per component, by group, those in Chosen checked,
+// and None said when there are no components.
+type componentPicker struct {
+	Groups []componentGroup
+	Chosen []string // ids
+	None   string
+}
+
+// Chose reports whether component id is checked.
+func (p componentPicker) Chose(id string) bool { return slices.Contains(p.Chosen, id) }
+
 // componentGroups lists every component under its group, in page order.
 func componentGroups(c echo.Context, st *store.Store) ([]componentGroup, map[string]string, error) {
 	cx, cancel := ctx(c)
@@ -141,16 +154,6 @@ type broadcastForm struct {
 	Key           string
 }
 
-// chose reports whether the form picked component id (for the checkboxes).
-func (f broadcastForm) Chose(id string) bool {
-	for _, c := range f.Components {
-		if c == id {
-			return true
-		}
-	}
-	return false
-}
-
 func readBroadcastForm(c echo.Context) (broadcastForm, error) {
 	params, err := c.FormParams()
 	if err != nil {
@@ -181,6 +184,12 @@ type composeView struct {
 	Groups []componentGroup
 	Error  string
 	Fields map[string]string
+}
+
+// Choices are the form's component checkboxes.
+func (v composeView) Choices() componentPicker {
+	return componentPicker{Groups: v.Groups, Chosen: v.Form.Components,
+		None: "There are no components yet: the broadcast goes to everyone."}
 }
 
 func (h *Handler) broadcastCompose(c echo.Context) error {

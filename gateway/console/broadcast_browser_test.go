@@ -2,98 +2,29 @@ package console
 
 import (
 	"context"
-	"errors"
-	"io"
-	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/emersion/go-smtp"
 
 	"github.com/heraldstatus/herald/gateway"
-	"github.com/heraldstatus/herald/gateway/notify"
 	"github.com/heraldstatus/herald/gateway/notify/email"
-	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/gateway/notify/notifytest"
+	"github.com/heraldstatus/herald/internal/mailsink"
 )
-
-// recipientSink is go-smtp's server in process; it keeps the recipients
-// of every message it accepts.
-type recipientSink struct {
-	mu  sync.Mutex
-	rcp []string
-}
-
-func (s *recipientSink) NewSession(*smtp.Conn) (smtp.Session, error) {
-	return &recipientSession{s: s}, nil
-}
-
-func (s *recipientSink) recipients() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.rcp)
-}
-
-type recipientSession struct {
-	s  *recipientSink
-	to []string
-}
-
-func (x *recipientSession) Reset()                               { x.to = nil }
-func (x *recipientSession) Logout() error                        { return nil }
-func (x *recipientSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (x *recipientSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	x.to = append(x.to, to)
-	return nil
-}
-
-func (x *recipientSession) Data(r io.Reader) error {
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		return err
-	}
-	x.s.mu.Lock()
-	x.s.rcp = append(x.s.rcp, x.to...)
-	x.s.mu.Unlock()
-	return nil
-}
 
 // startDispatcher runs the sink and Herald's real mail path to it (the
 // templates, the email builder, the SMTP channel and the dispatcher).
-func (e *testEnv) startDispatcher(t *testing.T) *recipientSink {
+func (e *testEnv) startDispatcher(t *testing.T) *mailsink.Sink {
 	t.Helper()
-	sink := &recipientSink{}
-	srv := smtp.NewServer(sink)
-	srv.Domain = "sink.test"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	sink := mailsink.Start(t, mailsink.Options{Keep: mailsink.KeepEnvelope})
 	b, err := email.NewBuilder(email.Options{From: "Example Status <status@example.com>", Templates: e.h.opt.Templates})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mail, err := email.NewSMTP(b, email.SMTPOptions{URL: "smtp://" + ln.Addr().String() + "?tls=none"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = mail.Close() })
-	d := &notify.Dispatcher{Store: e.st, Notifiers: map[gateway.Channel]notify.Notifier{gateway.ChannelEmail: mail},
-		Log: storetest.Logger(t), Poll: 20 * time.Millisecond}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("dispatcher: %v", err)
-		}
-	})
+	notifytest.RunMail(t, e.st, b, sink.URL(), nil)
 	return sink
 }
 
@@ -173,7 +104,7 @@ func TestBrowserBroadcastSendsOnce(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	got := sink.recipients()
+	got := sink.Recipients()
 	slices.Sort(got)
 	if !slices.Equal(got, f.spaceTo) {
 		t.Errorf("the SMTP server got mail for %v, want one for each of %v", got, f.spaceTo)

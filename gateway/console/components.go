@@ -23,13 +23,13 @@ func (h *Handler) componentsRoutes(r Router) {
 	r.POST("/components", gateway.RoleAdmin, h.componentCreate)
 	r.POST("/components/groups", gateway.RoleAdmin, h.groupCreate)
 	r.GET("/components/groups/:id", gateway.RoleAdmin, h.groupEdit)
-	r.POST("/components/groups/:id", gateway.RoleAdmin, h.groupUpdate)
-	r.POST("/components/groups/:id/delete", gateway.RoleAdmin, h.groupDelete)
-	r.POST("/components/groups/:id/move", gateway.RoleAdmin, h.groupMove)
+	r.POST("/components/groups/:id", gateway.RoleAdmin, groupKind.save(h))
+	r.POST("/components/groups/:id/delete", gateway.RoleAdmin, groupKind.delete(h))
+	r.POST("/components/groups/:id/move", gateway.RoleAdmin, groupKind.move(h))
 	r.GET("/components/:id", gateway.RoleAdmin, h.componentEdit)
-	r.POST("/components/:id", gateway.RoleAdmin, h.componentUpdate)
-	r.POST("/components/:id/delete", gateway.RoleAdmin, h.componentDelete)
-	r.POST("/components/:id/move", gateway.RoleAdmin, h.componentMove)
+	r.POST("/components/:id", gateway.RoleAdmin, componentKind.save(h))
+	r.POST("/components/:id/delete", gateway.RoleAdmin, componentKind.delete(h))
+	r.POST("/components/:id/move", gateway.RoleAdmin, componentKind.move(h))
 	r.POST("/components/:id/status", gateway.RoleSupport, h.componentStatus)
 }
 
@@ -135,7 +135,7 @@ func siblings(all []gateway.Component, group string) []gateway.Component {
 
 // componentForm reads the component form onto comp; group is a group id
 // or "" for none.
-func (h *Handler) componentForm(c echo.Context, st *store.Store, comp *gateway.Component) error {
+func componentForm(c echo.Context, st *store.Store, comp *gateway.Component) error {
 	name := strings.TrimSpace(c.FormValue("name"))
 	if err := gateway.ValidateName("name", name); err != nil {
 		return err
@@ -160,7 +160,7 @@ func (h *Handler) componentCreate(c echo.Context) error {
 		return err
 	}
 	comp := gateway.Component{Position: -1} // -1: the store puts it last in its group
-	if err := h.componentForm(c, st, &comp); err != nil {
+	if err := componentForm(c, st, &comp); err != nil {
 		return err
 	}
 	if err := st.CreateComponent(c.Request().Context(), &comp); err != nil {
@@ -193,78 +193,35 @@ func (h *Handler) componentEdit(c echo.Context) error {
 	return h.render(c, http.StatusOK, "components-edit", "Edit "+comp.Name, componentEditView{Component: *comp, Groups: gs})
 }
 
-func (h *Handler) componentUpdate(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := ctx(c)
-	defer cancel()
-	comp, err := st.Component(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
+// componentEditForm reads the edit form onto comp; a component moved
+// into another group goes last there.
+func componentEditForm(c echo.Context, ctx context.Context, st *store.Store, comp *gateway.Component) error {
 	oldGroup := comp.GroupID
-	if err := h.componentForm(c, st, comp); err != nil {
+	if err := componentForm(c, st, comp); err != nil {
 		return err
 	}
-	if comp.GroupID != oldGroup { // into another group: last there
+	if comp.GroupID != oldGroup {
 		all, err := st.Components(ctx)
 		if err != nil {
 			return err
 		}
 		comp.Position = len(siblings(all, comp.GroupID))
 	}
-	if err := st.UpdateComponent(ctx, comp); err != nil {
-		return err
-	}
-	h.audit(c, "component.update", "component", comp.ID, map[string]any{"name": comp.Name})
-	return h.redirect(c, Prefix+"/components", "Component "+comp.Name+" saved.")
+	return nil
 }
 
-func (h *Handler) componentDelete(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := ctx(c)
-	defer cancel()
-	comp, err := st.Component(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if err := st.DeleteComponent(ctx, comp.ID); err != nil {
-		return err
-	}
-	h.audit(c, "component.delete", "component", comp.ID, map[string]any{"name": comp.Name})
-	return h.redirect(c, Prefix+"/components", "Component "+comp.Name+" deleted.")
-}
-
-// componentMove moves a component up or down among its group's.
-func (h *Handler) componentMove(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := ctx(c)
-	defer cancel()
+// componentPeers are the components of id's group, in their order: those
+// it moves among.
+func componentPeers(ctx context.Context, st *store.Store, id string) ([]gateway.Component, error) {
 	all, err := st.Components(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	i := slices.IndexFunc(all, func(x gateway.Component) bool { return x.ID == c.Param("id") })
+	i := slices.IndexFunc(all, func(x gateway.Component) bool { return x.ID == id })
 	if i < 0 {
-		return gateway.Errorf(gateway.ENOTFOUND, "Component %q not found.", c.Param("id"))
+		return nil, gateway.Errorf(gateway.ENOTFOUND, "Component %q not found.", id)
 	}
-	dir := c.FormValue("dir")
-	moved, err := reorder(siblings(all, all[i].GroupID), all[i].ID, dir,
-		func(x *gateway.Component) (string, *int) { return x.ID, &x.Position },
-		func(x *gateway.Component) error { return st.UpdateComponent(ctx, x) })
-	if err != nil {
-		return err
-	}
-	h.audit(c, "component.update", "component", moved.ID, map[string]any{"name": moved.Name, "moved": dir})
-	return h.redirect(c, Prefix+"/components", "Component "+moved.Name+" moved "+dir+".")
+	return siblings(all, all[i].GroupID), nil
 }
 
 // reorder moves the item id one place in dir among items (in their
@@ -370,65 +327,4 @@ func (h *Handler) groupEdit(c echo.Context) error {
 		return err
 	}
 	return h.render(c, http.StatusOK, "components-group", "Edit group "+g.Name, g)
-}
-
-func (h *Handler) groupUpdate(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := ctx(c)
-	defer cancel()
-	g, err := st.ComponentGroup(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if err := groupForm(c, g); err != nil {
-		return err
-	}
-	if err := st.UpdateComponentGroup(ctx, g); err != nil {
-		return err
-	}
-	h.audit(c, "component_group.update", "component_group", g.ID, map[string]any{"name": g.Name})
-	return h.redirect(c, Prefix+"/components", "Group "+g.Name+" saved.")
-}
-
-func (h *Handler) groupDelete(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := ctx(c)
-	defer cancel()
-	g, err := st.ComponentGroup(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if err := st.DeleteComponentGroup(ctx, g.ID); err != nil {
-		return err
-	}
-	h.audit(c, "component_group.delete", "component_group", g.ID, map[string]any{"name": g.Name})
-	return h.redirect(c, Prefix+"/components", "Group "+g.Name+" deleted.")
-}
-
-func (h *Handler) groupMove(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := ctx(c)
-	defer cancel()
-	gs, err := st.ComponentGroups(ctx) // in their order
-	if err != nil {
-		return err
-	}
-	dir := c.FormValue("dir")
-	moved, err := reorder(gs, c.Param("id"), dir,
-		func(g *gateway.ComponentGroup) (string, *int) { return g.ID, &g.Position },
-		func(g *gateway.ComponentGroup) error { return st.UpdateComponentGroup(ctx, g) })
-	if err != nil {
-		return err
-	}
-	h.audit(c, "component_group.update", "component_group", moved.ID, map[string]any{"name": moved.Name, "moved": dir})
-	return h.redirect(c, Prefix+"/components", "Group "+moved.Name+" moved "+dir+".")
 }

@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -118,6 +119,9 @@ type Handler struct {
 	csrf      echo.MiddlewareFunc
 	byIP      *limiter
 	byAccount *limiter
+	// flashMu guards flashSecret, the key of flash cookies once loaded.
+	flashMu     sync.Mutex
+	flashSecret []byte
 }
 
 // Register adds the console's routes to e under /console and returns its
@@ -268,6 +272,17 @@ func (h *Handler) audit(c echo.Context, action, targetType, targetID string, det
 // ctx bounds the store work of one request.
 func ctx(c echo.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Request().Context(), 10*time.Second)
+}
+
+// withStore runs fn with the store and a context bounded as ctx does.
+func (h *Handler) withStore(c echo.Context, fn func(ctx context.Context, st *store.Store) error) error {
+	st, err := h.store()
+	if err != nil {
+		return err
+	}
+	cx, cancel := ctx(c)
+	defer cancel()
+	return fn(cx, st)
 }
 
 // bodyLimit bounds console form bodies.

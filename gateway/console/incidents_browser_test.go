@@ -85,7 +85,7 @@ func TestBrowserPostsAnUpdateThatIsMailed(t *testing.T) {
 	if p := b.waitSent(t, inc.ID, gateway.EventIncidentUpdated); p.Sent != 1 {
 		t.Errorf("the update's notice: %+v, want one sent", p)
 	}
-	if got := sink.recipients(); len(got) != 2 || got[1] != "facilities@example.com" {
+	if got := sink.Recipients(); len(got) != 2 || got[1] != "facilities@example.com" {
 		t.Errorf("the SMTP server received mail for %v, want the subscriber twice", got)
 	}
 	b.wantAudit(t, "incident.update", b.name)

@@ -107,8 +107,11 @@ type maintenanceForm struct {
 	Zones        []string
 }
 
-// Chose reports whether the form picked component id.
-func (f maintenanceForm) Chose(id string) bool { return slices.Contains(f.Components, id) }
+// Choices are the form's component checkboxes.
+func (f maintenanceForm) Choices() componentPicker {
+	return componentPicker{Groups: f.Groups, Chosen: f.Components,
+		None: "There are no components yet; add one on the Components screen first."}
+}
 
 func (h *Handler) maintenanceNew(c echo.Context) error {
 	start := h.now().Add(24 * time.Hour).Truncate(time.Hour)

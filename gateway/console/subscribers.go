@@ -117,13 +117,13 @@ type subscriberView struct {
 }
 
 func (h *Handler) subscriberPage(c echo.Context) error {
-	svc, st, err := h.subscribersAndStore()
+	st, err := h.store()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := ctx(c)
 	defer cancel()
-	sub, err := svc.Get(ctx, c.Param("id"))
+	_, sub, err := h.pathSubscriber(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -146,6 +146,17 @@ func (h *Handler) subscribersAndStore() (*subscribers.Service, *store.Store, err
 	}
 	st, err := h.store()
 	return svc, st, err
+}
+
+// pathSubscriber returns the subscribers service and the subscriber of
+// the path's :id (ENOTFOUND when there is none).
+func (h *Handler) pathSubscriber(ctx context.Context, c echo.Context) (*subscribers.Service, *gateway.Subscriber, error) {
+	svc, err := h.subscribers()
+	if err != nil {
+		return nil, nil, err
+	}
+	sub, err := svc.Get(ctx, c.Param("id"))
+	return svc, sub, err
 }
 
 // lastDeliveries returns a subscriber's most recent deliveries, newest
@@ -193,13 +204,9 @@ func (h *Handler) subscriberUnsubscribe(c echo.Context) error {
 // same call as a repeated subscribe from the API, with the subscriber's
 // own choice, so it is rate-limited per address as every resend is.
 func (h *Handler) subscriberResend(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
 	ctx, cancel := ctx(c)
 	defer cancel()
-	sub, err := svc.Get(ctx, c.Param("id"))
+	svc, sub, err := h.pathSubscriber(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -216,13 +223,9 @@ func (h *Handler) subscriberResend(c echo.Context) error {
 }
 
 func (h *Handler) subscriberEraseConfirm(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
 	ctx, cancel := ctx(c)
 	defer cancel()
-	sub, err := svc.Get(ctx, c.Param("id"))
+	_, sub, err := h.pathSubscriber(ctx, c)
 	if err != nil {
 		return err
 	}
