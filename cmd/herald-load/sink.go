@@ -13,17 +13,14 @@ package main
 // are remembered, so re-sends show as duplicates instead of as speed.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/textproto"
 	"os"
 	"os/signal"
 	"strings"
@@ -31,7 +28,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	"github.com/heraldstatus/herald/internal/mailsink"
 )
 
 // sinkCounts is what arrived. One mutex: a message costs far more than the
@@ -81,43 +78,16 @@ func (s *sinkCounts) snapshot() sinkSnapshot {
 	return sinkSnapshot{Emails: s.emails, Webhooks: s.webhooks, Duplicates: s.dups, Seconds: s.last.Sub(s.first).Seconds()}
 }
 
-// NewSession makes sinkCounts a go-smtp backend.
-func (s *sinkCounts) NewSession(*smtp.Conn) (smtp.Session, error) {
-	return &sinkSession{counts: s}, nil
-}
-
-// sinkSession accepts any sender and recipients, and counts each message
-// once per recipient, as a real server would deliver it.
-type sinkSession struct {
-	counts *sinkCounts
-	rcpts  int
-}
-
-func (*sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *sinkSession) Rcpt(string, *smtp.RcptOptions) error {
-	s.rcpts++
-	return nil
-}
-func (s *sinkSession) Reset()      { s.rcpts = 0 }
-func (*sinkSession) Logout() error { return nil }
-func (s *sinkSession) Data(r io.Reader) error {
-	br := bufio.NewReader(r)
-	h, err := textproto.NewReader(br).ReadMIMEHeader()
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(io.Discard, br); err != nil {
-		return err
-	}
-	id := h.Get("Message-Id")
-	for i := range max(s.rcpts, 1) {
-		key := id
-		if i > 0 && id != "" {
-			key = fmt.Sprintf("%s/%d", id, i)
+// addMail counts a message once per recipient, as a real server would
+// deliver it.
+func (s *sinkCounts) addMail(m mailsink.Message) {
+	for i := range max(len(m.To), 1) {
+		key := m.MessageID
+		if i > 0 && key != "" {
+			key = fmt.Sprintf("%s/%d", key, i)
 		}
-		s.counts.add(true, key)
+		s.add(true, key)
 	}
-	return nil
 }
 
 // sinkMain runs the sink mode until interrupted or -expect arrivals, and
@@ -187,12 +157,9 @@ func printSink(s sinkSnapshot) {
 // until ctx ends.
 func serveSink(ctx context.Context, counts *sinkCounts, smtpLn, httpLn net.Listener) {
 	if smtpLn != nil {
-		srv := smtp.NewServer(counts)
-		srv.Domain = "sink.herald-load"
-		srv.AllowInsecureAuth = true
-		srv.ErrorLog = log.New(io.Discard, "", 0) // Herald closing idle connections is not news
-		go func() { _ = srv.Serve(smtpLn) }()
-		context.AfterFunc(ctx, func() { _ = srv.Close() })
+		mail := mailsink.New(mailsink.Options{Keep: mailsink.KeepCount, OnMessage: counts.addMail})
+		go func() { _ = mail.Serve(smtpLn) }()
+		context.AfterFunc(ctx, mail.Close)
 	}
 	if httpLn != nil {
 		srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

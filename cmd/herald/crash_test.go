@@ -1,26 +1,20 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/notify"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/internal/mailsink"
 )
 
 // What a SIGKILL can re-send, from gateway/notify: a worker takes its next
@@ -52,7 +46,7 @@ func TestCrashMidFanOutLosesNothing(t *testing.T) {
 			url := storetest.URL(t, d)
 			st := openMigrated(t, url)
 			storetest.SeedSubscribers(t, st, gateway.SubscriberEmail, subscribers)
-			sink := startCountingSink(t)
+			sink := mailsink.Start(t, mailsink.Options{Keep: mailsink.KeepEnvelope})
 			cfgFile := filepath.Join(t.TempDir(), "herald.yml")
 			if err := os.WriteFile(cfgFile, []byte(crashConfig), 0o600); err != nil {
 				t.Fatal(err)
@@ -60,7 +54,7 @@ func TestCrashMidFanOutLosesNothing(t *testing.T) {
 			env := map[string]string{
 				"HERALD_CONFIG":       cfgFile,
 				"HERALD_DATABASE_URL": url,
-				"HERALD_SMTP_URL":     "smtp://" + sink.addr + "?tls=none",
+				"HERALD_SMTP_URL":     sink.URL(),
 				"HERALD_ADMIN_TOKEN":  "hrld_test_admin_token_0123456789",
 				"HERALD_PUBLIC_URL":   "http://status.example.com",
 			}
@@ -82,12 +76,12 @@ func TestCrashMidFanOutLosesNothing(t *testing.T) {
 			}
 
 			// Hang guards below, not performance bounds.
-			waitFor(t, 2*time.Minute, func() bool { return sink.total() >= killAfter }, "the sink to receive %d messages", killAfter)
+			waitFor(t, 2*time.Minute, func() bool { return sink.Count() >= killAfter }, "the sink to receive %d messages", killAfter)
 			if err := child.cmd.Process.Kill(); err != nil { // SIGKILL
 				t.Fatal(err)
 			}
 			_ = child.cmd.Wait()
-			atKill := sink.total()
+			atKill := sink.Count()
 			t.Logf("%s: killed herald after %d messages reached the sink", d, atKill)
 
 			child = startChild(t, bin, env)
@@ -103,10 +97,10 @@ func TestCrashMidFanOutLosesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			missing, dups, ids := sink.count(subscribers)
+			missing, dups, ids := deliveryCounts(sink, subscribers)
 			t.Logf("%s: %d subscribers, %d deliveries sent, %d messages at the sink (%d distinct Message-IDs), "+
 				"missing %d, duplicates %d (target 0, bound %d in hand), %s",
-				d, subscribers, sent, sink.total(), ids, missing, dups, inHandBound, time.Since(began).Round(time.Second))
+				d, subscribers, sent, sink.Count(), ids, missing, dups, inHandBound, time.Since(began).Round(time.Second))
 			if missing != 0 {
 				t.Errorf("%d subscribers got nothing, want 0", missing)
 			}
@@ -176,88 +170,36 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool, what string, 
 	}
 }
 
-// countingSink is go-smtp's server in process, recording each accepted
-// message's recipients and Message-ID.
-type countingSink struct {
-	addr string
-	mu   sync.Mutex
-	n    int
-	rcpt map[string]int      // address → messages accepted for it
-	ids  map[string]struct{} // Message-IDs seen
-}
-
-func startCountingSink(t *testing.T) *countingSink {
-	t.Helper()
-	s := &countingSink{rcpt: map[string]int{}, ids: map[string]struct{}{}}
-	srv := smtp.NewServer(s)
-	srv.Domain = "sink.test"
-	srv.AllowInsecureAuth = true
-	srv.MaxRecipients = 100
-	srv.ErrorLog = log.New(io.Discard, "", 0) // the kill resets connections, as it should
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = l.Addr().String()
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return s
-}
-
-func (s *countingSink) NewSession(*smtp.Conn) (smtp.Session, error) {
-	return &sinkSession{s: s}, nil
-}
-
-func (s *countingSink) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
-
-// count returns how many of userN@example.com (N < n) got nothing, how many
-// messages beyond the first any address got, and the distinct Message-IDs.
-func (s *countingSink) count(n int) (missing, dups, ids int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// deliveryCounts returns how many of userN@example.com (N < n) got
+// nothing, how many messages beyond the first any address got, and the
+// distinct Message-IDs among the messages the sink accepted.
+func deliveryCounts(sink *mailsink.Sink, n int) (missing, dups, ids int) {
+	perAddr := perAddress(sink)
 	for i := range n {
-		if s.rcpt[addrOf(i)] == 0 {
+		if perAddr[addrOf(i)] == 0 {
 			missing++
 		}
 	}
-	for _, c := range s.rcpt {
+	for _, c := range perAddr {
 		dups += c - 1
 	}
-	return missing, dups, len(s.ids)
+	seen := map[string]bool{}
+	for _, m := range sink.Messages() {
+		seen[m.MessageID] = true
+	}
+	return missing, dups, len(seen)
+}
+
+// perAddress counts the messages the sink accepted for each address.
+func perAddress(sink *mailsink.Sink) map[string]int {
+	perAddr := map[string]int{}
+	for _, to := range sink.Recipients() {
+		perAddr[strings.ToLower(to)]++
+	}
+	return perAddr
 }
 
 func addrOf(i int) string { return fmt.Sprintf("user%d@example.com", i) }
-
-type sinkSession struct {
-	s  *countingSink
-	to []string
-}
-
-func (x *sinkSession) AuthPlain(string, string) error            { return nil }
-func (x *sinkSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (x *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error { x.to = append(x.to, to); return nil }
-func (x *sinkSession) Reset()                                    { x.to = nil }
-func (x *sinkSession) Logout() error                             { return nil }
-func (x *sinkSession) Data(r io.Reader) error {
-	br := bufio.NewReader(r)
-	h, err := textproto.NewReader(br).ReadMIMEHeader()
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, br)
-	x.s.mu.Lock()
-	defer x.s.mu.Unlock()
-	x.s.n++
-	for _, to := range x.to {
-		x.s.rcpt[strings.ToLower(to)]++
-	}
-	x.s.ids[h.Get("Message-Id")] = struct{}{}
-	return nil
-}
 
 // TestServeRendersPreviews checks the wiring: serve hands the server the
 // templates the channels send with.

@@ -9,44 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
-
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/internal/mailsink"
 )
-
-// authSink is go-smtp's server in process, offering AUTH PLAIN and
-// accepting only user/secret, over plain text (the doctor's TLS step is
-// checked against it by asking for implicit TLS, which it does not speak).
-type authSink struct{}
-
-func (authSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &authSession{}, nil }
-
-type authSession struct{ sinkSession }
-
-func (*authSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-func (*authSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user == "user" && pass == "secret" {
-			return nil
-		}
-		return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
-	}), nil
-}
-
-func startAuthSink(t *testing.T) string {
-	t.Helper()
-	srv := smtp.NewServer(authSink{})
-	srv.Domain = "sink.test"
-	srv.AllowInsecureAuth = true
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return l.Addr().String()
-}
 
 // closedPort returns a loopback address nothing listens on.
 func closedPort(t *testing.T) string {
@@ -64,7 +29,9 @@ func closedPort(t *testing.T) string {
 // that each fail in one way, and checks the report names that step (and
 // only that one fails), and that a healthy setup fails nothing.
 func TestDoctorSaysWhichStepFails(t *testing.T) {
-	sink := startAuthSink(t)
+	// Offers AUTH PLAIN over plain text; the doctor's TLS step is checked
+	// against it by asking for implicit TLS, which it does not speak.
+	sink := mailsink.Start(t, mailsink.Options{User: "user", Pass: "secret"}).Addr()
 	migrated := storetest.SQLiteURL(t)
 	openMigrated(t, migrated)
 	unmigrated := storetest.SQLiteURL(t)

@@ -1,22 +1,16 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"log"
 	"math"
-	"net"
 	"net/http"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/internal/mailsink"
 )
 
 // TestFanOutMemoryStaysFlat is the small guard of the one-million-subscriber
@@ -52,12 +46,14 @@ func TestFanOutMemoryStaysFlat(t *testing.T) {
 			url := storetest.URL(t, d)
 			st := openMigrated(t, url)
 			storetest.SeedSubscribers(t, st, gateway.SubscriberEmail, subscribers)
-			sink := startTallySink(t)
+			// Count only: keeping each message would grow this process's
+			// heap by what the test measures.
+			sink := mailsink.Start(t, mailsink.Options{Keep: mailsink.KeepCount})
 			const admin = "hrld_test_admin_token_0123456789"
 			// Logs go to memory in this test's instance, so only errors:
 			// a line per request would be a growing heap of our own.
 			in := start(t, map[string]string{"HERALD_DATABASE_URL": url, "HERALD_ADMIN_TOKEN": admin,
-				"HERALD_SMTP_URL": "smtp://" + sink.addr + "?tls=none", "HERALD_LOG_LEVEL": "error"})
+				"HERALD_SMTP_URL": sink.URL(), "HERALD_LOG_LEVEL": "error"})
 			in.waitReady(200, 30*time.Second)
 
 			req, _ := http.NewRequest("POST", in.url+"/api/v1/broadcasts", strings.NewReader(`{"subject":"Memory","body":"One message to everyone."}`))
@@ -80,8 +76,8 @@ func TestFanOutMemoryStaysFlat(t *testing.T) {
 				least := uint64(math.MaxUint64)
 				for i := range int64(samples) {
 					n := from + i*step
-					waitFor(t, 2*time.Minute, func() bool { return sink.n.Load() >= n }, // a hang guard
-						"%d messages at the sink (have %d)\n%s", n, sink.n.Load(), in.logs)
+					waitFor(t, 2*time.Minute, func() bool { return sink.Count() >= int(n) }, // a hang guard
+						"%d messages at the sink (have %d)\n%s", n, sink.Count(), in.logs)
 					runtime.GC()
 					var m runtime.MemStats
 					runtime.ReadMemStats(&m)
@@ -91,8 +87,8 @@ func TestFanOutMemoryStaysFlat(t *testing.T) {
 			}
 			h0 := floor(early)
 			h1 := floor(late)
-			waitFor(t, 2*time.Minute, func() bool { return sink.n.Load() >= subscribers },
-				"all %d messages at the sink (have %d)", subscribers, sink.n.Load())
+			waitFor(t, 2*time.Minute, func() bool { return sink.Count() >= subscribers },
+				"all %d messages at the sink (have %d)", subscribers, sink.Count())
 			growth := int64(h1) - int64(h0)
 			t.Logf("%s: live heap %.1f MB around %d messages, %.1f MB around %d: %+.0f bytes per delivery",
 				d, mb(h0), early, mb(h1), late, float64(growth)/(late-early))
@@ -108,42 +104,3 @@ func TestFanOutMemoryStaysFlat(t *testing.T) {
 }
 
 func mb(b uint64) float64 { return float64(b) / (1 << 20) }
-
-// tallySink is go-smtp's server in process that only counts the messages
-// it accepts: recording them, as countingSink does, would grow this
-// process's heap by what the test measures.
-type tallySink struct {
-	addr string
-	n    atomic.Int64
-}
-
-func startTallySink(t *testing.T) *tallySink {
-	t.Helper()
-	s := &tallySink{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return tallySession{s}, nil }))
-	srv.Domain = "sink.test"
-	srv.AllowInsecureAuth = true
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = l.Addr().String()
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	return s
-}
-
-type tallySession struct{ s *tallySink }
-
-func (tallySession) Mail(string, *smtp.MailOptions) error { return nil }
-func (tallySession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (tallySession) Reset()                               {}
-func (tallySession) Logout() error                        { return nil }
-func (x tallySession) Data(r io.Reader) error {
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		return fmt.Errorf("sink: read message: %w", err)
-	}
-	x.s.n.Add(1)
-	return nil
-}

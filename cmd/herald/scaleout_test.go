@@ -15,6 +15,7 @@ import (
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/internal/mailsink"
 )
 
 // The scale-out test's configuration: one component for the incident, a
@@ -63,13 +64,13 @@ func TestScaleOutSharesWorkAndSurvivesAKill(t *testing.T) {
 	// once per receiver, so 300 webhooks take about 5 s from 3 replicas.
 	rcv := startHookReceiver(t, 5, time.Second)
 	seedHooks(t, st, rcv, hooks)
-	sink := startCountingSink(t)
+	sink := mailsink.Start(t, mailsink.Options{Keep: mailsink.KeepEnvelope})
 
 	env := map[string]string{
 		"HERALD_CONFIG":                writeConfig(t, scaleoutConfig),
 		"SOURCE_TOKEN":                 scaleoutSource,
 		"HERALD_DATABASE_URL":          pg,
-		"HERALD_SMTP_URL":              "smtp://" + sink.addr + "?tls=none",
+		"HERALD_SMTP_URL":              sink.URL(),
 		"HERALD_ALLOW_PRIVATE_TARGETS": "true",
 		"HERALD_ADMIN_TOKEN":           scaleoutAdmin,
 		"HERALD_SUPPORT_EMAIL":         supportAddress,
@@ -107,10 +108,10 @@ func TestScaleOutSharesWorkAndSurvivesAKill(t *testing.T) {
 	}
 
 	// Hang guards below, not performance bounds.
-	waitFor(t, 2*time.Minute, func() bool { return sink.total() >= killAfter && rcv.total() >= hooks/5 },
+	waitFor(t, 2*time.Minute, func() bool { return sink.Count() >= killAfter && rcv.total() >= hooks/5 },
 		"the sinks to receive %d emails and %d webhooks", killAfter, hooks/5)
 	replicas[1].kill()
-	atKill, hooksAtKill := sink.total(), rcv.total()
+	atKill, hooksAtKill := sink.Count(), rcv.total()
 	t.Logf("killed replica 2 after %d emails and %d webhooks reached the sinks", atKill, hooksAtKill)
 
 	var left int
@@ -124,12 +125,10 @@ func TestScaleOutSharesWorkAndSurvivesAKill(t *testing.T) {
 		"the update-due reminder to be sent")
 	time.Sleep(3 * time.Second) // time for a second firing to show, if there were one
 
-	missing, dups, ids := sink.count(emails)
+	missing, dups, ids := deliveryCounts(sink, emails)
 	// Support is a subscriber too, and rightly gets two messages: the
 	// incident and the reminder. Only a third would be a duplicate.
-	sink.mu.Lock()
-	toSupport := sink.rcpt[supportAddress]
-	sink.mu.Unlock()
+	toSupport := perAddress(sink)[supportAddress]
 	if toSupport > 1 {
 		dups--
 	}
@@ -181,7 +180,7 @@ func seedHooks(t *testing.T, st *store.Store, rcv *hookReceiver, n int) {
 
 // hookReceiver is a few httptest webhook endpoints (distinct hosts, as
 // distinct customers' receivers are) counting the requests to each path, as
-// countingSink counts messages to each address. Each answers after delay,
+// the SMTP sink counts messages to each address. Each answers after delay,
 // so that the webhooks of a fan-out go out over a few seconds and a kill
 // lands among them. A request whose sender is gone by then (killed) is not
 // counted: nobody got its answer, and it will be sent again.

@@ -22,6 +22,7 @@ import (
 	"github.com/heraldstatus/herald/gateway/notify/webhook"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/internal/mailsink"
 )
 
 // Dependency faults of the fan-out (issue #9 point 3): real receivers that
@@ -91,8 +92,8 @@ func TestSMTPServerDownPausesTheChannel(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		const subscribers = 60
 		storetest.SeedSubscribers(t, s, gateway.SubscriberEmail, subscribers)
-		sink := startSMTPSink(t, "127.0.0.1:0")
-		mail, err := email.NewSMTP(mailBuilder(t), email.SMTPOptions{URL: "smtp://" + sink.addr + "?tls=none", MaxConns: 2})
+		sink := mailsink.Start(t, mailsink.Options{Keep: mailsink.KeepEnvelope})
+		mail, err := email.NewSMTP(mailBuilder(t), email.SMTPOptions{URL: sink.URL(), MaxConns: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,10 +105,10 @@ func TestSMTPServerDownPausesTheChannel(t *testing.T) {
 
 		// Up: a first broadcast goes out, connections stay open.
 		broadcastAll(t, s, "before")
-		waitFor(t, "the first broadcast at the sink", func() bool { return sink.total() == subscribers })
+		waitFor(t, "the first broadcast at the sink", func() bool { return sink.Count() == subscribers })
 
 		// Down, then a second broadcast.
-		sink.stop()
+		sink.Close()
 		down := time.Now()
 		ev := broadcastAll(t, s, "during")
 		waitFor(t, "the email channel to pause", func() bool { return gauge(t, paused) == 1 })
@@ -120,8 +121,8 @@ func TestSMTPServerDownPausesTheChannel(t *testing.T) {
 		}
 
 		// Up again: a probe finds it and the channel resumes.
-		sink.restart()
-		waitFor(t, "the second broadcast at the sink", func() bool { return sink.total() == 2*subscribers })
+		sink.Restart(t)
+		waitFor(t, "the second broadcast at the sink", func() bool { return sink.Count() == 2*subscribers })
 		waitFor(t, "every delivery recorded", func() bool {
 			for _, d := range eventDeliveries(t, s, ev) {
 				if d.Status != gateway.DeliverySent {
@@ -130,7 +131,7 @@ func TestSMTPServerDownPausesTheChannel(t *testing.T) {
 			}
 			return true
 		})
-		if n := sink.duplicates(); n != 0 {
+		if n := sink.Duplicates(); n != 0 {
 			t.Errorf("%d messages were sent twice", n)
 		}
 		probes := 0

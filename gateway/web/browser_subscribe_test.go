@@ -45,7 +45,7 @@ func TestBrowserSubscribeFlow(t *testing.T) {
 		t.Fatalf("subscriber = %+v, want pending, the app alone", sub)
 	}
 
-	msg := sink.next(t)
+	msg := string(sink.Next(t).Data)
 	if !strings.Contains(msg, "dana@example.com") {
 		t.Errorf("the confirmation went elsewhere:\n%.500s", msg)
 	}
