@@ -71,9 +71,14 @@ func newWorld(t *testing.T, st *store.Store, set correlate.Settings) *world {
 }
 
 func (w *world) service(owner string) *incidents.Service {
-	return incidents.New(incidents.Options{Store: w.st, Settings: w.set, Owner: owner, Log: storetest.Logger(w.t),
+	return incidents.New(w.options(owner))
+}
+
+// options are a replica's: owner names it in timer leases.
+func (w *world) options(owner string) incidents.Options {
+	return incidents.Options{Store: w.st, Settings: w.set, Owner: owner, Log: storetest.Logger(w.t),
 		Page: gateway.PageInfo{Name: "Eptura Workplace", URL: "https://status.example.com"}, PublicURL: "https://status.example.com",
-		ReconcileEvery: time.Second})
+		ReconcileEvery: time.Second}
 }
 
 func rule(t *testing.T, matcher, component string) store.DeclaredRule {

@@ -148,6 +148,10 @@ func (a *lookahead) partCount() int {
 	return len(a.parts)
 }
 
+// held reports whether the pass that read a holds the reconcile timer
+// while it runs its further parts (see Service.fire).
+func (a *lookahead) held() bool { return a.partCount() > 1 }
+
 // reconcile brings incidents and components in line with the alerts:
 // settles flapping alerts, puts pending alerts into incidents (opening new
 // ones), derives every component's status, and moves automatic incidents

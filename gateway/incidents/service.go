@@ -35,6 +35,16 @@ const (
 	timerMaintEnd   = "maintenance_end"
 )
 
+// claimLease is how long a claimed timer stays this process's: past it, the
+// process is taken for dead and another replica claims the timer.
+const claimLease = time.Minute
+
+// holdLease is how long a reconcile pass in parts holds its next run (see
+// fire) past its latest part. Each part renews it, so a long pass keeps it,
+// and a replica that dies mid-pass delays correlation by this much at most
+// rather than by a whole claimLease.
+const holdLease = 15 * time.Second
+
 // Options configure a Service.
 type Options struct {
 	Store    *store.Store
@@ -112,7 +122,7 @@ func (s *Service) Start(ctx context.Context) error {
 // Tick claims and fires the timers due now and reports how many fired.
 // Tests drive the service with it, with the store's clock moved by hand.
 func (s *Service) Tick(ctx context.Context) (int, error) {
-	timers, err := s.o.Store.ClaimTimers(ctx, s.o.Owner, 100, time.Minute)
+	timers, err := s.o.Store.ClaimTimers(ctx, s.o.Owner, 100, claimLease)
 	if err != nil {
 		return 0, err
 	}
@@ -148,12 +158,13 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 		if wrote && s.o.EventWritten != nil {
 			s.o.EventWritten()
 		}
-		if tm.Kind == timerReconcile {
+		if tm.Kind == timerReconcile && ahead.held() {
 			// The pass's further parts, before the other timers: a notify
 			// due now must see the alerts that arrived before it.
-			if err := s.parts(ctx, ahead, 1); err != nil && ctx.Err() == nil {
+			if err := s.parts(ctx, ahead, 1, true); err != nil && ctx.Err() == nil {
 				s.o.Log.Warn("reconcile pass", "err", err) // the next pass takes what is left
 			}
+			s.release(ctx, tm)
 		}
 	}
 	return fired, nil
@@ -169,7 +180,14 @@ func (s *Service) fire(tx *store.Tx, tm store.Timer, ahead *lookahead) (bool, er
 		if err != nil {
 			return false, err
 		}
-		return ev, tx.SetTimer(timerReconcile, "page", now.Add(s.o.ReconcileEvery))
+		next := now.Add(s.o.ReconcileEvery)
+		if ahead.held() {
+			// Held until Tick has run the further parts: another replica
+			// claiming it meanwhile would read the whole pass ahead again
+			// and find its alerts taken, load on the database in a storm.
+			return ev, tx.HoldTimer(timerReconcile, "page", next, s.o.Owner, holdLease)
+		}
+		return ev, tx.SetTimer(timerReconcile, "page", next)
 	case timerNotify:
 		return s.notify(tx, tm.RefID, now)
 	case timerResolve:
@@ -188,17 +206,35 @@ func (s *Service) fire(tx *store.Tx, tm store.Timer, ahead *lookahead) (bool, er
 // Reconcile runs a correlation pass now, outside the timer loop (tests, and
 // support actions that change what components should show).
 func (s *Service) Reconcile(ctx context.Context) error {
-	return s.parts(ctx, s.lookAhead(ctx), 0)
+	return s.parts(ctx, s.lookAhead(ctx), 0, false)
+}
+
+// release gives back the reconcile timer that a pass held (see fire). It
+// runs on shutdown too, so that a replica stopped mid-pass (a rolling
+// deploy in a storm) does not leave correlation waiting for its lease.
+func (s *Service) release(ctx context.Context, tm store.Timer) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.o.Store.ReleaseTimer(ctx, tm, s.o.Owner); err != nil {
+		s.o.Log.Warn("release the reconcile timer", "err", err) // its lease ends it
+	}
 }
 
 // parts runs a pass's parts from the first-th on, each in a transaction of
-// its own.
-func (s *Service) parts(ctx context.Context, ahead *lookahead, first int) error {
+// its own. held says the pass holds its next run (see fire): each part
+// renews the hold, in its own transaction.
+func (s *Service) parts(ctx context.Context, ahead *lookahead, first int, held bool) error {
 	for part := first; part < ahead.partCount(); part++ {
 		wrote := false
 		err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+			now := s.o.Store.Now()
+			if held {
+				if err := tx.RenewTimer(timerReconcile, "page", s.o.Owner, now.Add(holdLease)); err != nil {
+					return err
+				}
+			}
 			var err error
-			wrote, err = s.reconcile(tx, s.o.Store.Now(), ahead, part)
+			wrote, err = s.reconcile(tx, now, ahead, part)
 			return err
 		})
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 // timerQueries are the statements of queries/timers.sql.
 type timerQueries struct {
 	SetTimer        string `query:"set-timer"`
+	HoldTimer       string `query:"hold-timer"`
+	RenewTimer      string `query:"renew-timer"`
 	SetTimerEarlier string `query:"set-timer-earlier"`
 	DeleteTimer     string `query:"delete-timer"`
 	GetTimer        string `query:"get-timer"`
@@ -36,6 +38,25 @@ var ErrTimerMoved = errors.New("store: timer moved or taken")
 // SetTimer schedules kind/ref at due, replacing an earlier schedule.
 func (t *Tx) SetTimer(kind, ref string, due time.Time) error {
 	_, err := t.exec("set timer", t.s.q.SetTimer, kind, ref, storedTime(due), t.s.now())
+	return err
+}
+
+// HoldTimer schedules kind/ref at due, already claimed by owner for lease:
+// no replica claims it, due or not, until owner gives it back with
+// ReleaseTimer or the lease ends (owner died). A timer whose effect goes on
+// after its transaction (a reconcile pass's further parts) re-schedules
+// itself with it, so that its next run waits for the end of this one.
+func (t *Tx) HoldTimer(kind, ref string, due time.Time, owner string, lease time.Duration) error {
+	now := t.s.now()
+	_, err := t.exec("hold timer", t.s.q.HoldTimer, kind, ref, storedTime(due), now, now.Add(lease), owner)
+	return err
+}
+
+// RenewTimer moves the lease of kind/ref to until if owner holds it still
+// (see HoldTimer): a long piece of work keeps what it holds, while its
+// lease can stay short enough that a dead owner's is soon taken over.
+func (t *Tx) RenewTimer(kind, ref, owner string, until time.Time) error {
+	_, err := t.exec("renew timer", t.s.q.RenewTimer, storedTime(until), kind, ref, owner)
 	return err
 }
 
@@ -99,9 +120,12 @@ func (s *Store) FireTimer(ctx context.Context, tm Timer, owner string, fn func(t
 	})
 }
 
-// ReleaseTimer gives a claimed timer back at once (its effect failed and
-// should be retried by whoever comes next).
+// ReleaseTimer gives timer tm.Kind/tm.RefID back at once if owner holds
+// it, so that it is claimable at its due time: a claimed timer whose effect
+// failed (whoever comes next retries it), or one that HoldTimer scheduled
+// when the work it waited for is done. A lease that ended and was taken by
+// another replica stays theirs.
 func (s *Store) ReleaseTimer(ctx context.Context, tm Timer, owner string) error {
-	_, err := s.wdb.ExecContext(ctx, s.q.ReleaseTimer, tm.ID, owner)
+	_, err := s.wdb.ExecContext(ctx, s.q.ReleaseTimer, tm.Kind, tm.RefID, owner)
 	return wrap("release timer", err)
 }

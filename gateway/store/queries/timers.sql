@@ -5,6 +5,15 @@
 INSERT INTO timers (kind, ref_id, due_at, created_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (kind, ref_id) DO UPDATE SET due_at = excluded.due_at, lease_until = NULL, lease_owner = NULL;
 
+-- name: hold-timer
+-- Scheduled already leased to its owner, so that no replica claims it at
+-- its due time until the owner releases it or the lease ends.
+INSERT INTO timers (kind, ref_id, due_at, created_at, lease_until, lease_owner) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (kind, ref_id) DO UPDATE SET due_at = excluded.due_at, lease_until = excluded.lease_until, lease_owner = excluded.lease_owner;
+
+-- name: renew-timer
+UPDATE timers SET lease_until = ? WHERE kind = ? AND ref_id = ? AND lease_owner = ?;
+
 -- name: set-timer-earlier
 INSERT INTO timers (kind, ref_id, due_at, created_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (kind, ref_id) DO UPDATE SET due_at = excluded.due_at
@@ -29,4 +38,6 @@ RETURNING id, kind, ref_id, due_at;
 DELETE FROM timers WHERE id = ? AND lease_owner = ? AND due_at = ?;
 
 -- name: release-timer
-UPDATE timers SET lease_until = NULL, lease_owner = NULL WHERE id = ? AND lease_owner = ?;
+-- By kind and ref, not id: a held timer (hold-timer) is a new row of the
+-- fired one's kind and ref.
+UPDATE timers SET lease_until = NULL, lease_owner = NULL WHERE kind = ? AND ref_id = ? AND lease_owner = ?;
