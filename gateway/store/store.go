@@ -80,12 +80,22 @@ func ParseURL(raw string) (Dialect, string, error) {
 // (off by default in SQLite), IMMEDIATE transactions (a transaction that
 // will write takes the lock at BEGIN, so it never fails mid-way on an
 // upgrade) and a sortable time format.
+//
+// Temporary storage is kept in memory: a multi-statement write
+// transaction (ingest's group commit, the reconcile pass's parts) writes a
+// statement journal for every statement that may need undoing alone, and
+// on disk each one is a temporary file opened, written and deleted. In
+// memory a storm of new routed alerts ran 4–10 % faster, alternating runs
+// of the same load; the journals are as small as the statements, and the
+// million-subscriber fan-out's peak memory stayed where it was (see
+// README.md's "Measured performance").
 func sqliteDSN(path, query string) string {
 	v, _ := url.ParseQuery(query)
 	v.Add("_pragma", "busy_timeout(10000)")
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "foreign_keys(1)")
 	v.Add("_pragma", "synchronous(NORMAL)")
+	v.Add("_pragma", "temp_store(MEMORY)")
 	v.Set("_txlock", "immediate")
 	v.Set("_time_format", "sqlite")
 	// The DSN is a URI to SQLite: a '#' in the path would start a fragment

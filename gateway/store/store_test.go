@@ -64,7 +64,11 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 
 func TestSQLiteSettings(t *testing.T) {
 	s := storetest.Open(t, "sqlite")
-	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000"} {
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000",
+		"synchronous": "1", // NORMAL
+		"temp_store":  "2", // MEMORY
+	} {
 		var got string
 		if err := s.DB().QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
 			t.Fatal(err)
