@@ -242,7 +242,7 @@ func (h *Handler) incidentUpdate(c echo.Context) error {
 	}
 	in, err := f.update(h.now())
 	if err == nil && c.FormValue("action") == "preview" {
-		if v.Preview, err = h.previewUpdate(c, v, in); err == nil {
+		if v.Preview, err = h.previewUpdate(c, svc, v, in); err == nil {
 			return h.renderIncident(c, http.StatusOK, v)
 		}
 	}
@@ -264,10 +264,10 @@ func (h *Handler) incidentUpdate(c echo.Context) error {
 
 // previewUpdate renders the email and webhooks the update would send,
 // with the templates and webhook builder the channels send with
-// (gateway/preview, as the API's previews). The event is built as
-// incidents.Service announces an update: created for the first notice,
-// resolved when it resolves, updated otherwise.
-func (h *Handler) previewUpdate(c echo.Context, v *incidentView, in incidents.NewUpdate) (*updatePreview, error) {
+// (gateway/preview, as the API's previews), for the event that
+// incidents.Service.PreviewUpdate builds by running the update in a
+// transaction it rolls back.
+func (h *Handler) previewUpdate(c echo.Context, svc *incidents.Service, v *incidentView, in incidents.NewUpdate) (*updatePreview, error) {
 	p := &updatePreview{}
 	switch {
 	case !v.Inc.Published:
@@ -275,26 +275,19 @@ func (h *Handler) previewUpdate(c echo.Context, v *incidentView, in incidents.Ne
 	case !in.Notify:
 		p.NoNotice = "Notify is off: this update appears on the status page but sends nothing."
 	}
-	if !gateway.ValidIncidentStatus(gateway.KindIncident, in.Status) || in.Status == gateway.Postmortem {
-		return nil, gateway.FieldError("status", "is not a status for this incident")
-	}
 	if in.Body == "" {
 		return nil, gateway.FieldError("body", "is required: write a message or choose a template")
 	}
+	ev, err := svc.PreviewUpdate(c.Request().Context(), Principal(c), v.Inc.ID, in)
+	if err != nil {
+		return nil, err
+	}
+	p.Type = ev.Type
 	if h.opt.Templates == nil {
 		p.NoNotice = strings.TrimSpace(p.NoNotice + " Previews are not configured on this server.")
 		return p, nil
 	}
-	notified := false
-	for _, e := range v.Timeline {
-		if e.Kind == "notification" && e.Sent {
-			notified = true
-		}
-	}
-	ev := h.updateEvent(v, in, notified, Principal(c).Name)
-	p.Type = ev.Type
 	now := h.now()
-	var err error
 	if p.Email, err = preview.EventEmail(h.opt.Templates, ev, now); err != nil {
 		return nil, err
 	}
@@ -308,48 +301,6 @@ func (h *Handler) previewUpdate(c echo.Context, v *incidentView, in incidents.Ne
 		}
 	}
 	return p, nil
-}
-
-// updateEvent is the event PostUpdate would write for in: the incident's
-// snapshot after the update, the update itself, and the component changes
-// it makes.
-func (h *Handler) updateEvent(v *incidentView, in incidents.NewUpdate, notified bool, who string) *gateway.Event {
-	inc, now := v.Inc, h.now()
-	typ := gateway.EventIncidentUpdated
-	switch {
-	case !notified:
-		typ = gateway.EventIncidentCreated
-	case in.Status == gateway.Resolved:
-		typ = gateway.EventIncidentResolved
-	}
-	base := h.opt.PublicURL
-	if base == "" {
-		base = h.opt.Page.URL
-	}
-	snap := &gateway.IncidentSnapshot{ID: inc.ID, Kind: inc.Kind, Name: inc.Name, Status: in.Status, Impact: inc.Impact,
-		URL: strings.TrimRight(base, "/") + "/incidents/" + inc.ID, CreatedAt: inc.CreatedAt, UpdatedAt: now,
-		ResolvedAt: inc.ResolvedAt}
-	if !in.Status.Open() && snap.ResolvedAt.IsZero() {
-		snap.ResolvedAt = now
-	}
-	ev := &gateway.Event{Type: typ, IncidentID: inc.ID, Notify: true, Actor: who, CreatedAt: now,
-		Payload: gateway.EventPayload{Page: h.opt.Page, Incident: snap,
-			Update: &gateway.UpdateSnapshot{Status: in.Status, Body: in.Body, CreatedAt: now, NextUpdateAt: in.NextUpdateAt}}}
-	for id := range inc.Components {
-		ev.ComponentIDs = append(ev.ComponentIDs, id)
-	}
-	for _, ch := range v.Components {
-		st := gateway.ComponentStatus(ch.Chosen)
-		if st == "" {
-			continue
-		}
-		if !ch.InIncident {
-			ev.ComponentIDs = append(ev.ComponentIDs, ch.ID)
-		}
-		ev.Payload.Components = append(ev.Payload.Components, gateway.ComponentChange{ID: ch.ID, Name: ch.Name,
-			Group: ch.Group, OldStatus: ch.Status, NewStatus: st})
-	}
-	return ev
 }
 
 // incidentPostmortem publishes the postmortem, or (action=preview) shows

@@ -2,6 +2,8 @@ package incidents
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -117,53 +119,114 @@ func (s *Service) Create(ctx context.Context, who gateway.Principal, in NewIncid
 // never again writes the incident's status or words; it still tracks
 // alerts and component statuses.
 func (s *Service) PostUpdate(ctx context.Context, who gateway.Principal, id string, in NewUpdate) (*gateway.Incident, error) {
-	if err := checkBody("body", in.Body); err != nil {
+	if err := checkUpdate(in); err != nil {
 		return nil, err
 	}
-	if len(in.IdempotencyKey) > 255 {
-		return nil, gateway.FieldError("idempotency_key", "is longer than 255 characters")
-	}
 	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
-		if in.IdempotencyKey != "" {
-			done, err := tx.UpdateByIdempotencyKey(inc.ID, in.IdempotencyKey)
-			switch {
-			case err != nil:
-				return false, err
-			case done != nil && (done.Status != in.Status || done.Body != in.Body):
-				return false, gateway.Errorf(gateway.ECONFLICT, "This idempotency key already posted a different update on this incident; post a new one with a new key (reload the page).")
-			case done != nil:
-				return false, nil // posted already: the incident as it is now, nothing sent again
-			}
-		}
-		if !gateway.ValidIncidentStatus(inc.Kind, in.Status) || in.Status == gateway.Postmortem {
-			return false, gateway.FieldError("status", "is not a status for this "+inc.Kind)
-		}
-		comps, err := resolveComponents(tx, in.Components)
-		if err != nil {
-			return false, err
-		}
-		if inc.HumanAt.IsZero() {
-			inc.HumanAt = now
-			if err := tx.CancelTimer(timerResolve, inc.ID); err != nil {
-				return false, err
-			}
-		}
-		inc.Status, inc.NextUpdateAt = in.Status, in.NextUpdateAt
-		for cid, st := range comps {
-			inc.Components[cid] = st
-		}
-		if !in.Status.Open() {
-			inc.ResolvedAt, inc.CorrelationKey = now, ""
-		}
-		if err := tx.SaveIncident(inc); err != nil {
-			return false, err
-		}
-		wrote, err := s.human(tx, who, inc, in, comps, now)
-		if err != nil {
-			return false, err
-		}
-		return wrote, tx.Audit(who, "incident.update", "incident", inc.ID, map[string]any{"status": inc.Status, "notify": in.Notify})
+		return s.postUpdate(tx, who, inc, in, now)
 	})
+}
+
+// errDryRun rolls back PreviewUpdate's transaction.
+var errDryRun = errors.New("incidents: dry run")
+
+// PreviewUpdate returns the event PostUpdate would write for in, as if the
+// incident were published and in.Notify set, and writes nothing: it runs
+// PostUpdate's own steps (reconcile included, so component changes are
+// the ones the update would make) in a transaction it rolls back. The
+// console previews an update's messages from it, so what support sees
+// cannot drift from what subscribers get.
+func (s *Service) PreviewUpdate(ctx context.Context, who gateway.Principal, id string, in NewUpdate) (*gateway.Event, error) {
+	in.Notify, in.IdempotencyKey = true, ""
+	if err := checkUpdate(in); err != nil {
+		return nil, err
+	}
+	var ev *gateway.Event
+	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockIncident(id); err != nil {
+			return err
+		}
+		inc, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		inc.Published = true
+		if _, err := s.postUpdate(tx, who, inc, in, s.o.Store.Now()); err != nil {
+			return err
+		}
+		// The update's announcement, not an event the reconcile pass
+		// wrote on the way (another incident's, a component's).
+		ups, err := tx.Updates(id)
+		if err != nil {
+			return err
+		}
+		for _, e := range tx.AddedEvents() {
+			if len(ups) > 0 && e.IncidentUpdateID == ups[0].ID {
+				ev = e
+			}
+		}
+		return errDryRun
+	})
+	if !errors.Is(err, errDryRun) {
+		return nil, err
+	}
+	if ev == nil {
+		return nil, fmt.Errorf("incidents: the update of %s announced nothing", id)
+	}
+	return ev, nil
+}
+
+func checkUpdate(in NewUpdate) error {
+	if err := checkBody("body", in.Body); err != nil {
+		return err
+	}
+	if len(in.IdempotencyKey) > 255 {
+		return gateway.FieldError("idempotency_key", "is longer than 255 characters")
+	}
+	return nil
+}
+
+// postUpdate is PostUpdate inside its transaction.
+func (s *Service) postUpdate(tx *store.Tx, who gateway.Principal, inc *gateway.Incident, in NewUpdate, now time.Time) (bool, error) {
+	if in.IdempotencyKey != "" {
+		done, err := tx.UpdateByIdempotencyKey(inc.ID, in.IdempotencyKey)
+		switch {
+		case err != nil:
+			return false, err
+		case done != nil && (done.Status != in.Status || done.Body != in.Body):
+			return false, gateway.Errorf(gateway.ECONFLICT, "This idempotency key already posted a different update on this incident; post a new one with a new key (reload the page).")
+		case done != nil:
+			return false, nil // posted already: the incident as it is now, nothing sent again
+		}
+	}
+	if !gateway.ValidIncidentStatus(inc.Kind, in.Status) || in.Status == gateway.Postmortem {
+		return false, gateway.FieldError("status", "is not a status for this "+inc.Kind)
+	}
+	comps, err := resolveComponents(tx, in.Components)
+	if err != nil {
+		return false, err
+	}
+	if inc.HumanAt.IsZero() {
+		inc.HumanAt = now
+		if err := tx.CancelTimer(timerResolve, inc.ID); err != nil {
+			return false, err
+		}
+	}
+	inc.Status, inc.NextUpdateAt = in.Status, in.NextUpdateAt
+	for cid, st := range comps {
+		inc.Components[cid] = st
+	}
+	if !in.Status.Open() {
+		inc.ResolvedAt, inc.CorrelationKey = now, ""
+	}
+	if err := tx.SaveIncident(inc); err != nil {
+		return false, err
+	}
+	wrote, err := s.human(tx, who, inc, in, comps, now)
+	if err != nil {
+		return false, err
+	}
+	return wrote, tx.Audit(who, "incident.update", "incident", inc.ID, map[string]any{"status": inc.Status, "notify": in.Notify})
 }
 
 // human records support's update: component statuses (manual ones while the

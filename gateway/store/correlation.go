@@ -288,7 +288,13 @@ func (t *Tx) Audit(who gateway.Principal, action, targetType, targetID string, d
 
 // AddEvent writes an event in the transaction, so the change it announces
 // and the announcement commit together; the dispatcher plans it.
-func (t *Tx) AddEvent(e *gateway.Event) error { return t.s.insertEvent(t.ctx, t.tx, e) }
+func (t *Tx) AddEvent(e *gateway.Event) error {
+	if err := t.s.insertEvent(t.ctx, t.tx, e); err != nil {
+		return err
+	}
+	t.added = append(t.added, e)
+	return nil
+}
 
 // ComponentGroups lists every group inside the transaction.
 func (t *Tx) ComponentGroups() ([]gateway.ComponentGroup, error) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 
+	"github.com/heraldstatus/herald/gateway"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -14,6 +15,8 @@ type Tx struct {
 	tx  *sqlx.Tx
 	s   *Store
 	ctx context.Context
+	// added are the events AddEvent wrote, in order (see AddedEvents).
+	added []*gateway.Event
 }
 
 // InTx runs fn in one write transaction: committed when fn returns nil,
@@ -30,3 +33,8 @@ func (t *Tx) exec(op, q string, args ...any) (int64, error) {
 	n, err := res.RowsAffected()
 	return n, wrap(op, err)
 }
+
+// AddedEvents are the events this transaction wrote through AddEvent,
+// oldest first: what a dry run (a transaction its caller rolls back) would
+// have announced.
+func (t *Tx) AddedEvents() []*gateway.Event { return t.added }
