@@ -98,9 +98,11 @@ type incidentView struct {
 
 // updatePreview is what an update will send, rendered as the channels do.
 type updatePreview struct {
-	Type     gateway.EventType
-	Email    *preview.Email
-	Webhooks []webhookPreview
+	Type gateway.EventType
+	// Recipients is how many subscribers the message goes to (now).
+	Recipients int
+	Email      *preview.Email
+	Webhooks   []webhookPreview
 	// NoNotice says why nothing will be sent (notify off, a draft).
 	NoNotice string
 }
@@ -283,6 +285,13 @@ func (h *Handler) previewUpdate(c echo.Context, svc *incidents.Service, v *incid
 		return nil, err
 	}
 	p.Type = ev.Type
+	st, err := h.store()
+	if err != nil {
+		return nil, err
+	}
+	if p.Recipients, err = st.CountRecipients(c.Request().Context(), *ev); err != nil {
+		return nil, err
+	}
 	if h.opt.Templates == nil {
 		p.NoNotice = strings.TrimSpace(p.NoNotice + " Previews are not configured on this server.")
 		return p, nil

@@ -119,6 +119,12 @@ func TestIncidentScreen(t *testing.T) {
 			})
 
 			t.Run("preview renders without posting", func(t *testing.T) {
+				// Recipients: the incident's component, the component the
+				// update adds, not a pending subscriber, not another one.
+				storetest.AddSubscriber(t, e.st, storetest.Subscriber{Address: "space@example.com", Components: []string{ids["Space Module"]}})
+				storetest.AddSubscriber(t, e.st, storetest.Subscriber{Address: "app@example.com", Components: []string{ids["Hummingbird App"]}})
+				storetest.AddSubscriber(t, e.st, storetest.Subscriber{Address: "pending@example.com", Status: gateway.SubscriberPending, All: true})
+				storetest.AddSubscriber(t, e.st, storetest.Subscriber{Address: "mail@example.com", Components: []string{ids["Mail Module"]}})
 				form := updateValues("preview", "identified", "", true)
 				form.Set("template", "identified")
 				form.Set(componentField+ids["Hummingbird App"], string(gateway.PartialOutage))
@@ -129,6 +135,7 @@ func TestIncidentScreen(t *testing.T) {
 				res.wantContains(t, `id="preview-webhook-generic"`)
 				res.wantContains(t, `id="preview-webhook-statuspage"`)
 				res.wantContains(t, "Hummingbird App")
+				res.wantContains(t, "It goes to 2 subscribers (as of now).")
 				// The chosen status stays selected for the real post.
 				res.wantContains(t, `<option value="partial_outage" selected>`)
 				got, err := e.st.Incident(context.Background(), inc.ID)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/incidents"
+	"github.com/heraldstatus/herald/gateway/preview"
 	"github.com/heraldstatus/herald/gateway/store"
 )
 
@@ -61,6 +62,22 @@ type updateRequest struct {
 	Components   map[string]gateway.ComponentStatus `json:"components"`
 	Notify       *bool                              `json:"notify"`
 	NextUpdateAt *time.Time                         `json:"next_update_at"`
+	// DryRun answers what the update would send and writes nothing.
+	DryRun bool `json:"dry_run"`
+}
+
+// updateDryRun is the answer to an update's dry run: the message posting
+// it would send (as if the incident were published and notify on, so a
+// draft's first message can be read before publishing), whether posting
+// it now sends anything, and to how many subscribers.
+type updateDryRun struct {
+	DryRun     bool              `json:"dry_run"`
+	Event      gateway.EventType `json:"event"`
+	Sends      bool              `json:"sends"`
+	Recipients int               `json:"recipients"`
+	// Preview is the email, rendered for a sample recipient; absent when
+	// the server has no templates.
+	Preview *emailPreview `json:"preview,omitempty"`
 }
 
 func orTrue(b *bool) bool { return b == nil || *b }
@@ -152,12 +169,16 @@ func (s *Server) postUpdate(kind string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := s.checkKind(c, kind); err != nil {
+		inc, err := s.checkKind(c, kind)
+		if err != nil {
 			return err
 		}
-		inc, err := svc.PostUpdate(c.Request().Context(), principal(c), c.Param("id"), incidents.NewUpdate{Status: req.Status,
-			Body: req.Body, Components: req.Components, Notify: orTrue(req.Notify), NextUpdateAt: orZero(req.NextUpdateAt),
-			IdempotencyKey: c.Request().Header.Get("Idempotency-Key")})
+		in := incidents.NewUpdate{Status: req.Status, Body: req.Body, Components: req.Components, Notify: orTrue(req.Notify),
+			NextUpdateAt: orZero(req.NextUpdateAt), IdempotencyKey: c.Request().Header.Get("Idempotency-Key")}
+		if req.DryRun {
+			return s.updateDryRun(c, svc, inc, in)
+		}
+		inc, err = svc.PostUpdate(c.Request().Context(), principal(c), c.Param("id"), in)
 		if err != nil {
 			return err
 		}
@@ -165,16 +186,37 @@ func (s *Server) postUpdate(kind string) echo.HandlerFunc {
 	}
 }
 
-// checkKind keeps /incidents and /maintenances apart.
-func (s *Server) checkKind(c echo.Context, kind string) error {
-	inc, err := s.Store().Incident(c.Request().Context(), c.Param("id"))
+// updateDryRun answers 200 with what posting in would send
+// (incidents.Service.PreviewUpdate: the update itself, rolled back).
+func (s *Server) updateDryRun(c echo.Context, svc *incidents.Service, inc *gateway.Incident, in incidents.NewUpdate) error {
+	ctx := c.Request().Context()
+	ev, err := svc.PreviewUpdate(ctx, principal(c), inc.ID, in)
 	if err != nil {
 		return err
 	}
-	if inc.Kind != kind {
-		return gateway.Errorf(gateway.ENOTFOUND, "%s %q not found.", kind, c.Param("id"))
+	out := updateDryRun{DryRun: true, Event: ev.Type, Sends: inc.Published && in.Notify}
+	if out.Recipients, err = s.Store().CountRecipients(ctx, *ev); err != nil {
+		return err
 	}
-	return nil
+	if s.opt.Previews.Templates != nil {
+		if out.Preview, err = preview.EventEmail(s.opt.Previews.Templates, ev, time.Now()); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// checkKind keeps /incidents and /maintenances apart: the incident of the
+// path's id, if it is of kind.
+func (s *Server) checkKind(c echo.Context, kind string) (*gateway.Incident, error) {
+	inc, err := s.Store().Incident(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	if inc.Kind != kind {
+		return nil, gateway.Errorf(gateway.ENOTFOUND, "%s %q not found.", kind, c.Param("id"))
+	}
+	return inc, nil
 }
 
 func (s *Server) editIncident(c echo.Context) error {
@@ -244,7 +286,7 @@ func (s *Server) resolveIncident(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkKind(c, gateway.KindIncident); err != nil {
+	if _, err := s.checkKind(c, gateway.KindIncident); err != nil {
 		return err
 	}
 	inc, err := svc.PostUpdate(c.Request().Context(), principal(c), c.Param("id"),

@@ -163,3 +163,103 @@ func TestIncidentsAPIIdempotencyKey(t *testing.T) {
 		}
 	})
 }
+
+// TestIncidentUpdateDryRun asks what an update would send: the event,
+// whether posting it now sends, to how many subscribers, the email; and
+// checks that asking wrote nothing and refuses what posting refuses.
+func TestIncidentUpdateDryRun(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, herhttp.Options{Previews: previews(t), Page: gateway.PageInfo{Name: "Eptura", URL: "https://status.example.com"}})
+		e.srv.SetIncidents(incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"}))
+		ctx := context.Background()
+		app, space := gateway.Component{Name: "Hummingbird App"}, gateway.Component{Name: "Space Module"}
+		for _, c := range []*gateway.Component{&app, &space} {
+			if err := st.CreateComponent(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		storetest.AddSubscriber(t, st, storetest.Subscriber{Address: "page@example.com", All: true})
+		storetest.AddSubscriber(t, st, storetest.Subscriber{Address: "app@example.com", Components: []string{app.ID}})
+		storetest.AddSubscriber(t, st, storetest.Subscriber{Address: "space@example.com", Components: []string{space.ID}})
+		storetest.AddSubscriber(t, st, storetest.Subscriber{Address: "pending@example.com", Status: gateway.SubscriberPending, All: true})
+		support := gateway.RoleSupport
+
+		declare := func(body string) string {
+			t.Helper()
+			r := e.do("POST", "/api/v1/incidents", support, body)
+			var inc struct{ ID string }
+			r.decode(t, &inc)
+			if r.status != 201 {
+				t.Fatalf("declare = %d %s", r.status, r.body)
+			}
+			return inc.ID
+		}
+		id := declare(`{"name":"Login problems","status":"investigating","body":"Looking into it.","components":{"Hummingbird App":"major_outage"}}`)
+		draft := declare(`{"name":"Draft","status":"investigating","body":"Not yet.","draft":true}`)
+		type dryRun struct {
+			DryRun     bool   `json:"dry_run"`
+			Event      string `json:"event"`
+			Sends      bool   `json:"sends"`
+			Recipients int    `json:"recipients"`
+			Preview    *emailPreview
+		}
+		for _, tt := range []struct {
+			name, id, body string
+			want           dryRun
+		}{
+			{"update", id, `{"status":"identified","body":"Found it.","dry_run":true}`,
+				dryRun{DryRun: true, Event: "incident.updated", Sends: true, Recipients: 2}},
+			{"update adding a component", id, `{"status":"identified","body":"Found it.","components":{"Space Module":"partial_outage"},"dry_run":true}`,
+				dryRun{DryRun: true, Event: "incident.updated", Sends: true, Recipients: 3}},
+			{"resolve", id, `{"status":"resolved","body":"All clear.","dry_run":true}`,
+				dryRun{DryRun: true, Event: "incident.resolved", Sends: true, Recipients: 2}},
+			{"notify off", id, `{"status":"identified","body":"Found it.","notify":false,"dry_run":true}`,
+				dryRun{DryRun: true, Event: "incident.updated", Sends: false, Recipients: 2}},
+			{"draft", draft, `{"status":"identified","body":"Found it.","dry_run":true}`,
+				dryRun{DryRun: true, Event: "incident.created", Sends: false, Recipients: 1}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				r := e.do("POST", "/api/v1/incidents/"+tt.id+"/updates", support, tt.body)
+				var got dryRun
+				r.decode(t, &got)
+				if r.status != 200 || got.Preview == nil || !strings.Contains(got.Preview.Text, "All clear.") && !strings.Contains(got.Preview.Text, "Found it.") {
+					t.Fatalf("dry run = %d %s", r.status, r.body)
+				}
+				got.Preview = nil
+				if got != tt.want {
+					t.Errorf("dry run = %+v, want %+v", got, tt.want)
+				}
+			})
+		}
+		for _, tt := range []struct{ body, field string }{
+			{`{"status":"in_progress","body":"x","dry_run":true}`, "status"},
+			{`{"status":"identified","body":"x","components":{"Nope":"major_outage"},"dry_run":true}`, "components.Nope"},
+		} {
+			if r := e.do("POST", "/api/v1/incidents/"+id+"/updates", support, tt.body); r.status != 422 || !strings.Contains(r.body, `"`+tt.field+`"`) {
+				t.Errorf("dry run %s = %d %s, want 422 naming %s", tt.body, r.status, r.body, tt.field)
+			}
+		}
+		if r := e.do("POST", "/api/v1/incidents/"+id+"/updates", gateway.RoleViewer, `{"status":"identified","body":"x","dry_run":true}`); r.status != 403 {
+			t.Errorf("a viewer's dry run = %d, want 403", r.status)
+		}
+
+		// Nothing was written: one update each, the draft unpublished,
+		// Space Module untouched, and only the declaration's event.
+		for _, iid := range []string{id, draft} {
+			inc, err := st.Incident(ctx, iid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(inc.Updates) != 1 || inc.Status != gateway.Investigating || iid == draft && inc.Published {
+				t.Errorf("a dry run wrote to %s: %d updates, %s, published %v", inc.Name, len(inc.Updates), inc.Status, inc.Published)
+			}
+		}
+		if c, err := st.Component(ctx, "Space Module"); err != nil || c.Status != gateway.Operational {
+			t.Errorf("a dry run set Space Module: %+v %v", c, err)
+		}
+		var events int
+		if err := st.DB().QueryRow("SELECT COUNT(*) FROM events").Scan(&events); err != nil || events != 1 {
+			t.Errorf("%d events after the dry runs (%v), want the declaration's only", events, err)
+		}
+	})
+}

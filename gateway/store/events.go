@@ -218,9 +218,10 @@ func (s *Store) PlanPending(ctx context.Context, limit int) (events, deliveries 
 // CountRecipients returns how many deliveries planning e would insert now,
 // without writing anything: what a broadcast's dry run reports. It runs the
 // planner's own selection over e, written in a transaction that is rolled
-// back.
+// back. The update e announces need not be stored (an update's dry run
+// rolled it back): it does not choose recipients, so it is left out.
 func (s *Store) CountRecipients(ctx context.Context, e gateway.Event) (int, error) {
-	e.ID, e.IdempotencyKey = gateway.NewID(), ""
+	e.ID, e.IdempotencyKey, e.IncidentUpdateID = gateway.NewID(), "", ""
 	tx, err := s.wdb.BeginTxx(ctx, nil)
 	if err != nil {
 		return 0, wrap("begin", err)
