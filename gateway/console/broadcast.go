@@ -9,14 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/notify"
+	"github.com/heraldstatus/herald/gateway/preview"
 	"github.com/heraldstatus/herald/gateway/store"
-	"github.com/heraldstatus/herald/templates"
 )
 
 // The broadcast screen: support's own message to the subscribers of some
@@ -34,34 +33,6 @@ func (h *Handler) broadcastRoutes(r Router) {
 	r.POST("/broadcasts/edit", gateway.RoleSupport, h.broadcastEdit)
 	r.POST("/broadcasts", gateway.RoleSupport, h.broadcastSend)
 	r.GET("/broadcasts/:id", gateway.RoleViewer, h.broadcastProgress)
-}
-
-// EmailPreview is an email as a preview shows it.
-type EmailPreview struct{ Subject, Text, HTML string }
-
-// PreviewBroadcast renders the email a broadcast event sends, with the
-// sample recipient's manage and unsubscribe links, dated now when the
-// event has no creation time yet (a dry run). nil when set is nil (no
-// templates). The API's dry run and the console's confirm page both call
-// it, so what support previews is what the API would answer.
-func PreviewBroadcast(set *templates.Set, ev *gateway.Event, now time.Time) (*EmailPreview, error) {
-	if set == nil {
-		return nil, nil
-	}
-	sample, err := templates.Sample(gateway.EventBroadcast)
-	if err != nil {
-		return nil, err
-	}
-	e := *ev
-	if e.CreatedAt.IsZero() {
-		e.CreatedAt = now.UTC() // as if sent now
-	}
-	data := templates.NewEmailData(&e, sample.ManageURL, sample.UnsubscribeURL)
-	subject, text, html, err := set.RenderEmail(string(data.Type), data)
-	if err != nil {
-		return nil, fmt.Errorf("preview %s email: %w", data.Type, err)
-	}
-	return &EmailPreview{Subject: subject, Text: text, HTML: html}, nil
 }
 
 // htmlBody is the inside of an email's <body>, to show the rendered email
@@ -228,7 +199,7 @@ type confirmView struct {
 	// Previewed is the count an earlier preview showed, when it differs.
 	Previewed int
 	Changed   bool
-	Preview   *EmailPreview
+	Preview   *preview.Email
 	HTML      template.HTML
 }
 
@@ -287,7 +258,7 @@ func (h *Handler) confirmBroadcast(c echo.Context, f broadcastForm, previewed in
 	}
 	// The form sends component ids; the planner resolved them (and names).
 	v.Form.Components = res.Event.ComponentIDs
-	if v.Preview, err = PreviewBroadcast(h.opt.Templates, res.Event, h.now()); err != nil {
+	if v.Preview, err = preview.EventEmail(h.opt.Templates, res.Event, h.now()); err != nil {
 		return err
 	}
 	if v.Preview != nil {

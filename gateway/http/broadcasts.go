@@ -7,8 +7,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
-	"github.com/heraldstatus/herald/gateway/console"
 	"github.com/heraldstatus/herald/gateway/notify"
+	"github.com/heraldstatus/herald/gateway/preview"
 )
 
 func (s *Server) broadcastRoutes(api *echo.Group) {
@@ -38,17 +38,6 @@ func (s *Server) planner() *notify.Planner {
 	return &notify.Planner{Store: s.Store(), Metrics: s.opt.Metrics, Log: s.log, Wake: s.opt.Wake}
 }
 
-// previewBroadcast renders the email of a broadcast as written, with the
-// sample recipient's links; nil when the server has no templates. The
-// console's confirm page renders it with the same function.
-func (s *Server) previewBroadcast(ev *gateway.Event) (*emailPreview, error) {
-	p, err := console.PreviewBroadcast(s.opt.Previews.Templates, ev, time.Now())
-	if p == nil || err != nil {
-		return nil, err
-	}
-	return &emailPreview{Subject: p.Subject, Text: p.Text, HTML: p.HTML}, nil
-}
-
 // createBroadcast sends support's message to the subscribers of the chosen
 // components (or everyone): 202 with the event id and how many deliveries
 // it has. The Idempotency-Key header is required: a repeat with the same
@@ -70,7 +59,7 @@ func (s *Server) createBroadcast(c echo.Context) error {
 	}
 	if req.DryRun {
 		out := broadcastResponse{Recipients: res.Recipients, DryRun: true}
-		if out.Preview, err = s.previewBroadcast(res.Event); err != nil {
+		if out.Preview, err = preview.EventEmail(s.opt.Previews.Templates, res.Event, time.Now()); err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, out)

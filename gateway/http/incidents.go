@@ -198,10 +198,8 @@ func (s *Server) updateDryRun(c echo.Context, svc *incidents.Service, inc *gatew
 	if out.Recipients, err = s.Store().CountRecipients(ctx, *ev); err != nil {
 		return err
 	}
-	if s.opt.Previews.Templates != nil {
-		if out.Preview, err = preview.EventEmail(s.opt.Previews.Templates, ev, time.Now()); err != nil {
-			return err
-		}
+	if out.Preview, err = preview.EventEmail(s.opt.Previews.Templates, ev, time.Now()); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -45,8 +45,12 @@ func sampleLinks(t gateway.EventType) (manage, unsubscribe string, err error) {
 }
 
 // EventEmail renders the email ev will send, to the sample recipient. An
-// event not created yet (a preview before sending) is dated now.
+// event not created yet (a preview before sending) is dated now. Without
+// templates (a server given none) there is nothing to render: nil.
 func EventEmail(set *templates.Set, ev *gateway.Event, now time.Time) (*Email, error) {
+	if set == nil {
+		return nil, nil
+	}
 	manage, unsub, err := sampleLinks(ev.Type)
 	if err != nil {
 		return nil, err

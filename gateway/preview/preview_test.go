@@ -75,3 +75,15 @@ func TestUnsentEventIsDatedNow(t *testing.T) {
 		t.Errorf("unsent:\n%s\nsent now:\n%s", a.Text, b.Text)
 	}
 }
+
+// A server given no templates previews no email, and says so with nil
+// rather than failing the dry run that asked.
+func TestNoTemplatesNoEmail(t *testing.T) {
+	ev, err := templates.SampleEvent(gateway.EventBroadcast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := preview.EventEmail(nil, ev, time.Now()); e != nil || err != nil {
+		t.Errorf("without templates: %+v, %v; want nil, nil", e, err)
+	}
+}
