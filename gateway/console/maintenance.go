@@ -101,10 +101,14 @@ type maintenanceForm struct {
 	Starts, Ends string // datetime-local values, in Zone
 	Zone         string // an IANA zone name; UTC by default
 	Auto, Notify bool
-	Error        string
-	Fields       map[string]string
-	Groups       []componentGroup
-	Zones        []string
+	// Key is the form's idempotency key, made when the form is first
+	// rendered and kept through a refusal: posting it twice schedules one
+	// maintenance.
+	Key    string
+	Error  string
+	Fields map[string]string
+	Groups []componentGroup
+	Zones  []string
 }
 
 // Choices are the form's component checkboxes.
@@ -115,7 +119,7 @@ func (f maintenanceForm) Choices() componentPicker {
 
 func (h *Handler) maintenanceNew(c echo.Context) error {
 	start := h.now().Add(24 * time.Hour).Truncate(time.Hour)
-	f := maintenanceForm{Auto: true, Notify: true, Zone: "UTC",
+	f := maintenanceForm{Auto: true, Notify: true, Zone: "UTC", Key: newIdempotencyKey(),
 		Starts: start.Format(formTime), Ends: start.Add(2 * time.Hour).Format(formTime)}
 	return h.renderMaintenanceForm(c, http.StatusOK, f, nil)
 }
@@ -180,7 +184,7 @@ func (h *Handler) maintenanceSchedule(c echo.Context) error {
 	}
 	f := maintenanceForm{Name: params.Get("name"), Body: params.Get("body"), Components: params["components"],
 		Starts: params.Get("starts"), Ends: params.Get("ends"), Zone: params.Get("zone"),
-		Auto: params.Get("auto") == "on", Notify: params.Get("notify") == "on"}
+		Auto: params.Get("auto") == "on", Notify: params.Get("notify") == "on", Key: params.Get("idempotency_key")}
 	svc, err := h.incidents()
 	if err != nil {
 		return err
@@ -192,7 +196,7 @@ func (h *Handler) maintenanceSchedule(c echo.Context) error {
 	cx, cancel := ctx(c)
 	defer cancel()
 	m, err := svc.Schedule(cx, Principal(c), incidents.NewMaintenance{Name: f.Name, Body: f.Body, Components: f.Components,
-		ScheduledFor: from, ScheduledUntil: until, AutoTransition: f.Auto, Notify: f.Notify})
+		ScheduledFor: from, ScheduledUntil: until, AutoTransition: f.Auto, Notify: f.Notify, IdempotencyKey: f.Key})
 	if refusal(err) {
 		return h.renderMaintenanceForm(c, http.StatusUnprocessableEntity, f, err)
 	} else if err != nil {
@@ -228,6 +232,9 @@ type maintenanceView struct {
 	// completes only with support's updates.
 	Manual   bool
 	Statuses []gateway.IncidentStatus
+	// UpdateKey is the update form's idempotency key, new on each
+	// rendering: posting the form twice adds one update and sends once.
+	UpdateKey string
 	// The reschedule form's values, in UTC.
 	Starts, Ends string
 	Error        string
@@ -270,7 +277,7 @@ func (h *Handler) renderMaintenance(c echo.Context, status int, problem error) e
 	if err != nil {
 		return err
 	}
-	v := maintenanceView{Inc: m, Components: componentNames(*m, names), Statuses: gateway.MaintenanceStatuses,
+	v := maintenanceView{Inc: m, Components: componentNames(*m, names), Statuses: gateway.MaintenanceStatuses, UpdateKey: newIdempotencyKey(),
 		Starts: m.ScheduledFor.UTC().Format(formTime), Ends: m.ScheduledUntil.UTC().Format(formTime)}
 	v.Error, v.Fields = problemText(problem)
 	if v.Notices, v.Manual, err = h.maintenanceNotices(c, st, m); err != nil {
@@ -348,7 +355,8 @@ func (h *Handler) maintenanceRename(c echo.Context) error {
 func (h *Handler) maintenanceUpdate(c echo.Context) error {
 	return h.maintenanceAction(c, "Update posted.", func(cx context.Context, svc *incidents.Service) error {
 		_, err := svc.PostUpdate(cx, Principal(c), c.Param("id"), incidents.NewUpdate{
-			Status: gateway.IncidentStatus(c.FormValue("status")), Body: c.FormValue("body"), Notify: c.FormValue("notify") == "on"})
+			Status: gateway.IncidentStatus(c.FormValue("status")), Body: c.FormValue("body"), Notify: c.FormValue("notify") == "on",
+			IdempotencyKey: c.FormValue("idempotency_key")})
 		return err
 	})
 }

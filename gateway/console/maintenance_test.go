@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/incidents"
+	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
 
@@ -202,6 +203,77 @@ func TestMaintenanceRefusesViewersAndIncidents(t *testing.T) {
 			support.submit(show, "/console/maintenances/"+inc.ID+"/cancel", url.Values{"notify": {"on"}}).wantStatus(t, http.StatusNotFound)
 			if got, _ := e.st.Incident(ctx, inc.ID); got.Status != gateway.Investigating {
 				t.Errorf("the incident became %s", got.Status)
+			}
+		})
+	}
+}
+
+// TestMaintenanceFormsPostOnce posts the schedule form and the update form
+// twice each, as a double click or a resubmit after "back" does: one
+// maintenance, one update, one notice each.
+func TestMaintenanceFormsPostOnce(t *testing.T) {
+	for _, d := range storetest.Databases() {
+		t.Run(d, func(t *testing.T) {
+			e := newTestEnv(t, d)
+			f := seedBroadcastFixture(t, e.st)
+			c := e.signIn(gateway.RoleSupport)
+			ctx := context.Background()
+			key := regexp.MustCompile(`name="idempotency_key" value="([^"]+)"`)
+
+			newPage := c.get("/console/maintenances/new")
+			m := key.FindStringSubmatch(newPage.body)
+			if m == nil {
+				t.Fatal("the schedule form has no idempotency key")
+			}
+			form := url.Values{"name": {"Booking database upgrade"}, "body": {"Read-only during the upgrade."},
+				"components": {f.space}, "zone": {"UTC"}, "starts": {"2030-06-01T10:00"}, "ends": {"2030-06-01T12:00"},
+				"notify": {"on"}, "idempotency_key": {m[1]}}
+			var shows []string
+			for range 2 {
+				res := c.submit("/console/maintenances/new", "/console/maintenances", form)
+				res.wantStatus(t, http.StatusOK)
+				shows = append(shows, res.url.Path)
+			}
+			if shows[0] != shows[1] {
+				t.Errorf("the same form scheduled %s and %s", shows[0], shows[1])
+			}
+			list, err := e.st.Incidents(ctx, store.IncidentFilter{Kind: gateway.KindMaintenance})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) != 1 {
+				t.Fatalf("%d maintenances after posting one form twice, want 1", len(list))
+			}
+			// A refused form keeps its key, so its corrected post is still
+			// the one maintenance.
+			refused := c.submit("/console/maintenances/new", "/console/maintenances", url.Values{"name": {"Other"}, "body": {"b"},
+				"zone": {"UTC"}, "starts": {"2030-06-01T10:00"}, "ends": {"2030-06-01T12:00"}, "idempotency_key": {"console-refused"}})
+			refused.wantStatus(t, http.StatusUnprocessableEntity)
+			refused.wantContains(t, `value="console-refused"`)
+
+			show := shows[0]
+			page := c.get(show)
+			u := key.FindStringSubmatch(page.body)
+			if u == nil {
+				t.Fatal("the update form has no idempotency key")
+			}
+			update := url.Values{"status": {"in_progress"}, "body": {"We have started."}, "notify": {"on"}, "idempotency_key": {u[1]}}
+			for range 2 {
+				c.submit(show, show+"/updates", update).wantStatus(t, http.StatusOK)
+			}
+			got, err := e.st.Incident(ctx, list[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Updates) != 2 {
+				t.Errorf("%d updates (the scheduled one and the posted one twice?), want 2", len(got.Updates))
+			}
+			var events int
+			if err := e.st.DB().QueryRow("SELECT COUNT(*) FROM events WHERE incident_id = '" + got.ID + "'").Scan(&events); err != nil || events != 2 {
+				t.Errorf("%d notices (%v), want 2: scheduled and started", events, err)
+			}
+			if fresh := c.get(show); strings.Contains(fresh.body, u[1]) {
+				t.Error("the page after posting offers the used key again")
 			}
 		})
 	}

@@ -342,7 +342,7 @@ func (s *Server) scheduleMaintenance(c echo.Context) error {
 	}
 	m, err := svc.Schedule(c.Request().Context(), principal(c), incidents.NewMaintenance{Name: req.Name, Body: req.Body,
 		Components: req.Components, ScheduledFor: *req.ScheduledFor, ScheduledUntil: *req.ScheduledUntil,
-		AutoTransition: orTrue(req.AutoTransition), Notify: orTrue(req.Notify)})
+		AutoTransition: orTrue(req.AutoTransition), Notify: orTrue(req.Notify), IdempotencyKey: c.Request().Header.Get("Idempotency-Key")})
 	if err != nil {
 		return err
 	}

@@ -161,6 +161,28 @@ func TestIncidentsAPIIdempotencyKey(t *testing.T) {
 		if list, _ := st.Incidents(context.Background(), store.IncidentFilter{}); len(list) != 1 || len(inc.Updates) != 2 {
 			t.Errorf("%d incidents, %d updates; want 1 and 2", len(list), len(inc.Updates))
 		}
+
+		// A maintenance is scheduled once per key, and an incident's key
+		// reused for a maintenance schedules a maintenance.
+		e.do("POST", "/api/v1/components", gateway.RoleAdmin, `{"name":"Space Module"}`)
+		maint := `{"name":"Database upgrade","body":"We are upgrading.","components":["Space Module"],
+			"scheduled_for":"2030-01-01T10:00:00Z","scheduled_until":"2030-01-01T11:00:00Z"}`
+		var mids []string
+		for _, key := range []string{"declare-42", "declare-42", "maint-1", "maint-1"} {
+			r := post("/api/v1/maintenances", key, maint)
+			var m struct{ ID, Kind string }
+			r.decode(t, &m)
+			if r.status != http.StatusCreated || m.Kind != gateway.KindMaintenance {
+				t.Fatalf("schedule with key %s = %d %s", key, r.status, r.body)
+			}
+			mids = append(mids, m.ID)
+		}
+		if mids[0] != mids[1] || mids[2] != mids[3] || mids[0] == mids[2] {
+			t.Errorf("maintenances by key: %v, want two, each answered twice", mids)
+		}
+		if list, _ := st.Incidents(context.Background(), store.IncidentFilter{Kind: gateway.KindMaintenance}); len(list) != 2 {
+			t.Errorf("%d maintenances, want 2", len(list))
+		}
 	})
 }
 

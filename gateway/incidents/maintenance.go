@@ -18,7 +18,15 @@ type NewMaintenance struct {
 	// AutoTransition starts and completes the maintenance at its times.
 	AutoTransition bool
 	Notify         bool
+	// IdempotencyKey, when set, schedules the maintenance once: the same
+	// key again answers the maintenance it scheduled and writes nothing
+	// (a double click, a resubmitted form, a client's retry).
+	IdempotencyKey string
 }
+
+// maintenanceKey keeps a maintenance's idempotency keys apart from an
+// incident's: a client reusing a key across the two gets each its own.
+func maintenanceKey(k string) string { return "maintenance:" + k }
 
 // Schedule creates a maintenance. With AutoTransition it starts at
 // ScheduledFor (its components go under_maintenance, and alerts on them
@@ -39,10 +47,20 @@ func (s *Service) Schedule(ctx context.Context, who gateway.Principal, in NewMai
 	if len(in.Components) == 0 {
 		return nil, gateway.FieldError("components", "name at least one component")
 	}
+	if len(in.IdempotencyKey) > 255 {
+		return nil, gateway.FieldError("idempotency_key", "is longer than 255 characters")
+	}
 	var inc *gateway.Incident
 	var wrote bool
 	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
 		now := s.o.Store.Now()
+		if in.IdempotencyKey != "" {
+			id, err := tx.IncidentByIdempotencyKey(maintenanceKey(in.IdempotencyKey))
+			if err != nil || id != "" {
+				inc = &gateway.Incident{ID: id} // scheduled already: answer it, write nothing
+				return err
+			}
+		}
 		want := map[string]gateway.ComponentStatus{}
 		for _, c := range in.Components {
 			want[c] = gateway.UnderMaintenance
@@ -56,6 +74,11 @@ func (s *Service) Schedule(ctx context.Context, who gateway.Principal, in NewMai
 			ScheduledUntil: in.ScheduledUntil, AutoTransition: in.AutoTransition, CreatedBy: who.Name, Components: comps}
 		if err := tx.CreateIncident(inc); err != nil {
 			return err
+		}
+		if in.IdempotencyKey != "" {
+			if err := tx.SetIncidentIdempotencyKey(inc.ID, maintenanceKey(in.IdempotencyKey)); err != nil {
+				return err
+			}
 		}
 		if err := s.scheduleWindow(tx, inc); err != nil {
 			return err
@@ -72,6 +95,9 @@ func (s *Service) Schedule(ctx context.Context, who gateway.Principal, in NewMai
 		}
 		return err
 	})
+	if in.IdempotencyKey != "" {
+		inc, wrote, err = s.declaredConcurrently(ctx, maintenanceKey(in.IdempotencyKey), inc, wrote, err)
+	}
 	return s.done(ctx, inc, wrote, err)
 }
 

@@ -104,15 +104,26 @@ func (s *Service) Create(ctx context.Context, who gateway.Principal, in NewIncid
 		}
 		return tx.Audit(who, "incident.create", "incident", inc.ID, map[string]any{"name": inc.Name, "status": inc.Status})
 	})
-	if gateway.ErrorCode(err) == gateway.ECONFLICT && in.IdempotencyKey != "" {
-		// The same key may have declared it at the same moment in another
-		// transaction (PostgreSQL): answer that one.
-		var id string
-		if e := s.o.Store.InTx(ctx, func(tx *store.Tx) (e error) { id, e = tx.IncidentByIdempotencyKey(in.IdempotencyKey); return e }); e == nil && id != "" {
-			inc, wrote, err = &gateway.Incident{ID: id}, false, nil
-		}
+	if in.IdempotencyKey != "" {
+		inc, wrote, err = s.declaredConcurrently(ctx, in.IdempotencyKey, inc, wrote, err)
 	}
 	return s.done(ctx, inc, wrote, err)
+}
+
+// declaredConcurrently turns the unique key's refusal into the answer of
+// the request that won: the same key may have declared the incident (or
+// scheduled the maintenance) at the same moment in another transaction
+// (PostgreSQL), and a retry must get that one, not a conflict. Any other
+// outcome passes through.
+func (s *Service) declaredConcurrently(ctx context.Context, key string, inc *gateway.Incident, wrote bool, err error) (*gateway.Incident, bool, error) {
+	if gateway.ErrorCode(err) != gateway.ECONFLICT {
+		return inc, wrote, err
+	}
+	var id string
+	if e := s.o.Store.InTx(ctx, func(tx *store.Tx) (e error) { id, e = tx.IncidentByIdempotencyKey(key); return e }); e == nil && id != "" {
+		return &gateway.Incident{ID: id}, false, nil
+	}
+	return inc, wrote, err
 }
 
 // PostUpdate adds support's update. From the first one on, automation

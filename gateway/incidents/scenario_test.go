@@ -568,3 +568,50 @@ func TestAnUpdatePostsOncePerKey(t *testing.T) {
 		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated", "incident.updated")
 	})
 }
+
+// TestAMaintenanceIsScheduledOncePerKey schedules one maintenance three
+// times at once with one key (a double click and a retry racing on
+// PostgreSQL's unique key): one maintenance, one scheduled notice, and
+// every request answered with it.
+func TestAMaintenanceIsScheduledOncePerKey(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		support := gateway.Principal{Kind: "user", Name: "Dana", Role: gateway.RoleSupport}
+		in := incidents.NewMaintenance{Name: "Database upgrade", Body: "We are upgrading.", Components: []string{"Space Module"},
+			ScheduledFor: t0.Add(time.Hour), ScheduledUntil: t0.Add(2 * time.Hour), Notify: true, IdempotencyKey: "form-1"}
+		var got [3]*gateway.Incident
+		var wg sync.WaitGroup
+		for i := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var err error
+				if got[i], err = w.svc.Schedule(w.ctx, support, in); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		list, err := st.Incidents(w.ctx, store.IncidentFilter{Kind: gateway.KindMaintenance})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 {
+			t.Fatalf("%d maintenances, want 1", len(list))
+		}
+		for _, m := range got {
+			if m.ID != list[0].ID {
+				t.Errorf("a repeated request answered %s, want %s", m.ID, list[0].ID)
+			}
+		}
+		wantEvents(t, w.events(list[0].ID), "maintenance.scheduled")
+		// Another key schedules another.
+		in.IdempotencyKey = "form-2"
+		if m, err := w.svc.Schedule(w.ctx, support, in); err != nil || m.ID == list[0].ID {
+			t.Errorf("another key: %v, %v", m, err)
+		}
+	})
+}
