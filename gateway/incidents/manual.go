@@ -349,6 +349,9 @@ func (s *Service) Postmortem(ctx context.Context, who gateway.Principal, id, bod
 		if inc.Kind != gateway.KindIncident || (inc.Status != gateway.Resolved && inc.Status != gateway.Postmortem) {
 			return false, gateway.Errorf(gateway.EUNPROCESSABLE, "Resolve the incident before publishing its postmortem.")
 		}
+		if inc.Status == gateway.Postmortem && inc.PostmortemBody == body {
+			return false, nil // published already (a double click, a retry): nothing sent twice
+		}
 		inc.PostmortemBody, inc.PostmortemPublishedAt, inc.Status = body, now, gateway.Postmortem
 		if inc.HumanAt.IsZero() {
 			inc.HumanAt = now
