@@ -303,8 +303,8 @@ func (h *Handler) incidentResolve(c echo.Context) error {
 	if body == "" {
 		body = defaultResolveText
 	}
-	_, err = svc.PostUpdate(c.Request().Context(), Principal(c), c.Param("id"),
-		incidents.NewUpdate{Status: gateway.Resolved, Body: body, Notify: c.FormValue("notify") != "", IdempotencyKey: c.FormValue("idempotency_key")})
+	_, err = svc.Resolve(c.Request().Context(), Principal(c), c.Param("id"),
+		incidents.NewUpdate{Body: body, Notify: c.FormValue("notify") != "", IdempotencyKey: c.FormValue("idempotency_key")})
 	if err != nil {
 		return err
 	}

@@ -287,8 +287,8 @@ func (s *Server) resolveIncident(c echo.Context) error {
 	if _, err := s.checkKind(c, gateway.KindIncident); err != nil {
 		return err
 	}
-	inc, err := svc.PostUpdate(c.Request().Context(), principal(c), c.Param("id"),
-		incidents.NewUpdate{Status: gateway.Resolved, Body: req.Body, Notify: orTrue(req.Notify)})
+	inc, err := svc.Resolve(c.Request().Context(), principal(c), c.Param("id"),
+		incidents.NewUpdate{Body: req.Body, Notify: orTrue(req.Notify), IdempotencyKey: c.Request().Header.Get("Idempotency-Key")})
 	if err != nil {
 		return err
 	}

@@ -138,6 +138,23 @@ func (s *Service) PostUpdate(ctx context.Context, who gateway.Principal, id stri
 	})
 }
 
+// Resolve posts in as the update that resolves an incident, unless the
+// incident is closed already: resolving is a state, so a retry, a double
+// click or two people resolving at once answer the incident and send
+// nothing again (other words on a closed incident are an update).
+func (s *Service) Resolve(ctx context.Context, who gateway.Principal, id string, in NewUpdate) (*gateway.Incident, error) {
+	in.Status = gateway.Resolved
+	if err := checkUpdate(in); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
+		if !inc.Status.Open() {
+			return false, nil
+		}
+		return s.postUpdate(tx, who, inc, in, now)
+	})
+}
+
 // errDryRun rolls back PreviewUpdate's transaction.
 var errDryRun = errors.New("incidents: dry run")
 

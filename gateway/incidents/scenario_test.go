@@ -617,3 +617,38 @@ func TestAMaintenanceIsScheduledOncePerKey(t *testing.T) {
 		}
 	})
 }
+
+// TestResolvingTwiceSendsOnce resolves one incident three times at once
+// (two people and a retry), then once more: one resolved update, one
+// resolved message.
+func TestResolvingTwiceSendsOnce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		support := gateway.Principal{Kind: "user", Name: "Dana", Role: gateway.RoleSupport}
+		inc, err := w.svc.Create(w.ctx, support, incidents.NewIncident{Name: "Booking is slow", Status: gateway.Investigating,
+			Body: "We are looking into it.", Notify: true, Components: map[string]gateway.ComponentStatus{"Space Module": gateway.DegradedPerformance}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.advance(time.Minute)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := w.svc.Resolve(w.ctx, support, inc.ID, incidents.NewUpdate{Body: "Fixed.", Notify: true}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if _, err := w.svc.Resolve(w.ctx, support, inc.ID, incidents.NewUpdate{Body: "Fixed, really.", Notify: true}); err != nil {
+			t.Fatal(err)
+		}
+		got := w.only()
+		if got.Status != gateway.Resolved || len(got.Updates) != 2 {
+			t.Errorf("%s with %d updates, want resolved with 2", got.Status, len(got.Updates))
+		}
+		wantEvents(t, w.events(inc.ID), "incident.created", "incident.resolved")
+	})
+}
