@@ -280,18 +280,11 @@ func (h *Handler) previewUpdate(c echo.Context, svc *incidents.Service, v *incid
 	if in.Body == "" {
 		return nil, gateway.FieldError("body", "is required: write a message or choose a template")
 	}
-	ev, err := svc.PreviewUpdate(c.Request().Context(), Principal(c), v.Inc.ID, in)
+	ev, recipients, err := svc.PreviewUpdate(c.Request().Context(), Principal(c), v.Inc.ID, in)
 	if err != nil {
 		return nil, err
 	}
-	p.Type = ev.Type
-	st, err := h.store()
-	if err != nil {
-		return nil, err
-	}
-	if p.Recipients, err = st.CountRecipients(c.Request().Context(), *ev); err != nil {
-		return nil, err
-	}
+	p.Type, p.Recipients = ev.Type, recipients
 	if h.opt.Templates == nil {
 		p.NoNotice = strings.TrimSpace(p.NoNotice + " Previews are not configured on this server.")
 		return p, nil

@@ -190,14 +190,11 @@ func (s *Server) postUpdate(kind string) echo.HandlerFunc {
 // (incidents.Service.PreviewUpdate: the update itself, rolled back).
 func (s *Server) updateDryRun(c echo.Context, svc *incidents.Service, inc *gateway.Incident, in incidents.NewUpdate) error {
 	ctx := c.Request().Context()
-	ev, err := svc.PreviewUpdate(ctx, principal(c), inc.ID, in)
+	ev, recipients, err := svc.PreviewUpdate(ctx, principal(c), inc.ID, in)
 	if err != nil {
 		return err
 	}
-	out := updateDryRun{DryRun: true, Event: ev.Type, Sends: inc.Published && in.Notify}
-	if out.Recipients, err = s.Store().CountRecipients(ctx, *ev); err != nil {
-		return err
-	}
+	out := updateDryRun{DryRun: true, Event: ev.Type, Sends: inc.Published && in.Notify, Recipients: recipients}
 	if out.Preview, err = preview.EventEmail(s.opt.Previews.Templates, ev, time.Now()); err != nil {
 		return err
 	}

@@ -47,8 +47,8 @@ func (s *Service) Schedule(ctx context.Context, who gateway.Principal, in NewMai
 	if len(in.Components) == 0 {
 		return nil, gateway.FieldError("components", "name at least one component")
 	}
-	if len(in.IdempotencyKey) > 255 {
-		return nil, gateway.FieldError("idempotency_key", "is longer than 255 characters")
+	if err := checkIdempotencyKey(in.IdempotencyKey); err != nil {
+		return nil, err
 	}
 	var inc *gateway.Incident
 	var wrote bool

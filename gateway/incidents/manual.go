@@ -60,8 +60,8 @@ func (s *Service) Create(ctx context.Context, who gateway.Principal, in NewIncid
 	if err := checkBody("body", in.Body); err != nil {
 		return nil, err
 	}
-	if len(in.IdempotencyKey) > 255 {
-		return nil, gateway.FieldError("idempotency_key", "is longer than 255 characters")
+	if err := checkIdempotencyKey(in.IdempotencyKey); err != nil {
+		return nil, err
 	}
 	var inc *gateway.Incident
 	var wrote bool
@@ -159,27 +159,23 @@ func (s *Service) Resolve(ctx context.Context, who gateway.Principal, id string,
 var errDryRun = errors.New("incidents: dry run")
 
 // PreviewUpdate returns the event PostUpdate would write for in, as if the
-// incident were published and in.Notify set, and writes nothing: it runs
-// PostUpdate's own steps (reconcile included, so component changes are
-// the ones the update would make) in a transaction it rolls back. The
-// console previews an update's messages from it, so what support sees
-// cannot drift from what subscribers get.
-func (s *Service) PreviewUpdate(ctx context.Context, who gateway.Principal, id string, in NewUpdate) (*gateway.Event, error) {
+// incident were published and in.Notify set, and how many subscribers it
+// would reach now; it writes nothing: it runs PostUpdate's own steps
+// (reconcile included, so component changes are the ones the update would
+// make) and counts the planner's selection over the event in a
+// transaction it rolls back. The console and the API's dry run preview an
+// update from it, so what support sees cannot drift from what subscribers
+// get.
+func (s *Service) PreviewUpdate(ctx context.Context, who gateway.Principal, id string, in NewUpdate) (*gateway.Event, int, error) {
 	in.Notify, in.IdempotencyKey = true, ""
 	if err := checkUpdate(in); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var ev *gateway.Event
-	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.LockIncident(id); err != nil {
-			return err
-		}
-		inc, err := tx.Incident(id)
-		if err != nil {
-			return err
-		}
+	var recipients int
+	err := s.withIncident(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) error {
 		inc.Published = true
-		if _, err := s.postUpdate(tx, who, inc, in, s.o.Store.Now()); err != nil {
+		if _, err := s.postUpdate(tx, who, inc, in, now); err != nil {
 			return err
 		}
 		// The update's announcement, not an event the reconcile pass
@@ -193,22 +189,30 @@ func (s *Service) PreviewUpdate(ctx context.Context, who gateway.Principal, id s
 				ev = e
 			}
 		}
+		if ev == nil {
+			return fmt.Errorf("incidents: the update of %s announced nothing", id)
+		}
+		if recipients, err = tx.CountRecipients(ev.ID); err != nil {
+			return err
+		}
 		return errDryRun
 	})
 	if !errors.Is(err, errDryRun) {
-		return nil, err
+		return nil, 0, err
 	}
-	if ev == nil {
-		return nil, fmt.Errorf("incidents: the update of %s announced nothing", id)
-	}
-	return ev, nil
+	return ev, recipients, nil
 }
 
 func checkUpdate(in NewUpdate) error {
 	if err := checkBody("body", in.Body); err != nil {
 		return err
 	}
-	if len(in.IdempotencyKey) > 255 {
+	return checkIdempotencyKey(in.IdempotencyKey)
+}
+
+// checkIdempotencyKey bounds a key as the column that keeps it does.
+func checkIdempotencyKey(k string) error {
+	if len(k) > 255 {
 		return gateway.FieldError("idempotency_key", "is longer than 255 characters")
 	}
 	return nil
@@ -418,20 +422,28 @@ func (s *Service) SetComponentStatus(ctx context.Context, who gateway.Principal,
 func (s *Service) change(ctx context.Context, id string, fn func(tx *store.Tx, inc *gateway.Incident, now time.Time) (wrote bool, err error)) (*gateway.Incident, error) {
 	var inc *gateway.Incident
 	var wrote bool
-	err := s.o.Store.InTx(ctx, func(tx *store.Tx) error {
-		// Changes to one incident run one after the other (see
-		// lock-incident): each reads what the one before wrote.
-		if err := tx.LockIncident(id); err != nil {
-			return err
-		}
-		var err error
-		if inc, err = tx.Incident(id); err != nil {
-			return err
-		}
-		wrote, err = fn(tx, inc, s.o.Store.Now())
+	err := s.withIncident(ctx, id, func(tx *store.Tx, locked *gateway.Incident, now time.Time) (err error) {
+		inc = locked
+		wrote, err = fn(tx, inc, now)
 		return err
 	})
 	return s.done(ctx, inc, wrote, err)
+}
+
+// withIncident runs fn on incident id, locked, in one write transaction
+// (committed when fn returns nil). Changes to one incident run one after
+// the other (see lock-incident): each reads what the one before wrote.
+func (s *Service) withIncident(ctx context.Context, id string, fn func(tx *store.Tx, inc *gateway.Incident, now time.Time) error) error {
+	return s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockIncident(id); err != nil {
+			return err
+		}
+		inc, err := tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		return fn(tx, inc, s.o.Store.Now())
+	})
 }
 
 // done wakes the dispatcher after events were committed.

@@ -37,7 +37,7 @@ func TestPreviewUpdateIsTheEventPostUpdateWrites(t *testing.T) {
 			Components: map[string]gateway.ComponentStatus{"Move Module": gateway.PartialOutage}}
 		w.advance(time.Second) // after the first message, so events sort by time
 
-		ev, err := w.svc.PreviewUpdate(w.ctx, support, inc.ID, in)
+		ev, _, err := w.svc.PreviewUpdate(w.ctx, support, inc.ID, in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +80,7 @@ func TestPreviewUpdateIsTheEventPostUpdateWrites(t *testing.T) {
 
 		// The same key again: PostUpdate sends nothing more, while the
 		// preview still shows the message (it ignores the key).
-		if ev, err = w.svc.PreviewUpdate(w.ctx, support, inc.ID, in); err != nil || ev.Type != gateway.EventIncidentUpdated {
+		if ev, _, err = w.svc.PreviewUpdate(w.ctx, support, inc.ID, in); err != nil || ev.Type != gateway.EventIncidentUpdated {
 			t.Errorf("preview after posting: %v, %v", ev, err)
 		}
 		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated")
@@ -98,7 +98,7 @@ func TestPreviewUpdateOfADraft(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, err := w.svc.PreviewUpdate(w.ctx, support, inc.ID, incidents.NewUpdate{Status: gateway.Identified, Body: "Found it."})
+		ev, _, err := w.svc.PreviewUpdate(w.ctx, support, inc.ID, incidents.NewUpdate{Status: gateway.Identified, Body: "Found it."})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,11 +116,11 @@ func TestPreviewUpdateOfADraft(t *testing.T) {
 			{Status: gateway.Identified},
 			{Status: gateway.Identified, Body: "x", Components: map[string]gateway.ComponentStatus{"Nope": gateway.MajorOutage}},
 		} {
-			if _, err := w.svc.PreviewUpdate(w.ctx, support, inc.ID, bad); gateway.ErrorCode(err) != gateway.EUNPROCESSABLE {
+			if _, _, err := w.svc.PreviewUpdate(w.ctx, support, inc.ID, bad); gateway.ErrorCode(err) != gateway.EUNPROCESSABLE {
 				t.Errorf("preview of %+v: %v, want a field error", bad, err)
 			}
 		}
-		if _, err := w.svc.PreviewUpdate(w.ctx, support, "i-nope", incidents.NewUpdate{Status: gateway.Identified, Body: "x"}); gateway.ErrorCode(err) != gateway.ENOTFOUND {
+		if _, _, err := w.svc.PreviewUpdate(w.ctx, support, "i-nope", incidents.NewUpdate{Status: gateway.Identified, Body: "x"}); gateway.ErrorCode(err) != gateway.ENOTFOUND {
 			t.Errorf("preview of a missing incident: %v", err)
 		}
 	})

@@ -218,10 +218,9 @@ func (s *Store) PlanPending(ctx context.Context, limit int) (events, deliveries 
 // CountRecipients returns how many deliveries planning e would insert now,
 // without writing anything: what a broadcast's dry run reports. It runs the
 // planner's own selection over e, written in a transaction that is rolled
-// back. The update e announces need not be stored (an update's dry run
-// rolled it back): it does not choose recipients, so it is left out.
+// back.
 func (s *Store) CountRecipients(ctx context.Context, e gateway.Event) (int, error) {
-	e.ID, e.IdempotencyKey, e.IncidentUpdateID = gateway.NewID(), "", ""
+	e.ID, e.IdempotencyKey = gateway.NewID(), ""
 	tx, err := s.wdb.BeginTxx(ctx, nil)
 	if err != nil {
 		return 0, wrap("begin", err)
@@ -230,8 +229,19 @@ func (s *Store) CountRecipients(ctx context.Context, e gateway.Event) (int, erro
 	if err := s.insertEvent(ctx, tx, &e); err != nil {
 		return 0, err
 	}
+	return s.countRecipients(ctx, tx, e.ID)
+}
+
+// CountRecipients returns how many deliveries planning the event written
+// in this transaction would insert: a dry run that wrote the event through
+// AddEvent counts it where it stands, before rolling back.
+func (t *Tx) CountRecipients(eventID string) (int, error) {
+	return t.s.countRecipients(t.ctx, t.tx, eventID)
+}
+
+func (s *Store) countRecipients(ctx context.Context, tx *sqlx.Tx, eventID string) (int, error) {
 	var n int
-	err = tx.GetContext(ctx, &n, s.q.CountEventRecipients, e.ID)
+	err := tx.GetContext(ctx, &n, s.q.CountEventRecipients, eventID)
 	return n, wrap("count recipients", err)
 }
 
