@@ -5,7 +5,7 @@ import "time"
 // EventType names a notification-worthy happening.
 type EventType string
 
-// Event types, as DESIGN.md names them.
+// Event types, as docs/api.md names them.
 const (
 	EventIncidentCreated      EventType = "incident.created"
 	EventIncidentUpdated      EventType = "incident.updated"

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestImportBoundaries keeps the shape STYLE.md describes (and
+// TestImportBoundaries keeps the shape docs/architecture.md describes (and
 // .golangci.yml's depguard states for those who run golangci-lint): the
 // domain package imports only the standard library, SQL stays in the store,
 // and Echo stays in the HTTP-facing packages. A violation names the package

@@ -8,7 +8,7 @@ import (
 )
 
 // The sample page, links and incident: the Eptura Workplace outage of
-// 2021-09-16 (../shared/seeds), the scenario Herald is built around.
+// 2021-09-16 (docs/examples/herald.yml), the scenario Herald is built around.
 const (
 	samplePage       = "Eptura Workplace"
 	samplePageURL    = "https://status.example.com"

@@ -329,3 +329,23 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// public_url follows addr when it is not set itself, so links in mail point
+// at the port Herald listens on; a configured public_url always wins.
+func TestPublicURLFollowsAddr(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "http://localhost:8080"},
+		{map[string]string{"HERALD_ADDR": ":9090"}, "http://localhost:9090"},
+		{map[string]string{"HERALD_ADDR": "0.0.0.0:9091"}, "http://localhost:9091"},
+		{map[string]string{"HERALD_ADDR": "[::]:9092"}, "http://localhost:9092"},
+		{map[string]string{"HERALD_ADDR": "127.0.0.1:9093"}, "http://127.0.0.1:9093"},
+		{map[string]string{"HERALD_ADDR": ":9094", "HERALD_PUBLIC_URL": "https://status.example.com/"}, "https://status.example.com"},
+	} {
+		if got := mustLoad(t, "", tt.env).PublicURL; got != tt.want {
+			t.Errorf("env %v: public_url = %q, want %q", tt.env, got, tt.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -61,6 +62,10 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 		path, _ = env("HERALD_CONFIG")
 	}
 	l := &loader{cfg: Default(), origins: map[string]string{}, checker: newChecker(path)}
+	// public_url follows addr unless it is set itself, so that moving
+	// Herald to another port does not leave every link in mail pointing
+	// at the old one.
+	l.cfg.PublicURL = ""
 	if path != "" {
 		if err := l.readFile(path, lookupEnv); err != nil {
 			return nil, err
@@ -68,6 +73,9 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	}
 	errs := l.applyEnv(env)
 	errs = append(errs, l.readSecrets()...)
+	if l.cfg.PublicURL == "" {
+		l.cfg.PublicURL = PublicURLFor(l.cfg.Addr)
+	}
 	l.cfg.PublicURL = strings.TrimRight(l.cfg.PublicURL, "/")
 	for _, err := range flatten(l.cfg.Validate()) {
 		errs = append(errs, l.locate(err))
@@ -250,4 +258,20 @@ func parent(p string) string {
 		return p[:i]
 	}
 	return ""
+}
+
+// PublicURLFor is the public_url Herald assumes when none is configured:
+// http on the listen address, with localhost for a wildcard or empty host
+// (":8080", "0.0.0.0:8080", "[::]:8080"). An address that does not parse
+// gives the default's URL; Validate reports the address itself.
+func PublicURLFor(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return Default().PublicURL
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -25,7 +25,7 @@ import (
 	"github.com/heraldstatus/herald/templates"
 )
 
-// The seed's page (/work/shared/seeds: Eptura Workplace, 2021-09-16): ten
+// The demo page (docs/examples/herald.yml: Eptura Workplace, 2021-09-16): ten
 // modules of one product and a mobile app.
 var seedModules = []string{"Space Module", "Move Module", "Reservation Module", "Service Request Module", "Asset Module",
 	"Inventory Module", "Mail Module", "Copy Module", "Visitor Module", "Insights Module"}

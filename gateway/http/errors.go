@@ -27,7 +27,7 @@ var codeOfStatus = map[int]string{
 	http.StatusServiceUnavailable:    gateway.EUNAVAILABLE,
 }
 
-// errorBody is DESIGN.md's error shape: {"error":{"code","message"}} plus,
+// errorBody is the error shape docs/api.md documents: {"error":{"code","message"}} plus,
 // for validation errors, the fields at fault.
 type errorBody struct {
 	Error struct {

@@ -70,7 +70,7 @@ func sample(t *testing.T, format, name string) string {
 // chunked hides a body's length, so that only reading finds it too large.
 type chunked struct{ io.Reader }
 
-// Every error code DESIGN.md lists for ingest, on both stores; none of the
+// Every error code docs/ingest.md lists for ingest, on both stores; none of the
 // refused requests stores anything.
 func TestIngestErrors(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {

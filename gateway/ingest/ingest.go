@@ -6,7 +6,7 @@
 // per-source rate limits and the ingest metrics.
 //
 // The HTTP layer (gateway/http) reads the body and maps the errors; every
-// error returned here is a *gateway.Error with the code DESIGN.md's status
+// error returned here is a *gateway.Error with the code docs/api.md's status
 // follows from.
 package ingest
 

@@ -14,7 +14,7 @@ func TestKinds(t *testing.T) {
 	got := sources.Kinds()
 	want := []string{"alertmanager", "alertmanager-api", "generic", "grafana", "pagerduty"}
 	if !slices.Equal(got, want) {
-		t.Errorf("Kinds() = %q, want %q (the kinds DESIGN.md names)", got, want)
+		t.Errorf("Kinds() = %q, want %q (the kinds docs/ingest.md names)", got, want)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 // The statuspage format is Atlassian Statuspage's subscriber webhook, field
-// for field (../shared/samples/statuspage/webhook-*.json): meta, page, and
+// for field (the captured Statuspage bodies in testdata/samples): meta, page, and
 // either incident (incident and maintenance events) or component and
 // component_update (component.status_changed). Fields Herald has no value
 // for keep their JSON type with Statuspage's empty value (false, null).
