@@ -61,7 +61,40 @@ by email and webhook. With no arguments it serves (see 'herald serve --help').`,
 	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", "", "YAML configuration file (default: $HERALD_CONFIG; none needed)")
 	root.AddCommand(a.serveCommand(), a.migrateCommand(), a.apikeyCommand(), a.versionCommand(), a.broadcastCommand(), a.demoCommand(), a.subscribersCommand(), a.doctorCommand())
 	root.AddCommand(a.userCommand())
+	pointAtDocs(root)
 	return root
+}
+
+// docPages names the page of docs/ that explains each verb; a verb not
+// listed is explained in docs/cli.md.
+var docPages = map[string]string{
+	"serve": "docs/configuration.md", "migrate": "docs/operations.md", "apikey": "docs/security.md",
+	"broadcast": "docs/delivery.md", "subscribers": "docs/subscribers.md", "user": "docs/console.md",
+	"doctor": "docs/operations.md", "demo": "README.md",
+}
+
+// pointAtDocs ends every verb's --help with the docs page that explains
+// it, so a reader of the help knows where the whole story is.
+func pointAtDocs(root *cobra.Command) {
+	var walk func(c *cobra.Command, page string)
+	walk = func(c *cobra.Command, page string) {
+		if p, ok := docPages[c.Name()]; ok && c.Parent() == root {
+			page = p
+		}
+		long := c.Long
+		if long == "" {
+			long = c.Short
+		}
+		ref := "\n\nReference: " + page
+		if page != "docs/cli.md" {
+			ref += " (every verb: docs/cli.md)"
+		}
+		c.Long = long + ref + "."
+		for _, sub := range c.Commands() {
+			walk(sub, page)
+		}
+	}
+	walk(root, "docs/cli.md")
 }
 
 // loadConfig reads the configuration named by --config or HERALD_CONFIG.

@@ -464,3 +464,23 @@ func TestUpdateDueReachesSupport(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// Every verb's --help names the docs page that explains it.
+func TestEveryVerbsHelpPointsAtTheDocs(t *testing.T) {
+	a := &app{stdout: io.Discard, stderr: io.Discard, env: func(string) (string, bool) { return "", false }}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		var out strings.Builder
+		c.SetOut(&out)
+		if err := c.Help(); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "Reference: docs/") && !strings.Contains(out.String(), "Reference: README.md") {
+			t.Errorf("herald %s --help names no docs page:\n%s", c.CommandPath(), out.String())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(a.command())
+}
