@@ -37,6 +37,9 @@ type ImportRecord struct {
 	Email      string
 	Components []string
 	Confirmed  bool
+	// ConsentSource is the row's consent_source cell: where this person
+	// agreed to be mailed. It wins over the import's own consent source.
+	ConsentSource string
 }
 
 // RowError reports an import row that was not imported.
@@ -170,7 +173,11 @@ func (c columnIndex) record(rec []string, line int) (ImportRecord, *RowError) {
 			comps = append(comps, p)
 		}
 	}
-	return ImportRecord{Line: line, Email: email, Components: comps, Confirmed: confirmed}, nil
+	consent := c.get(rec, "consent_source")
+	if err := checkConsent(false, consent); err != nil {
+		return fail("consent_source", fieldProblem(err, "consent_source"))
+	}
+	return ImportRecord{Line: line, Email: email, Components: comps, Confirmed: confirmed, ConsentSource: consent}, nil
 }
 
 func parseBool(s string) (value, ok bool) {

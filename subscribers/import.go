@@ -59,7 +59,9 @@ func (r *ImportReport) bad(e RowError) {
 // audit log gets one entry per batch, with counts only.
 func (s *Service) Import(ctx context.Context, who gateway.Principal, r io.Reader, o ImportOptions) (ImportReport, error) {
 	rep := ImportReport{Errors: []RowError{}}
-	if err := checkConsent(o.Confirmed, o.ConsentSource); err != nil {
+	// A confirmed import may take its consent source from each row's
+	// consent_source column instead; rows without one are refused below.
+	if err := checkConsent(false, o.ConsentSource); err != nil {
 		return rep, err
 	}
 	cat, err := s.catalog(ctx)
@@ -128,7 +130,11 @@ func (s *Service) importRow(cat *catalog, rec ImportRecord, o ImportOptions, who
 		return store.ImportRow{}, &RowError{Line: rec.Line, Field: "components", Message: fieldProblem(err, "components")}
 	}
 	confirmed := o.Confirmed || rec.Confirmed
-	if confirmed && o.ConsentSource == "" {
+	consent := o.ConsentSource
+	if rec.ConsentSource != "" {
+		consent = rec.ConsentSource
+	}
+	if confirmed && consent == "" {
 		return store.ImportRow{}, &RowError{Line: rec.Line, Field: "confirmed",
 			Message: "a confirmed row needs a consent source (consent_source / --consent-source)"}
 	}
@@ -138,7 +144,7 @@ func (s *Service) importRow(cat *catalog, rec ImportRecord, o ImportOptions, who
 	row := store.ImportRow{Subscriber: sub}
 	if confirmed {
 		row.Subscriber.Status, row.Subscriber.ConfirmedAt = gateway.SubscriberActive, s.o.Now()
-		row.Subscriber.ConsentSource = o.ConsentSource
+		row.Subscriber.ConsentSource = consent
 	} else {
 		row.Confirm = s.confirmEvent(&row.Subscriber, who)
 	}

@@ -217,3 +217,46 @@ func TestImportTestdata(t *testing.T) {
 		}
 	})
 }
+
+// A consent_source column gives each confirmed row its own consent source
+// (and wins over the import's); a confirmed row with neither is refused.
+func TestImportConsentSourceColumn(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		e := newEnv(t, st)
+		csvText := "email,components,confirmed,consent_source\n" +
+			"ann@example.com,,true,signed up at the 2026 trade fair\n" +
+			"bob@example.com,,true,\n" +
+			"cid@example.com,,false,\n"
+		rep, err := e.svc.Import(ctx, admin, strings.NewReader(csvText), subscribers.ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Added != 2 || rep.Invalid != 1 || rep.Errors[0].Line != 3 || rep.Errors[0].Field != "confirmed" {
+			t.Fatalf("report %+v", rep)
+		}
+		ann, err := st.SubscriberByAddress(ctx, gateway.SubscriberEmail, "ann@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ann.Status != gateway.SubscriberActive || ann.ConsentSource != "signed up at the 2026 trade fair" {
+			t.Errorf("ann: status %s, consent source %q", ann.Status, ann.ConsentSource)
+		}
+		// With the import's own consent source, the column still wins
+		// where it is set and fills in where it is not.
+		rep, err = e.svc.Import(ctx, admin, strings.NewReader("email,confirmed,consent_source\ndan@example.com,true,\neve@example.com,true,CRM export\n"),
+			subscribers.ImportOptions{ConsentSource: "legacy list"})
+		if err != nil || rep.Added != 2 {
+			t.Fatalf("report %+v, %v", rep, err)
+		}
+		for addr, want := range map[string]string{"dan@example.com": "legacy list", "eve@example.com": "CRM export"} {
+			sub, err := st.SubscriberByAddress(ctx, gateway.SubscriberEmail, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub.ConsentSource != want {
+				t.Errorf("%s: consent source %q, want %q", addr, sub.ConsentSource, want)
+			}
+		}
+	})
+}
