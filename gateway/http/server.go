@@ -117,6 +117,7 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opt.Metrics.Registry, promhttp.HandlerOpts{})))
 
+	s.openAPIRoutes(e)
 	api := e.Group("/api/v1", s.limitAuthFailures("api"), s.limitBody(s.opt.APIBodyLimit), s.requireStore, s.authenticate)
 	s.componentRoutes(api)
 	s.incidentRoutes(api)
