@@ -39,7 +39,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		spec := openAPIDoc(t, e)
 
 		var doc struct {
-			OpenAPI string                     `json:"openapi"`
+			OpenAPI string                    `json:"openapi"`
 			Paths   map[string]map[string]any `json:"paths"`
 		}
 		if err := json.Unmarshal(spec, &doc); err != nil {
