@@ -110,14 +110,7 @@ func TestRealTools(t *testing.T) {
 // group by alertname, so each subtest's alerts make their own incident.
 func e2eHeraldConfig() string {
 	var b strings.Builder
-	b.WriteString(`page: {name: Eptura Workplace, url: https://status.example.com}
-components:
-  - group: Eptura Workplace Modules
-    components: [Space Module, Move Module, Reservation Module, Service Request Module, Asset Module,
-                 Inventory Module, Mail Module, Copy Module, Visitor Module, Insights Module]
-  - group: Apps
-    components: [Hummingbird App]
-  - name: Reporting
+	b.WriteString(seedPageYAML + `  - name: Reporting
 sources:
   - {name: alertmanager, kind: alertmanager, token: "${AM_TOKEN}"}
   - {name: prometheus, kind: alertmanager-api, token: "${PROM_TOKEN}"}
