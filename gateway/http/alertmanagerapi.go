@@ -2,6 +2,8 @@ package http
 
 import (
 	"cmp"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"runtime"
 	"time"
@@ -26,6 +28,23 @@ func ingestStatus(kind string) int {
 		return http.StatusOK
 	}
 	return http.StatusAccepted
+}
+
+// alertmanagerError renders a request error (gateway.EINVALID: malformed;
+// gateway.EUNPROCESSABLE: invalid fields) as Alertmanager's API does: 400
+// with the problem as a JSON string, its BadRequest response, which
+// amtool's generated client decodes and prints (Herald's error object
+// would reach the user as a decoding error instead). The message names
+// each field at fault, as "[0].labels: …". Any other error (token, limits,
+// the store) gives 0 and nil and is answered by Herald's error handler,
+// as for every other source.
+func alertmanagerError(err error) (status int, body []byte) {
+	var e *gateway.Error
+	if !errors.As(err, &e) || (e.Code != gateway.EINVALID && e.Code != gateway.EUNPROCESSABLE) {
+		return 0, nil
+	}
+	b, _ := json.Marshal(e.Message) // a string always marshals
+	return http.StatusBadRequest, b
 }
 
 // amStatus is Alertmanager's GET /api/v2/status document (its

@@ -26,9 +26,10 @@ import (
 
 // The answers an alertmanager-api source gives Alertmanager's clients
 // validate against Alertmanager's published OpenAPI document: status codes
-// (an undocumented one, such as 202, fails), content types and bodies. The
-// requests are the ones real clients send (Prometheus's list, amtool's
-// alert add), themselves validated against the document.
+// (an undocumented one, such as 202, fails), content types and bodies,
+// refusals included (400 with a JSON string). The accepted requests are
+// the ones real clients send (Prometheus's list, amtool's alert add),
+// themselves validated against the document.
 func TestAlertmanagerAPIAnswersItsOpenAPIDocument(t *testing.T) {
 	doc := swagger2(t, "testdata/alertmanager/openapi.yaml")
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
@@ -36,16 +37,20 @@ func TestAlertmanagerAPIAnswersItsOpenAPIDocument(t *testing.T) {
 		_, token := e.source("prom", "alertmanager-api", 0)
 		tests := []struct {
 			name, method, path, specPath, body string
+			status                             int
 		}{
 			{"Prometheus posts firing alerts", "POST", "/ingest/prom/api/v2/alerts", "/alerts",
-				sample(t, "alertmanagerapi", "api-v2-alerts-post-firing.json")},
+				sample(t, "alertmanagerapi", "api-v2-alerts-post-firing.json"), 200},
 			{"Prometheus posts resolved alerts", "POST", "/ingest/prom/api/v2/alerts", "/alerts",
-				sample(t, "alertmanagerapi", "api-v2-alerts-post-resolve.json")},
+				sample(t, "alertmanagerapi", "api-v2-alerts-post-resolve.json"), 200},
 			{"amtool alert add", "POST", "/ingest/prom/api/v2/alerts", "/alerts",
-				sample(t, "alertmanagerapi", "amtool-alert-add.json")},
+				sample(t, "alertmanagerapi", "amtool-alert-add.json"), 200},
 			{"the source's own URL", "POST", "/ingest/prom", "/alerts",
-				sample(t, "alertmanagerapi", "amtool-alert-add.json")},
-			{"status", "GET", "/ingest/prom/api/v2/status", "/status", ""},
+				sample(t, "alertmanagerapi", "amtool-alert-add.json"), 200},
+			{"status", "GET", "/ingest/prom/api/v2/status", "/status", "", 200},
+			// Requests Alertmanager refuses with 400 and its message.
+			{"malformed", "POST", "/ingest/prom/api/v2/alerts", "/alerts", `[{"labels":`, 400},
+			{"an alert without labels", "POST", "/ingest/prom/api/v2/alerts", "/alerts", `[{"labels":{}}]`, 400},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +60,14 @@ func TestAlertmanagerAPIAnswersItsOpenAPIDocument(t *testing.T) {
 					req.Header.Set("Content-Type", "application/json")
 				}
 				r := e.send(req)
-				validate(t, doc, tt.specPath, tt.method, tt.body, true, r)
+				if r.status != tt.status {
+					t.Fatalf("= %d %s, want %d", r.status, r.body, tt.status)
+				}
+				validate(t, doc, tt.specPath, tt.method, tt.body, tt.status == 200, r)
+				var msg string
+				if tt.status == 400 && (json.Unmarshal([]byte(r.body), &msg) != nil || msg == "") {
+					t.Errorf("400 body %s, want the problem as a JSON string", r.body)
+				}
 				if tt.method == "GET" && !strings.Contains(r.body, `"version":"1.4.0"`) {
 					t.Errorf("status = %s, want Herald's version", r.body)
 				}

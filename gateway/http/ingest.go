@@ -87,6 +87,11 @@ func (h *ingestAPI) ingest(c echo.Context) error {
 	res, err := h.ingestBody(c, svc, src)
 	svc.Observe(src.Name, time.Since(start), res, err)
 	if err != nil {
+		if src.Kind == alertmanagerAPIKind {
+			if status, body := alertmanagerError(err); status != 0 {
+				return c.JSONBlob(status, body)
+			}
+		}
 		return err
 	}
 	return c.JSON(ingestStatus(src.Kind), res)
