@@ -194,7 +194,7 @@ receivers:
 		statuses = append(statuses, u.Status)
 	}
 	if !slices.Contains(statuses, "monitoring") || !slices.Contains(statuses, "resolved") || inc.MonitoringAt == nil {
-		t.Errorf("the incident's updates went %v (monitoring at %v), want monitoring before resolved", statuses, inc.MonitoringAt)
+		t.Errorf("the incident's updates went %v (monitoring at %v), want a monitoring and a resolved update", statuses, inc.MonitoringAt)
 	}
 	if n := len(incidentsOf(t, h, e2eStormAlert)); n != 1 {
 		t.Errorf("%d incidents for the storm after it resolved, want 1", n)
