@@ -153,9 +153,11 @@ func run(ctx context.Context, c config) *report {
 					if firstErr == "" {
 						firstErr = err.Error()
 					}
-				case status == http.StatusAccepted:
+				case status == http.StatusAccepted || status == http.StatusOK:
+					// 200 is what an alertmanager-api source answers, as
+					// Alertmanager's API does.
 					ok++
-					stats["202"]++
+					stats[fmt.Sprint(status)]++
 				default:
 					failed++
 					stats[fmt.Sprint(status)]++

@@ -257,16 +257,19 @@ func TestConfigSyncAtStartIsIdempotent(t *testing.T) {
 	}
 }
 
-func writeSeedConfig(t *testing.T, path string) {
-	t.Helper()
-	cfg := `page: {name: Eptura Workplace, url: https://status.example.com}
+// seedPageYAML declares the seed outage's page and its eleven components.
+const seedPageYAML = `page: {name: Eptura Workplace, url: https://status.example.com}
 components:
   - group: Eptura Workplace Modules
     components: [Space Module, Move Module, Reservation Module, Service Request Module, Asset Module,
                  Inventory Module, Mail Module, Copy Module, Visitor Module, Insights Module]
   - group: Apps
     components: [Hummingbird App]
-sources:
+`
+
+func writeSeedConfig(t *testing.T, path string) {
+	t.Helper()
+	cfg := seedPageYAML + `sources:
   - name: prometheus
     kind: alertmanager
     token: ${PROM_TOKEN}

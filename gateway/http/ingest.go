@@ -43,6 +43,8 @@ func (s *Server) ingestRoutes(e *echo.Echo, api *echo.Group) {
 	// Prometheus pointed at Herald as at an Alertmanager (path_prefix
 	// /ingest/<source>) posts to <prefix>/api/v2/alerts.
 	e.POST("/ingest/:source/api/v2/alerts", h.ingest, s.limitAuthFailures("ingest/"), s.requireStore)
+	// amtool reads <alertmanager.url>/api/v2/status.
+	e.GET("/ingest/:source/api/v2/status", h.alertmanagerStatus, s.limitAuthFailures("ingest/"), s.requireStore)
 	e.POST("/v2/enqueue", h.enqueue, s.limitAuthFailures("enqueue"), s.requireStore)
 	s.sourceRoutes(api)
 	h.ruleRoutes(api)
@@ -69,8 +71,9 @@ func (h *ingestAPI) service() *ingest.Service {
 	return h.svc.Load() // another request built it first: share its rate limits
 }
 
-// ingest serves POST /ingest/{source}: 202 with the counts once the
-// request's alerts are committed.
+// ingest serves POST /ingest/{source}: the counts once the request's
+// alerts are committed, with 202, or 200 for an alertmanager-api source
+// (see ingestStatus).
 func (h *ingestAPI) ingest(c echo.Context) error {
 	start, svc := time.Now(), h.service()
 	src, err := svc.Source(c.Request().Context(), c.Param("source"))
@@ -84,9 +87,14 @@ func (h *ingestAPI) ingest(c echo.Context) error {
 	res, err := h.ingestBody(c, svc, src)
 	svc.Observe(src.Name, time.Since(start), res, err)
 	if err != nil {
+		if src.Kind == alertmanagerAPIKind {
+			if status, body := alertmanagerError(err); status != 0 {
+				return c.JSONBlob(status, body)
+			}
+		}
 		return err
 	}
-	return c.JSON(http.StatusAccepted, res)
+	return c.JSON(ingestStatus(src.Kind), res)
 }
 
 func (h *ingestAPI) ingestBody(c echo.Context, svc *ingest.Service, src *gateway.Source) (ingest.Result, error) {

@@ -76,6 +76,9 @@ type Server struct {
 	why   atomic.Value // string: why the store is not ready yet
 	touch keyToucher
 	fails failureLimiter
+	// started is when the server was built: the uptime Alertmanager's
+	// status document reports.
+	started time.Time
 }
 
 // New builds the server and its routes.
@@ -89,7 +92,7 @@ func New(opt Options) *Server {
 	if opt.APIBodyLimit <= 0 {
 		opt.APIBodyLimit = 10 << 20
 	}
-	s := &Server{echo: echo.New(), opt: opt, log: opt.Log}
+	s := &Server{echo: echo.New(), opt: opt, log: opt.Log, started: time.Now().UTC()}
 	s.fails.burst, s.fails.every = cmp.Or(opt.AuthFailures, 20), cmp.Or(opt.AuthFailuresEvery, 5*time.Second)
 	s.why.Store("starting")
 	e := s.echo
