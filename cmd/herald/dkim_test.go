@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -184,13 +185,8 @@ func TestDoctorChecksTheDKIMRecord(t *testing.T) {
 			`^SKIP  dkim .*not configured`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			vars := map[string]string{}
-			for k, v := range base {
-				vars[k] = v
-			}
-			for k, v := range tc.vars {
-				vars[k] = v
-			}
+			vars := maps.Clone(base)
+			maps.Copy(vars, tc.vars)
 			var out bytes.Buffer
 			a := &app{stdout: &out, stderr: &out, env: envFrom(vars), lookupTXT: tc.lookup}
 			cmd := a.command()

@@ -27,6 +27,10 @@
 //     that mailbox.
 //   - Auto-Submitted: auto-generated (RFC 3834) and
 //     X-Auto-Response-Suppress keep vacation responders quiet.
+//   - DKIM-Signature, when a key is configured, covers and oversigns the
+//     headers above (dkim.go).
+//   - Non-ASCII text is written as RFC 2047 encoded-words short enough to
+//     fold within 76 characters a line (words.go).
 //
 // No header can be injected: every value is checked for CR and LF and the
 // message is refused, before anything is sent, when one has them.
