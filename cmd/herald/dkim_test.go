@@ -102,7 +102,7 @@ func TestDKIMSignsEveryMessage(t *testing.T) {
 					"HERALD_DKIM_DOMAIN": "status.example.com", "HERALD_DKIM_SELECTOR": "herald2026",
 					"HERALD_DKIM_PRIVATE_KEY_FILE": key.file, "HERALD_LOG_LEVEL": "warn",
 				})
-				in.waitReady(200, 20*time.Second)
+				in.waitReady(200, 90*time.Second) // a hang guard: migrating PostgreSQL on a busy machine is slow
 				for _, c := range []struct{ path, body string }{
 					{"/api/v1/components", `{"name":"Space Module"}`},
 					{"/api/v1/subscribers", `{"email":"ann@example.org","confirmed":true,"consent_source":"signed up at the front desk"}`},
