@@ -18,8 +18,8 @@ import (
 
 // notifiers builds the delivery channels from the configuration: email
 // through the SMTP server of HERALD_SMTP_URL, or the file outbox when none
-// is set, DKIM-signed when dkim is configured; webhooks through the shared client that refuses private targets
-// unless allowed. It runs before Herald listens, so broken template
+// is set, DKIM-signed when dkim is configured; webhooks through the shared
+// client that refuses private targets unless allowed. It runs before Herald listens, so broken template
 // overrides or a malformed mail_from stop start-up with the reason. The
 // returned close ends SMTP connections; call it after the dispatcher
 // stopped.

@@ -68,19 +68,17 @@ type (
 		AutoCompleted  *bool `json:"scheduled_auto_completed,omitempty"`
 	}
 	apiUpdate struct {
-		ID         string                 `json:"id"`
-		Status     gateway.IncidentStatus `json:"status"`
-		Body       string                 `json:"body"`
-		IncidentID string                 `json:"incident_id"`
-		CreatedAt  string                 `json:"created_at"`
-		UpdatedAt  string                 `json:"updated_at"`
-		DisplayAt  string                 `json:"display_at"`
-		// AffectedComponents is null, not [], for an update that changed
-		// no component: Statuspage's bodies do so and clients test for it.
-		AffectedComponents   []apiAffected `json:"affected_components"`
-		DeliverNotifications bool          `json:"deliver_notifications"`
-		CustomTweet          *string       `json:"custom_tweet"`
-		TweetID              *string       `json:"tweet_id"`
+		ID                   string                 `json:"id"`
+		Status               gateway.IncidentStatus `json:"status"`
+		Body                 string                 `json:"body"`
+		IncidentID           string                 `json:"incident_id"`
+		CreatedAt            string                 `json:"created_at"`
+		UpdatedAt            string                 `json:"updated_at"`
+		DisplayAt            string                 `json:"display_at"`
+		AffectedComponents   []apiAffected          `json:"affected_components"`
+		DeliverNotifications bool                   `json:"deliver_notifications"`
+		CustomTweet          *string                `json:"custom_tweet"`
+		TweetID              *string                `json:"tweet_id"`
 	}
 	apiAffected struct {
 		Code      string                  `json:"code"`
@@ -257,6 +255,8 @@ func (b *apiBody) incident(inc gateway.Incident) apiIncident {
 	for _, u := range inc.Updates {
 		au := apiUpdate{ID: u.ID, Status: u.Status, Body: u.Body, IncidentID: inc.ID, CreatedAt: apiTime(u.CreatedAt),
 			UpdatedAt: apiTime(u.CreatedAt), DisplayAt: apiTime(u.DisplayAt), DeliverNotifications: u.Notify}
+		// AffectedComponents stays nil (JSON null, not []) for an update
+		// that changed no component: Statuspage's bodies do so.
 		if inc.MonitoringAt.IsZero() && u.Status == gateway.Monitoring {
 			// Support moved it to monitoring: the first such update (the
 			// updates are newest first, so the last one seen) says when.
