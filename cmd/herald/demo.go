@@ -123,10 +123,17 @@ func (a *app) demo(ctx context.Context, o demoOptions) error {
 	}
 	svc := incidents.New(incidents.Options{Store: st, Settings: demoSettings(cfg), Page: pageInfo(cfg), PublicURL: cfg.PublicURL,
 		Log: log.With("component", "incidents"), EventWritten: wake})
-	subs, err := demoPage(ctx, st, svc, cfg, log)
+	subs, err := demoPage(ctx, st, svc, cfg, log, wake)
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	// HERALD_ADMIN_TOKEN opens the admin API, as on herald serve.
+	if cfg.AdminToken != "" {
+		if err := bootstrapKey(ctx, st, cfg, log); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 
 	srv := herhttp.New(herhttp.Options{Log: log, Metrics: m, Version: version, Page: pageInfo(cfg), Wake: wake,
@@ -211,8 +218,10 @@ func demoSettings(cfg *config.Config) correlate.Settings {
 
 // demoPage migrates the store and fills it: the components as if created
 // 95 days ago (so the uptime bars are full), two old incidents, a
-// maintenance planned in three days, and three confirmed subscribers.
-func demoPage(ctx context.Context, st *store.Store, svc *incidents.Service, cfg *config.Config, log *slog.Logger) (*subscribers.Service, error) {
+// maintenance planned in three days, and three confirmed subscribers. The
+// subscribers service is built as herald serve builds it, so the demo
+// honours the same settings (HERALD_ALLOW_PRIVATE_TARGETS, secret_key).
+func demoPage(ctx context.Context, st *store.Store, svc *incidents.Service, cfg *config.Config, log *slog.Logger, wake func()) (*subscribers.Service, error) {
 	if _, err := st.Migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -266,11 +275,10 @@ func demoPage(ctx context.Context, st *store.Store, svc *incidents.Service, cfg 
 	if _, _, err := st.PlanPending(ctx, 1000); err != nil {
 		return nil, err
 	}
-	key, err := subscribers.LoadKey(ctx, st, cfg.SecretKey)
+	subs, err := newSubscribers(ctx, st, cfg, log, wake)
 	if err != nil {
 		return nil, err
 	}
-	subs := subscribers.New(st, subscribers.Options{Key: key, PublicURL: cfg.PublicURL, Page: pageInfo(cfg), Log: log.With("component", "subscribers")})
 	actor := gateway.Principal{Kind: "config", Name: "herald demo", Role: gateway.RoleAdmin}
 	for _, r := range []subscribers.SubscribeRequest{
 		{Email: "facilities@example.com", All: true},

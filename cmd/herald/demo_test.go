@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,5 +77,51 @@ func TestDemoReplaysTheSeedOutage(t *testing.T) {
 	}
 	if toFacilities == 0 {
 		t.Errorf("no mail to the demo subscriber among %d in the outbox", len(mails))
+	}
+}
+
+// postAPI POSTs a JSON body to path with the admin key and returns the
+// status and body.
+func (in *instance) postAPI(path, key, body string) (int, string) {
+	in.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, in.url+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// The demo's page takes a webhook subscriber on this machine when
+// HERALD_ALLOW_PRIVATE_TARGETS says so, as herald serve does, and refuses
+// one otherwise.
+func TestDemoHonoursAllowPrivateTargets(t *testing.T) {
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(receiver.Close)
+	const key = "hrld_demo_admin_token_0123456789"
+	for _, tc := range []struct {
+		allow string
+		want  int
+	}{{"true", http.StatusCreated}, {"", http.StatusUnprocessableEntity}} {
+		t.Run("allow="+tc.allow, func(t *testing.T) {
+			vars := map[string]string{"HERALD_ADMIN_TOKEN": key, "HERALD_LOG_LEVEL": "error",
+				"HERALD_OUTBOX_DIR": filepath.Join(t.TempDir(), "outbox")}
+			if tc.allow != "" {
+				vars["HERALD_ALLOW_PRIVATE_TARGETS"] = tc.allow
+			}
+			// A step of an hour: the replay does not begin while the test runs.
+			in := start(t, vars, "demo", "--step", "1h", "--database", "sqlite:"+filepath.Join(t.TempDir(), "demo.db"))
+			code, body := in.postAPI("/api/v1/subscribers", key, `{"url":"`+receiver.URL+`/hook","confirmed":true}`)
+			if code != tc.want {
+				t.Fatalf("POST /api/v1/subscribers with %s = %d %s, want %d\n%s", receiver.URL, code, body, tc.want, in.logs)
+			}
+			if code == http.StatusUnprocessableEntity && !strings.Contains(body, "url") {
+				t.Errorf("the refusal does not name the url: %s", body)
+			}
+		})
 	}
 }

@@ -84,7 +84,10 @@ HERALD_* variables) and checks, one line each: the configuration; that the
 database answers and is migrated (pending migrations are listed); that the
 templates, with any overrides, parse; the mail server step by step (DNS, TCP,
 TLS, AUTH, saying which step failed), or that the outbox directory is
-writable when no SMTP server is set; and the public URL. It changes nothing
+writable when no SMTP server is set; when dkim is configured, that the DNS
+TXT record at <selector>._domainkey.<domain> holds the key's public half (a
+probe signed with the key must verify as receivers verify it); and the
+public URL. It changes nothing
 (a SQLite file or outbox directory that does not exist yet is not created). It exits non-zero
 when a check fails; warnings do not. --json prints the same report as JSON.`,
 		Args: cobra.NoArgs,
@@ -109,7 +112,7 @@ func (d *doctor) run(ctx context.Context, a *app) {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		d.fail("config", err, "fix each key named, in the config file or its HERALD_* variable")
-		for _, name := range []string{"database", "migrations", "templates", "mail", "public_url"} {
+		for _, name := range []string{"database", "migrations", "templates", "mail", "dkim", "public_url"} {
 			d.skip(name, "the configuration does not load")
 		}
 		return
@@ -126,6 +129,11 @@ func (d *doctor) run(ctx context.Context, a *app) {
 	} else {
 		d.smtp(ctx, cfg.SMTPURL)
 	}
+	lookup := a.lookupTXT
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupTXT
+	}
+	d.dkim(ctx, cfg, lookup)
 	d.publicURL(cfg.PublicURL)
 }
 

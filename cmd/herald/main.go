@@ -41,6 +41,9 @@ type app struct {
 	// ready, when set, is told the server's address once it listens
 	// (tests use it instead of guessing ports).
 	ready func(addr string)
+	// lookupTXT answers DNS TXT queries (doctor's DKIM check); nil means
+	// the system resolver.
+	lookupTXT func(ctx context.Context, name string) ([]string, error)
 }
 
 func (a *app) command() *cobra.Command {

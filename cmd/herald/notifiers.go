@@ -18,8 +18,8 @@ import (
 
 // notifiers builds the delivery channels from the configuration: email
 // through the SMTP server of HERALD_SMTP_URL, or the file outbox when none
-// is set; webhooks through the shared client that refuses private targets
-// unless allowed. It runs before Herald listens, so broken template
+// is set, DKIM-signed when dkim is configured; webhooks through the shared
+// client that refuses private targets unless allowed. It runs before Herald listens, so broken template
 // overrides or a malformed mail_from stop start-up with the reason. The
 // returned close ends SMTP connections; call it after the dispatcher
 // stopped.
@@ -37,7 +37,7 @@ func channels(cfg *config.Config, log *slog.Logger) (map[gateway.Channel]notify.
 	if err != nil {
 		return nil, none, nil, fmt.Errorf("templates: %w", err)
 	}
-	b, err := email.NewBuilder(email.Options{From: cfg.MailFrom, Templates: tmpl})
+	b, err := email.NewBuilder(email.Options{From: cfg.MailFrom, Templates: tmpl, DKIM: dkimSigner(cfg.DKIM)})
 	if err != nil {
 		return nil, none, nil, err
 	}
@@ -67,6 +67,14 @@ func channels(cfg *config.Config, log *slog.Logger) (map[gateway.Channel]notify.
 	}
 	chans := map[gateway.Channel]notify.Notifier{gateway.ChannelEmail: mail, gateway.ChannelWebhook: hook}
 	return chans, herhttp.Previews{Templates: tmpl, WebhookBody: hook.Body}, closeAll, nil
+}
+
+// dkimSigner is the configured DKIM key, nil when signing is off.
+func dkimSigner(c config.DKIM) *email.DKIM {
+	if !c.Enabled() {
+		return nil
+	}
+	return &email.DKIM{Domain: c.Domain, Selector: c.Selector, Signer: c.Signer}
 }
 
 // pageInfo names the status page in messages.

@@ -13,7 +13,10 @@
 // token) may instead be read from a file named by the matching _file key or
 // _FILE variable, as Docker and Kubernetes secrets are mounted. Relative
 // paths in the YAML file are resolved against the file's directory; relative
-// paths in the environment against the working directory.
+// paths in the environment against the working directory. The same holds
+// for dkim.private_key_file, the PEM file of the DKIM signing key, which
+// Load reads and parses into DKIM.Signer, so that a wrong key stops
+// start-up with the key's name.
 //
 // Load reports every problem it finds at once (joined with errors.Join) so
 // that one start-up attempt shows everything that needs fixing. Problems

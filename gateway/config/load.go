@@ -76,6 +76,9 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	if l.cfg.PublicURL == "" {
 		l.cfg.PublicURL = PublicURLFor(l.cfg.Addr)
 	}
+	if err := l.readDKIMKey(); err != nil {
+		errs = append(errs, err)
+	}
 	l.cfg.PublicURL = strings.TrimRight(l.cfg.PublicURL, "/")
 	for _, err := range flatten(l.cfg.Validate()) {
 		errs = append(errs, l.locate(err))
@@ -132,7 +135,7 @@ func (l *loader) resolveFilePaths(dir string) {
 		}
 	}
 	c := l.cfg
-	for _, p := range []*string{&c.AdminTokenFile, &c.DatabaseURLFile, &c.SMTPURLFile, &c.SecretKeyFile} {
+	for _, p := range []*string{&c.AdminTokenFile, &c.DatabaseURLFile, &c.SMTPURLFile, &c.SecretKeyFile, &c.DKIM.PrivateKeyFile} {
 		abs(p)
 	}
 	for i := range c.Sources {
@@ -161,7 +164,7 @@ func (c *Config) secrets() []secret {
 func (l *loader) applyEnv(env func(string) (string, bool)) []error {
 	c := l.cfg
 	set := func(key string, p *string) {
-		name := "HERALD_" + strings.ToUpper(key)
+		name := "HERALD_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 		if v, ok := env(name); ok {
 			*p = v
 			l.origins[key] = name
@@ -174,6 +177,7 @@ func (l *loader) applyEnv(env func(string) (string, bool)) []error {
 		{"addr", &c.Addr}, {"public_url", &c.PublicURL}, {"outbox_dir", &c.OutboxDir},
 		{"mail_from", &c.MailFrom}, {"templates_dir", &c.TemplatesDir},
 		{"support_email", &c.SupportEmail}, {"log_level", &c.LogLevel}, {"log_format", &c.LogFormat},
+		{"dkim.domain", &c.DKIM.Domain}, {"dkim.selector", &c.DKIM.Selector}, {"dkim.private_key_file", &c.DKIM.PrivateKeyFile},
 	} {
 		set(s.key, s.p)
 	}

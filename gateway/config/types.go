@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto"
+
 	"github.com/heraldstatus/herald/gateway"
 )
 
@@ -50,6 +52,7 @@ type Config struct {
 	Limits      Limits           `yaml:"limits"`
 	SMTP        SMTP             `yaml:"smtp"`
 	Delivery    Delivery         `yaml:"delivery"`
+	DKIM        DKIM             `yaml:"dkim"`
 }
 
 // Page describes the status page itself.
@@ -212,3 +215,27 @@ type SMTP struct {
 	// Rate caps messages per second; 0 means unlimited.
 	Rate float64 `yaml:"rate"`
 }
+
+// DKIM signs every outgoing message (RFC 6376), so that receivers can tell
+// it comes from the sending domain and was not changed on the way. The
+// three keys are set together or not at all; Load reads the key file and
+// parses it into Signer.
+type DKIM struct {
+	// Domain is the signing domain (d=): mail_from's domain or a parent of
+	// it, so that the signature aligns with From for DMARC.
+	Domain string `yaml:"domain,omitempty"`
+	// Selector (s=) names the key: its public half is published as a TXT
+	// record at <selector>._domainkey.<domain>.
+	Selector string `yaml:"selector,omitempty"`
+	// PrivateKeyFile is a PEM file holding the private key: RSA (PKCS#1
+	// "RSA PRIVATE KEY" or PKCS#8 "PRIVATE KEY", 1024 bits or more) or
+	// Ed25519 (PKCS#8).
+	PrivateKeyFile string `yaml:"private_key_file,omitempty"`
+	// Signer is the key read from PrivateKeyFile: an *rsa.PrivateKey or
+	// an ed25519.PrivateKey. Set by Load; nil when DKIM is off.
+	Signer crypto.Signer `yaml:"-"`
+}
+
+// Enabled reports whether mail is to be signed. On a loaded Config,
+// Enabled means Domain, Selector and Signer are all set.
+func (d DKIM) Enabled() bool { return d.Domain != "" || d.Selector != "" || d.PrivateKeyFile != "" }

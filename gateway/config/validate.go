@@ -55,6 +55,7 @@ func (c *Config) Validate() error {
 		p.add("smtp.rate", "must be 0 (unlimited) or more messages per second")
 	}
 	c.validateDelivery(&p)
+	c.validateDKIM(&p)
 	return errors.Join(p...)
 }
 

@@ -37,7 +37,7 @@ type (
 		CreatedAt          string                  `json:"created_at"`
 		UpdatedAt          string                  `json:"updated_at"`
 		Position           int                     `json:"position"`
-		Description        string                  `json:"description"`
+		Description        *string                 `json:"description"`
 		Showcase           bool                    `json:"showcase"`
 		StartDate          *string                 `json:"start_date"`
 		GroupID            *string                 `json:"group_id"`
@@ -197,7 +197,7 @@ func (b *apiBody) components() *[]apiComponent {
 				members = append(members, c.ID)
 			}
 			out = append(out, apiComponent{ID: g.ID, Name: g.Name, Status: g.Worst, CreatedAt: apiTime(g.CreatedAt),
-				UpdatedAt: apiTime(g.UpdatedAt), Position: g.Position, Description: g.Description,
+				UpdatedAt: apiTime(g.UpdatedAt), Position: apiPosition(g.Position), Description: optString(g.Description),
 				PageID: b.Page.ID, Group: true, Components: &members})
 			for _, c := range g.Components {
 				out = append(out, b.component(c.Component))
@@ -209,10 +209,14 @@ func (b *apiBody) components() *[]apiComponent {
 	return &out
 }
 
+// apiPosition numbers positions from 1, as Statuspage does; Herald's
+// positions (config order, the admin API) count from 0.
+func apiPosition(p int) int { return p + 1 }
+
 func (b *apiBody) component(c gateway.Component) apiComponent {
 	start := c.CreatedAt.UTC().Format("2006-01-02")
 	return apiComponent{ID: c.ID, Name: c.Name, Status: c.Status, CreatedAt: apiTime(c.CreatedAt), UpdatedAt: apiTime(c.UpdatedAt),
-		Position: c.Position, Description: c.Description, Showcase: true, StartDate: &start,
+		Position: apiPosition(c.Position), Description: optString(c.Description), Showcase: true, StartDate: &start,
 		GroupID: optString(c.GroupID), PageID: b.Page.ID}
 }
 
@@ -250,8 +254,9 @@ func (b *apiBody) incident(inc gateway.Incident) apiIncident {
 	}
 	for _, u := range inc.Updates {
 		au := apiUpdate{ID: u.ID, Status: u.Status, Body: u.Body, IncidentID: inc.ID, CreatedAt: apiTime(u.CreatedAt),
-			UpdatedAt: apiTime(u.CreatedAt), DisplayAt: apiTime(u.DisplayAt), DeliverNotifications: u.Notify,
-			AffectedComponents: []apiAffected{}}
+			UpdatedAt: apiTime(u.CreatedAt), DisplayAt: apiTime(u.DisplayAt), DeliverNotifications: u.Notify}
+		// AffectedComponents stays nil (JSON null, not []) for an update
+		// that changed no component: Statuspage's bodies do so.
 		if inc.MonitoringAt.IsZero() && u.Status == gateway.Monitoring {
 			// Support moved it to monitoring: the first such update (the
 			// updates are newest first, so the last one seen) says when.

@@ -17,9 +17,11 @@ import (
 )
 
 // nullable are the fields Statuspage's documentation allows to be null
-// although the samples, taken from a resolved incident, show a value.
+// although the samples, taken from a resolved incident, show a value
+// (affected_components is null on an update that changed no component;
+// TestStatuspageAPIEmptyValuesAndPositions checks when each is null).
 var nullable = map[string]bool{"monitoring_at": true, "resolved_at": true, "description": true, "group_id": true,
-	"start_date": true, "scheduled_for": true, "scheduled_until": true}
+	"start_date": true, "scheduled_for": true, "scheduled_until": true, "affected_components": true}
 
 // shapes compares bodies with bodies from Statuspage.
 type shapes struct {

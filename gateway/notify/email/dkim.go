@@ -6,7 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/pem"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,9 +14,9 @@ import (
 	"github.com/emersion/go-msgauth/dkim"
 )
 
-// DKIM is what signing needs. Herald's configuration would carry it as
-// dkim.domain, dkim.selector and dkim.private_key_file (PEM; read with
-// ParseDKIMKey).
+// DKIM is what signing needs: Herald's configuration carries it as
+// dkim.domain, dkim.selector and dkim.private_key_file (the config package
+// reads and parses the key).
 type DKIM struct {
 	// Domain is the signing domain (d=), normally the sending domain or a
 	// parent of it, so the signature aligns with From for DMARC.
@@ -38,86 +38,109 @@ func (d *DKIM) check() error {
 	return nil
 }
 
-// signedHeaders are the fields a signature covers when present: the ones a
-// reader sees, the ones the unsubscribe and threading promises rest on,
-// and the MIME structure.
+// signedHeaders are the fields a signature covers: the ones a reader sees,
+// the ones the unsubscribe and threading promises rest on, and the MIME
+// structure. Each is oversigned (RFC 6376 sections 5.4.2 and 8.15): named
+// once more than the message has it, so that a copy added on the way (a
+// second From or Subject, an unsubscribe link where there was none) breaks
+// the signature instead of being shown to the reader beside a valid one.
 var signedHeaders = []string{
 	"From", "To", "Subject", "Date", "Message-Id", "In-Reply-To", "References",
 	"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Auto-Submitted",
 	"Mime-Version", "Content-Type",
 }
 
-// sign prepends a DKIM-Signature to raw when the Builder has a key, with
-// relaxed/relaxed canonicalization, covering the signedHeaders that raw
-// has.
+// signOptions are the options of every signature d makes: relaxed/relaxed
+// canonicalization, covering and oversigning the signedHeaders of the
+// header block head.
+func (d *DKIM) signOptions(head []byte) *dkim.SignOptions {
+	var keys []string
+	for _, k := range signedHeaders {
+		for range countFields(head, k) + 1 {
+			keys = append(keys, k)
+		}
+	}
+	return &dkim.SignOptions{
+		Domain:                 d.Domain,
+		Selector:               d.Selector,
+		Signer:                 d.Signer,
+		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
+		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
+		HeaderKeys:             keys,
+	}
+}
+
+// sign prepends a DKIM-Signature to raw when the Builder has a key.
 func (b *Builder) sign(raw []byte) ([]byte, error) {
 	if b.dkim == nil {
 		return raw, nil
 	}
+	return b.dkim.sign(raw)
+}
+
+func (d *DKIM) sign(raw []byte) ([]byte, error) {
 	head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
-	var keys []string
-	for _, k := range signedHeaders {
-		if hasField(head, k) {
-			keys = append(keys, k)
-		}
-	}
 	var out bytes.Buffer
 	out.Grow(len(raw) + 600)
-	err := dkim.Sign(&out, bytes.NewReader(raw), &dkim.SignOptions{
-		Domain:                 b.dkim.Domain,
-		Selector:               b.dkim.Selector,
-		Signer:                 b.dkim.Signer,
-		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
-		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
-		HeaderKeys:             keys,
-	})
-	if err != nil {
+	if err := dkim.Sign(&out, bytes.NewReader(raw), d.signOptions(head)); err != nil {
 		return nil, fmt.Errorf("email: dkim sign: %w", err)
 	}
 	return out.Bytes(), nil
 }
 
-// hasField reports whether the header block head has a field named k
-// (case-insensitive) at the start of a line.
-func hasField(head []byte, k string) bool {
+// countFields counts the fields named k (case-insensitive) in the header
+// block head.
+func countFields(head []byte, k string) int {
 	prefix := strings.ToLower(k) + ":"
+	n := 0
 	for line := range strings.SplitSeq(string(head), "\r\n") {
 		if strings.HasPrefix(strings.ToLower(line), prefix) {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
-// ParseDKIMKey reads a PEM private key for DKIM: PKCS#1 ("RSA PRIVATE
-// KEY") or PKCS#8 ("PRIVATE KEY") holding RSA or Ed25519. RSA keys shorter
-// than 1024 bits are refused: receivers treat their signatures as absent.
-func ParseDKIMKey(pemBytes []byte) (crypto.Signer, error) {
-	block, _ := pem.Decode(pemBytes)
-	if block == nil {
-		return nil, errors.New("email: dkim key: no PEM block")
-	}
-	var key any
-	var err error
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "PRIVATE KEY":
-		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	default:
-		return nil, fmt.Errorf("email: dkim key: unsupported PEM block %q", block.Type)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("email: dkim key: %w", err)
-	}
-	switch k := key.(type) {
-	case *rsa.PrivateKey:
-		if k.N.BitLen() < 1024 {
-			return nil, fmt.Errorf("email: dkim key: RSA key of %d bits is too short", k.N.BitLen())
+// RecordName is the DNS name receivers look the public key up at.
+func (d *DKIM) RecordName() string { return d.Selector + "._domainkey." + d.Domain }
+
+// Record returns the TXT record to publish at RecordName for d's key:
+// "v=DKIM1; k=rsa; p=<SubjectPublicKeyInfo, base64>" or "v=DKIM1;
+// k=ed25519; p=<the 32-byte key, base64>" (RFC 6376 section 3.6.1, RFC
+// 8463 section 4.2).
+func (d *DKIM) Record() (string, error) {
+	switch pub := d.Signer.Public().(type) {
+	case *rsa.PublicKey:
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			return "", fmt.Errorf("email: dkim public key: %w", err)
 		}
-		return k, nil
-	case ed25519.PrivateKey:
-		return k, nil
+		return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der), nil
+	case ed25519.PublicKey:
+		return "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub), nil
+	default:
+		return "", fmt.Errorf("email: dkim public key of type %T", pub)
 	}
-	return nil, fmt.Errorf("email: dkim key: unsupported key type %T", key)
+}
+
+// Verify signs a probe message as every message is signed and verifies it
+// as a receiver would, with lookupTXT answering the DNS query for
+// RecordName. A nil error means the published record holds d's public key
+// and receivers will accept the signatures. The error says what a
+// receiver would: no record, a malformed one, or another key.
+func (d *DKIM) Verify(lookupTXT func(name string) ([]string, error)) error {
+	probe := []byte("From: <probe@" + d.Domain + ">\r\nSubject: herald dkim probe\r\n" +
+		"Date: Mon, 01 Jan 2024 00:00:00 +0000\r\n\r\nprobe\r\n")
+	signed, err := d.sign(probe)
+	if err != nil {
+		return err
+	}
+	vs, err := dkim.VerifyWithOptions(bytes.NewReader(signed), &dkim.VerifyOptions{LookupTXT: lookupTXT})
+	switch {
+	case err != nil:
+		return err
+	case len(vs) != 1:
+		return fmt.Errorf("email: dkim: %d signatures on the probe, want 1", len(vs))
+	}
+	return vs[0].Err
 }

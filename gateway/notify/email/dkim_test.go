@@ -3,12 +3,12 @@ package email_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -73,57 +73,101 @@ func TestDKIM(t *testing.T) {
 	}
 	checkHeaders(t, parse(t, got[0].Data), m)
 
-	// Tampering with the unsubscribe link breaks the signature.
-	tampered := bytes.Replace(got[0].Data, []byte("unsubscribe/tok-ann"), []byte("unsubscribe/tok-eve"), 1)
-	vs, err := dkim.VerifyWithOptions(bytes.NewReader(tampered), &dkim.VerifyOptions{
-		LookupTXT: func(string) ([]string, error) {
-			return []string{"v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)}, nil
-		},
-	})
-	if err != nil || len(vs) != 1 || vs[0].Err == nil {
-		t.Errorf("a changed List-Unsubscribe still verifies")
+	// What a forwarder or an attacker could change or add breaks the
+	// signature, added copies included: each signed field is oversigned.
+	data := got[0].Data
+	for what, tampered := range map[string][]byte{
+		"a changed List-Unsubscribe":  bytes.Replace(data, []byte("unsubscribe/tok-ann"), []byte("unsubscribe/tok-eve"), 1),
+		"a second From on top":        append([]byte("From: Bank <alerts@bank.example>\r\n"), data...),
+		"a second Subject on top":     append([]byte("Subject: Your account is locked\r\n"), data...),
+		"a changed Subject":           changeHeader(data, "Subject: ", "Subject: Your account is locked"),
+		"a second In-Reply-To on top": append([]byte("In-Reply-To: <x@evil.example>\r\n"), data...),
+	} {
+		vs, err := dkim.VerifyWithOptions(bytes.NewReader(tampered), &dkim.VerifyOptions{
+			LookupTXT: func(string) ([]string, error) {
+				return []string{"v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)}, nil
+			},
+		})
+		if err != nil || len(vs) != 1 || vs[0].Err == nil {
+			t.Errorf("%s still verifies", what)
+		}
 	}
 }
 
-func TestParseDKIMKey(t *testing.T) {
+// changeHeader replaces the (unfolded) field starting with prefix by line.
+func changeHeader(data []byte, prefix, line string) []byte {
+	head, body, _ := bytes.Cut(data, []byte("\r\n\r\n"))
+	var out []string
+	skip := false
+	for l := range strings.SplitSeq(string(head), "\r\n") {
+		switch {
+		case strings.HasPrefix(l, prefix):
+			out, skip = append(out, line), true
+		case skip && (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")):
+		default:
+			out, skip = append(out, l), false
+		}
+	}
+	return append([]byte(strings.Join(out, "\r\n")+"\r\n\r\n"), body...)
+}
+
+// TestDKIMKeys: messages signed with an RSA or an Ed25519 key verify
+// against the record Record says to publish, and Verify, the probe
+// herald doctor runs, tells a matching record from a missing, a revoked
+// and another key's.
+func TestDKIMKeys(t *testing.T) {
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)})
 	_, edKey, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(edKey)
+	_, otherKey, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkcs8 := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	for name, p := range map[string][]byte{"pkcs1 rsa": pkcs1, "pkcs8 ed25519": pkcs8} {
-		key, err := email.ParseDKIMKey(p)
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		b := newBuilder(t, &email.DKIM{Domain: "status.example.com", Selector: "sel", Signer: key})
-		env, err := b.Build(message(t, gateway.EventTest, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pubDER, err := x509.MarshalPKIXPublicKey(key.Public())
-		if err != nil {
-			t.Fatal(err)
-		}
-		k := "rsa"
-		if _, ok := key.(ed25519.PrivateKey); ok {
-			k, pubDER = "ed25519", key.Public().(ed25519.PublicKey)
-		}
-		verify(t, env.Data, "v=DKIM1; k="+k+"; p="+base64.StdEncoding.EncodeToString(pubDER))
+	other, err := (&email.DKIM{Domain: "status.example.com", Selector: "sel", Signer: otherKey}).Record()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, bad := range [][]byte{nil, []byte("not pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}})} {
-		if _, err := email.ParseDKIMKey(bad); err == nil {
-			t.Errorf("ParseDKIMKey(%q) succeeded", bad)
-		}
+	for name, key := range map[string]crypto.Signer{"rsa": rsaKey, "ed25519": edKey} {
+		t.Run(name, func(t *testing.T) {
+			d := &email.DKIM{Domain: "status.example.com", Selector: "sel", Signer: key}
+			record, err := d.Record()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(record, "v=DKIM1; k="+name+"; p=") {
+				t.Errorf("Record = %q", record)
+			}
+			env, err := newBuilder(t, d).Build(message(t, gateway.EventTest, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			verify(t, env.Data, record)
+
+			if name := d.RecordName(); name != "sel._domainkey.status.example.com" {
+				t.Errorf("RecordName = %q", name)
+			}
+			answer := func(records ...string) func(string) ([]string, error) {
+				return func(string) ([]string, error) { return records, nil }
+			}
+			if err := d.Verify(answer(record)); err != nil {
+				t.Errorf("Verify with the matching record: %v", err)
+			}
+			for what, lookup := range map[string]func(string) ([]string, error){
+				"no record":      func(string) ([]string, error) { return nil, &net.DNSError{Err: "no such host", IsNotFound: true} },
+				"revoked":        answer("v=DKIM1; k=" + name + "; p="),
+				"another key":    answer(other),
+				"two records":    answer(record, record),
+				"not a DKIM key": answer("v=spf1 -all"),
+			} {
+				if err := d.Verify(lookup); err == nil {
+					t.Errorf("Verify with %s succeeded", what)
+				}
+			}
+		})
 	}
 }

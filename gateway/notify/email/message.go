@@ -27,6 +27,10 @@
 //     that mailbox.
 //   - Auto-Submitted: auto-generated (RFC 3834) and
 //     X-Auto-Response-Suppress keep vacation responders quiet.
+//   - DKIM-Signature, when a key is configured, covers and oversigns the
+//     headers above (dkim.go).
+//   - Non-ASCII text is written as RFC 2047 encoded-words short enough to
+//     fold within 76 characters a line (words.go).
 //
 // No header can be injected: every value is checked for CR and LF and the
 // message is refused, before anything is sent, when one has them.
@@ -37,7 +41,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -182,15 +185,15 @@ func (b *Builder) header(m *notify.Message, env *Envelope, subject string) (goma
 	}
 	h.SetMessageID(env.MessageID)
 	h.SetDate(b.now())
-	if strings.Contains(subject, "=?") {
-		// Text that looks like an RFC 2047 encoded word would be decoded
-		// by the reader (into a line break, say): encode it all instead.
-		h.Set("Subject", forceEncode(subject))
-	} else {
-		h.SetSubject(subject)
-	}
+	h.Set("Subject", headerText("Subject", subject))
 	h.SetAddressList("To", []*mail.Address{{Address: env.To}})
-	h.SetAddressList("From", []*mail.Address{b.from})
+	if b.from.Name == "" {
+		h.SetAddressList("From", []*mail.Address{b.from})
+	} else {
+		// The display name folds like the subject (mail.Address.String
+		// would write it as one long line when it is not ASCII).
+		h.Set("From", phrase("From", b.from.Name)+" "+(&mail.Address{Address: b.from.Address}).String())
+	}
 	fields := h.Fields()
 	for fields.Next() {
 		if strings.ContainsAny(fields.Value(), "\r\n\x00") {
@@ -255,49 +258,7 @@ func listID(page, domain string) string {
 	if page == "" {
 		return "<" + slug + "." + domain + ">"
 	}
-	return phrase(page) + " <" + slug + "." + domain + ">"
-}
-
-// phrase encodes a display name for a header: RFC 2047 when it is not
-// ASCII, a quoted string otherwise.
-func phrase(s string) string {
-	if strings.Contains(s, "=?") {
-		return forceEncode(s)
-	}
-	for _, r := range s {
-		if r >= 0x80 || r < 0x20 || r == 0x7f {
-			return mime.QEncoding.Encode("utf-8", s)
-		}
-	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-}
-
-// forceEncode writes s as RFC 2047 Q-encoded words, every character that
-// could mean something to a decoder escaped, each word at most 75
-// characters long and whole runes in each.
-func forceEncode(s string) string {
-	const open, close = "=?utf-8?q?", "?="
-	var words []string
-	var w strings.Builder
-	for _, r := range s {
-		var enc string
-		switch {
-		case r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!*+-/", r)):
-			enc = string(r)
-		case r == ' ':
-			enc = "_"
-		default:
-			for _, b := range []byte(string(r)) {
-				enc += fmt.Sprintf("=%02X", b)
-			}
-		}
-		if w.Len()+len(enc) > 75-len(open)-len(close) {
-			words = append(words, open+w.String()+close)
-			w.Reset()
-		}
-		w.WriteString(enc)
-	}
-	return strings.Join(append(words, open+w.String()+close), " ")
+	return phrase("List-Id", page) + " <" + slug + "." + domain + ">"
 }
 
 var nonAtom = regexp.MustCompile(`[^A-Za-z0-9_-]`)
