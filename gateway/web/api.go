@@ -206,7 +206,7 @@ func (b *apiBody) components() *[]apiComponent {
 func (b *apiBody) component(c gateway.Component) apiComponent {
 	start := c.CreatedAt.UTC().Format("2006-01-02")
 	return apiComponent{ID: c.ID, Name: c.Name, Status: c.Status, CreatedAt: apiTime(c.CreatedAt), UpdatedAt: apiTime(c.UpdatedAt),
-		Position: c.Position, Description: c.Description, Showcase: true, StartDate: &start,
+		Position: c.Position + 1, Description: c.Description, Showcase: true, StartDate: &start, // Statuspage counts from 1
 		GroupID: optString(c.GroupID), PageID: b.Page.ID}
 }
 
