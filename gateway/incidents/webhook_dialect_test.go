@@ -295,4 +295,3 @@ func (w *world) allEvents() []*gateway.Event {
 	}
 	return out
 }
-
