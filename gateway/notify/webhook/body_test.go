@@ -81,6 +81,32 @@ func TestStatuspageShape(t *testing.T) {
 	}
 }
 
+// TestStatuspageOfEarlierEvents: events written before Herald captured the
+// page's status, the components and the timeline (stored ones, sent after
+// an upgrade) still make bodies of Statuspage's shape that a consumer
+// reads: the newest update, or the incident itself, as incident_updates[0].
+func TestStatuspageOfEarlierEvents(t *testing.T) {
+	n := newNotifier(t, webhook.Options{})
+	for _, et := range templates.EventTypes() {
+		if et == gateway.EventBroadcast || et == gateway.EventSubscriberConfirm || et == gateway.EventTest {
+			continue // notices: earlier versions sent no incident for them at all
+		}
+		t.Run(string(et), func(t *testing.T) {
+			m := message(t, et, gateway.FormatStatuspage, "https://hooks.example.com/h", 5)
+			p := &m.Event.Payload
+			p.PageStatus, p.Affected = nil, nil
+			if p.Incident != nil {
+				p.Incident.Updates = nil
+			}
+			b, err := n.Body(m, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStatuspage(t, et, b)
+		})
+	}
+}
+
 // checkStatuspage holds a statuspage body of an event of type et to the
 // captures and replays a consumer's reads on it.
 func checkStatuspage(t *testing.T, et gateway.EventType, b []byte) {

@@ -75,7 +75,7 @@ func (s Shape) walk(p string, v any) {
 	if s[p] == nil {
 		s[p] = map[string]bool{}
 	}
-	s[p][typeOf(v)] = true
+	s[p][JSONType(v)] = true
 	switch v := v.(type) {
 	case map[string]any:
 		for k, e := range v {
@@ -88,7 +88,9 @@ func (s Shape) walk(p string, v any) {
 	}
 }
 
-func typeOf(v any) string {
+// JSONType names the JSON type of a value decoded by encoding/json into
+// an any: object, array, string, number, boolean or null.
+func JSONType(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
