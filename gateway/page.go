@@ -3,7 +3,6 @@ package gateway
 import (
 	"crypto/sha256"
 	"encoding/base32"
-	"slices"
 	"strings"
 )
 
@@ -116,17 +115,21 @@ func (p *EventPayload) Capture(s *PageState, ids []string) {
 	for _, g := range s.Groups {
 		groups[g.ID] = g.Name
 	}
+	wanted := map[string]bool{}
+	for _, id := range ids {
+		wanted[id] = true
+	}
+	groupOf := map[string]string{}
 	p.Affected = []ComponentSnapshot{}
 	for _, c := range s.Components {
-		if slices.Contains(ids, c.ID) {
+		groupOf[c.ID] = groups[c.GroupID]
+		if wanted[c.ID] {
 			p.Affected = append(p.Affected, ComponentSnapshot{ID: c.ID, Name: c.Name, Status: c.Status,
 				GroupID: c.GroupID, Group: groups[c.GroupID], Description: c.Description, Position: c.Position,
 				CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
 		}
-		for k := range p.Components {
-			if p.Components[k].ID == c.ID {
-				p.Components[k].Group = groups[c.GroupID]
-			}
-		}
+	}
+	for k := range p.Components {
+		p.Components[k].Group = groupOf[p.Components[k].ID]
 	}
 }

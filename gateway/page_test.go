@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/heraldstatus/herald/gateway"
 )
@@ -43,5 +44,35 @@ func TestPageID(t *testing.T) {
 	}
 	if got := (gateway.PageInfo{Name: "X", URL: "https://status.example.com"}).ID(); got != a {
 		t.Errorf("PageInfo.ID = %q, want %q", got, a)
+	}
+}
+
+// TestCapture: an event keeps the page's status, the components it
+// concerns in page order with their group, and the group of each change.
+func TestCapture(t *testing.T) {
+	created := time.Date(2021, 9, 1, 9, 0, 0, 0, time.UTC)
+	st := &gateway.PageState{
+		Groups: []gateway.ComponentGroup{{ID: "g1", Name: "Modules"}},
+		Components: []gateway.Component{
+			{ID: "a", Name: "Space", GroupID: "g1", Position: 0, Status: gateway.DegradedPerformance, CreatedAt: created},
+			{ID: "b", Name: "Move", GroupID: "g1", Position: 1, Status: gateway.Operational, CreatedAt: created},
+			{ID: "c", Name: "App", Status: gateway.Operational, Description: "Mobile", CreatedAt: created},
+		},
+		Open: []gateway.Incident{{Kind: gateway.KindIncident, Status: gateway.Identified, Impact: gateway.ImpactMajor}},
+	}
+	p := gateway.EventPayload{Components: []gateway.ComponentChange{{ID: "a", OldStatus: gateway.Operational, NewStatus: gateway.DegradedPerformance}}}
+	p.Capture(st, []string{"c", "a"})
+	if p.PageStatus == nil || p.PageStatus.Indicator != gateway.IndicatorMajor || p.PageStatus.Description != "Partial System Outage" {
+		t.Errorf("page status %+v, want major (the open incident's impact)", p.PageStatus)
+	}
+	if len(p.Affected) != 2 || p.Affected[0].ID != "a" || p.Affected[0].Group != "Modules" || p.Affected[0].GroupID != "g1" ||
+		p.Affected[1].ID != "c" || p.Affected[1].Description != "Mobile" || !p.Affected[1].CreatedAt.Equal(created) {
+		t.Errorf("affected %+v, want Space then App, in page order", p.Affected)
+	}
+	if p.Components[0].Group != "Modules" {
+		t.Errorf("change's group %q, want Modules", p.Components[0].Group)
+	}
+	if ids := st.ComponentIDs(); len(ids) != 3 || ids[2] != "c" {
+		t.Errorf("ComponentIDs %v", ids)
 	}
 }
