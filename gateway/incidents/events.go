@@ -21,10 +21,7 @@ func (s *Service) incidentEvent(typ gateway.EventType, inc *gateway.Incident, u 
 	if u != nil {
 		ev.IncidentUpdateID = u.ID
 		ev.Payload.Update = &gateway.UpdateSnapshot{ID: u.ID, Status: u.Status, Body: u.Body, CreatedAt: u.CreatedAt, NextUpdateAt: u.NextUpdateAt}
-		for _, a := range u.AffectedComponents {
-			ev.Payload.Components = append(ev.Payload.Components, gateway.ComponentChange{
-				ID: a.ComponentID, Name: a.Name, OldStatus: a.OldStatus, NewStatus: a.NewStatus})
-		}
+		ev.Payload.Components = changes(u.AffectedComponents)
 	}
 	return ev
 }
@@ -70,15 +67,20 @@ func (s *Service) capture(tx *store.Tx, ev *gateway.Event) error {
 	}
 	inc.Updates = make([]gateway.UpdateSnapshot, 0, len(ups))
 	for _, u := range ups {
-		us := gateway.UpdateSnapshot{ID: u.ID, Status: u.Status, Body: u.Body, CreatedAt: u.CreatedAt,
-			NextUpdateAt: u.NextUpdateAt, DisplayAt: u.DisplayAt, Notify: u.Notify}
-		for _, a := range u.AffectedComponents {
-			us.AffectedComponents = append(us.AffectedComponents, gateway.ComponentChange{
-				ID: a.ComponentID, Name: a.Name, OldStatus: a.OldStatus, NewStatus: a.NewStatus})
-		}
-		inc.Updates = append(inc.Updates, us)
+		inc.Updates = append(inc.Updates, gateway.UpdateSnapshot{ID: u.ID, Status: u.Status, Body: u.Body,
+			CreatedAt: u.CreatedAt, NextUpdateAt: u.NextUpdateAt, DisplayAt: u.DisplayAt, Notify: u.Notify,
+			AffectedComponents: changes(u.AffectedComponents)})
 	}
 	return nil
+}
+
+// changes are an update's affected components as messages show them.
+func changes(ac []gateway.AffectedComponent) []gateway.ComponentChange {
+	var out []gateway.ComponentChange
+	for _, a := range ac {
+		out = append(out, gateway.ComponentChange{ID: a.ComponentID, Name: a.Name, OldStatus: a.OldStatus, NewStatus: a.NewStatus})
+	}
+	return out
 }
 
 // componentEvent announces a component's change that no incident covers.
