@@ -52,11 +52,20 @@ type Event struct {
 // needs, taken when the event happened: a retry hours later sends the words
 // of that moment, not of a later edit.
 type EventPayload struct {
-	Page       PageInfo          `json:"page"`
+	Page PageInfo `json:"page"`
+	// PageStatus is the whole page's status when the event was written
+	// (nil on events written before Herald recorded it).
+	PageStatus *PageStatus       `json:"page_status,omitempty"`
 	Incident   *IncidentSnapshot `json:"incident,omitempty"`
 	Update     *UpdateSnapshot   `json:"update,omitempty"`
 	Components []ComponentChange `json:"components,omitempty"`
-	Broadcast  *BroadcastMessage `json:"broadcast,omitempty"`
+	// Affected are the components the event concerns as the page showed
+	// them when it was written, in page order: every component of an
+	// incident (whether this update changed it or not), a component
+	// event's component, a broadcast's targets (every component when it
+	// went to everyone). See Capture.
+	Affected  []ComponentSnapshot `json:"affected,omitempty"`
+	Broadcast *BroadcastMessage   `json:"broadcast,omitempty"`
 	// ConfirmURL is set on subscriber.confirm events only.
 	ConfirmURL string `json:"confirm_url,omitempty"`
 }
@@ -81,6 +90,14 @@ type IncidentSnapshot struct {
 	ScheduledFor   time.Time      `json:"scheduled_for,omitzero"`
 	ScheduledUntil time.Time      `json:"scheduled_until,omitzero"`
 	Postmortem     string         `json:"postmortem,omitempty"` // Markdown
+	// AutoTransition: a maintenance that starts and completes on its own.
+	AutoTransition bool `json:"auto_transition,omitempty"`
+	// PostmortemAt is when the postmortem was published.
+	PostmortemAt time.Time `json:"postmortem_at,omitzero"`
+	MonitoringAt time.Time `json:"monitoring_at,omitzero"`
+	// Updates is the incident's whole timeline when the event was
+	// written, newest first (the event's own update included).
+	Updates []UpdateSnapshot `json:"updates,omitempty"`
 }
 
 // UpdateSnapshot is one incident update as a message shows it.
@@ -90,6 +107,13 @@ type UpdateSnapshot struct {
 	Body         string         `json:"body"`
 	CreatedAt    time.Time      `json:"created_at"`
 	NextUpdateAt time.Time      `json:"next_update_at,omitzero"`
+	DisplayAt    time.Time      `json:"display_at,omitzero"`
+	// Notify says whether subscribers were told of the update (only
+	// filled in an incident's timeline, IncidentSnapshot.Updates).
+	Notify bool `json:"notify,omitempty"`
+	// AffectedComponents are the components the update reported (only
+	// filled in an incident's timeline).
+	AffectedComponents []ComponentChange `json:"affected_components,omitempty"`
 }
 
 // ComponentChange is a component's status before and after an event.
@@ -99,6 +123,27 @@ type ComponentChange struct {
 	Group     string          `json:"group,omitempty"`
 	OldStatus ComponentStatus `json:"old_status"`
 	NewStatus ComponentStatus `json:"new_status"`
+}
+
+// ComponentSnapshot is a component as the page showed it when an event was
+// written.
+type ComponentSnapshot struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Status      ComponentStatus `json:"status"`
+	GroupID     string          `json:"group_id,omitempty"`
+	Group       string          `json:"group,omitempty"` // the group's name
+	Description string          `json:"description,omitempty"`
+	Position    int             `json:"position"` // within its group, from 0
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// PageStatus is the whole page's status at one moment, in Statuspage's
+// terms (see Overall).
+type PageStatus struct {
+	Indicator   Indicator `json:"indicator"`
+	Description string    `json:"description"`
 }
 
 // BroadcastMessage is support's own message to subscribers.

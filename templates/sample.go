@@ -62,8 +62,79 @@ The prolonged downtime was preceded by a lack of restart sequence documentation 
 // SampleEvent returns a realistic event of type t, built from the seed
 // outage (ten modules and the Hummingbird App down for seven hours), for
 // template previews and tests. Times and ids are fixed, so renders of it
-// are stable. The error wraps ErrUnknown for a type without templates.
+// are stable. Like the events Herald writes, it carries what it captured
+// of the page (its status, the affected components, the incident's
+// timeline up to the event). The error wraps ErrUnknown for a type
+// without templates.
 func SampleEvent(t gateway.EventType) (*gateway.Event, error) {
+	ev, err := sampleEvent(t)
+	if err != nil {
+		return nil, err
+	}
+	p := &ev.Payload
+	if p.Incident != nil {
+		for i := len(sampleChains[t]) - 1; i >= 0; i-- {
+			prev, err := sampleEvent(sampleChains[t][i])
+			if err != nil {
+				return nil, err
+			}
+			u := *prev.Payload.Update
+			u.Notify, u.AffectedComponents = true, prev.Payload.Components
+			p.Incident.Updates = append(p.Incident.Updates, u)
+		}
+	}
+	state := samplePageState(ev)
+	ids := ev.ComponentIDs
+	if ev.AllSubscribers || ev.SubscriberID != "" && len(ids) == 0 {
+		ids = state.ComponentIDs() // the sample subscriber follows the whole page
+	}
+	p.Capture(state, ids)
+	return ev, nil
+}
+
+// sampleChains lists, for an incident's or maintenance's event type, the
+// events whose updates its timeline holds, oldest first.
+var sampleChains = map[gateway.EventType][]gateway.EventType{
+	gateway.EventIncidentCreated:      {gateway.EventIncidentCreated},
+	gateway.EventIncidentUpdated:      {gateway.EventIncidentCreated, gateway.EventIncidentUpdated},
+	gateway.EventIncidentUpdateDue:    {gateway.EventIncidentCreated, gateway.EventIncidentUpdated, gateway.EventIncidentUpdateDue},
+	gateway.EventIncidentResolved:     {gateway.EventIncidentCreated, gateway.EventIncidentUpdated, gateway.EventIncidentUpdateDue, gateway.EventIncidentResolved},
+	gateway.EventIncidentPostmortem:   {gateway.EventIncidentCreated, gateway.EventIncidentUpdated, gateway.EventIncidentUpdateDue, gateway.EventIncidentResolved},
+	gateway.EventComponentStatus:      {gateway.EventIncidentCreated, gateway.EventIncidentUpdated, gateway.EventIncidentUpdateDue},
+	gateway.EventMaintenanceScheduled: {gateway.EventMaintenanceScheduled},
+	gateway.EventMaintenanceStarted:   {gateway.EventMaintenanceScheduled, gateway.EventMaintenanceStarted},
+	gateway.EventMaintenanceCompleted: {gateway.EventMaintenanceScheduled, gateway.EventMaintenanceStarted, gateway.EventMaintenanceCompleted},
+}
+
+// samplePageState is the sample page as ev found it: the eleven
+// components in their groups, at the statuses the event left them, and
+// the sample incident while it is open.
+func samplePageState(ev *gateway.Event) *gateway.PageState {
+	p := &ev.Payload
+	st := &gateway.PageState{Groups: []gateway.ComponentGroup{
+		{ID: "g000000000000001", Name: "Eptura Workplace Modules", CreatedAt: at(1, 9, 0), UpdatedAt: at(1, 9, 0)},
+		{ID: "g000000000000002", Name: "Apps", Position: 1, CreatedAt: at(1, 9, 0), UpdatedAt: at(1, 9, 0)},
+	}}
+	for i, c := range sampleComponents(gateway.Operational, gateway.Operational, gateway.Operational, gateway.Operational) {
+		comp := gateway.Component{ID: c.ID, Name: c.Name, GroupID: st.Groups[0].ID, Position: i, Status: c.NewStatus,
+			CreatedAt: at(1, 9, 0), UpdatedAt: at(1, 9, 0)}
+		if i == len(sampleModules) {
+			comp.GroupID, comp.Position, comp.Description = st.Groups[1].ID, 0, "The mobile app for booking desks and rooms."
+		}
+		for _, ch := range p.Components {
+			if ch.ID == c.ID {
+				comp.Status, comp.UpdatedAt = ch.NewStatus, ev.CreatedAt
+			}
+		}
+		st.Components = append(st.Components, comp)
+	}
+	if i := p.Incident; i != nil && ev.Type != gateway.EventComponentStatus && i.Status.Open() {
+		st.Open = append(st.Open, gateway.Incident{ID: i.ID, Kind: i.Kind, Status: i.Status, Impact: i.Impact})
+	}
+	return st
+}
+
+func sampleEvent(t gateway.EventType) (*gateway.Event, error) {
 	ev := &gateway.Event{
 		ID: "e" + sampleIncidentID[1:], Type: t, Notify: true, Actor: "support@example.com",
 		Payload: gateway.EventPayload{Page: gateway.PageInfo{Name: samplePage, URL: samplePageURL}},
@@ -74,7 +145,7 @@ func SampleEvent(t gateway.EventType) (*gateway.Event, error) {
 			ID: "m2x8c4v6b1n3k5j7", Kind: "maintenance", Name: "DNS configuration change on the application nodes",
 			Status: status, Impact: gateway.ImpactMaintenance, URL: samplePageURL + "/incidents/m2x8c4v6b1n3k5j7",
 			CreatedAt: at(20, 15, 0), UpdatedAt: updated,
-			ScheduledFor: at(23, 2, 0), ScheduledUntil: at(23, 4, 0),
+			ScheduledFor: at(23, 2, 0), ScheduledUntil: at(23, 4, 0), AutoTransition: true,
 		}
 	}
 	up := func(id string, status gateway.IncidentStatus, when time.Time, body string) *gateway.UpdateSnapshot {

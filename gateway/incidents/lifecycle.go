@@ -75,7 +75,7 @@ func (p *pass) componentStatuses() error {
 			}
 		}
 		if len(covering[id]) == 0 && reason != "maintenance" {
-			if err := p.tx.AddEvent(p.s.componentEvent(c, old, want, p.now)); err != nil {
+			if err := p.s.addEvent(p.tx, p.s.componentEvent(c, old, want, p.now)); err != nil {
 				return err
 			}
 			p.wrote = true
@@ -195,7 +195,7 @@ func (s *Service) announce(tx *store.Tx, inc *gateway.Incident, now time.Time) (
 	case inc.Status == gateway.Resolved:
 		typ = gateway.EventIncidentResolved
 	}
-	return true, tx.AddEvent(s.incidentEvent(typ, inc, &latest, latest.Author, now))
+	return true, s.addEvent(tx, s.incidentEvent(typ, inc, &latest, latest.Author, now))
 }
 
 // autoResolve resolves an automatic incident that stayed quiet in
@@ -265,6 +265,9 @@ func (s *Service) updateDue(tx *store.Tx, id string, now time.Time) (bool, error
 		latest = &ups[0]
 	}
 	ev := s.incidentEvent(gateway.EventIncidentUpdateDue, inc, latest, "automation", now)
+	if err := s.capture(tx, ev); err != nil {
+		return false, err
+	}
 	ev.ComponentIDs, ev.SubscriberID = nil, s.o.SupportSubscriberID
 	return true, tx.AddEvent(ev)
 }

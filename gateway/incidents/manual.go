@@ -386,7 +386,7 @@ func (s *Service) Postmortem(ctx context.Context, who gateway.Principal, id, bod
 		if !notify || !inc.Published {
 			return false, nil
 		}
-		return true, tx.AddEvent(s.incidentEvent(gateway.EventIncidentPostmortem, inc, nil, who.Name, now))
+		return true, s.addEvent(tx, s.incidentEvent(gateway.EventIncidentPostmortem, inc, nil, who.Name, now))
 	})
 }
 

@@ -81,6 +81,18 @@ func (p *Planner) Broadcast(ctx context.Context, b Broadcast) (*BroadcastResult,
 		n, err := p.Store.CountRecipients(ctx, *e)
 		return &BroadcastResult{Event: e, Recipients: n}, err
 	}
+	// What the page shows now and the components the broadcast concerns
+	// (every one when it goes to everyone): a Statuspage-format webhook
+	// reads both (see docs/webhooks.md).
+	state, err := p.Store.PageState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := e.ComponentIDs
+	if e.AllSubscribers {
+		ids = state.ComponentIDs()
+	}
+	e.Payload.Capture(state, ids)
 	// Keys are per kind of request: a broadcast's key cannot collide with
 	// one another feature chose.
 	e.IdempotencyKey = "broadcast:" + b.IdempotencyKey

@@ -33,6 +33,7 @@ type queries struct {
 	timerQueries
 	incidentQueries
 	pageQueries
+	pageStateQueries
 	userQueries
 	broadcastQueries
 	timelineQueries

@@ -1,11 +1,8 @@
 package web
 
 import (
-	"crypto/sha256"
-	"encoding/base32"
 	"encoding/json"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,8 +24,8 @@ type (
 		UpdatedAt string `json:"updated_at"`
 	}
 	apiStatus struct {
-		Indicator   Indicator `json:"indicator"`
-		Description string    `json:"description"`
+		Indicator   gateway.Indicator `json:"indicator"`
+		Description string            `json:"description"`
 	}
 	apiComponent struct {
 		ID                 string                  `json:"id"`
@@ -144,12 +141,9 @@ func (h *Handler) api(sel store.PageSelection, fill func(*apiBody)) echo.Handler
 	}
 }
 
-// pageID is a stable id for the page, the same on every replica: derived
-// from its URL.
-func (h *Handler) pageID(base string) string {
-	sum := sha256.Sum256([]byte(base))
-	return strings.ToLower(base32.StdEncoding.EncodeToString(sum[:]))[:12]
-}
+// pageID is the page's id, the same on every replica and in webhooks:
+// derived from its URL (gateway.PageID).
+func (h *Handler) pageID(base string) string { return gateway.PageID(base) }
 
 // apiTime formats times as Statuspage does (ISO 8601 with milliseconds);
 // the zero time is the empty string, see apiOptTime for nullable fields.
@@ -182,7 +176,7 @@ func (b *apiBody) status() *apiStatus {
 			open = append(open, inc)
 		}
 	}
-	i := Overall(b.snap.Components, open)
+	i := gateway.Overall(b.snap.Components, open)
 	return &apiStatus{Indicator: i, Description: i.Description()}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/heraldstatus/herald/gateway/notify/webhook/webhooktest"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
@@ -64,7 +65,7 @@ func TestStatuspageAPIEmptyValuesAndPositions(t *testing.T) {
 			{"affected_components of an update that changed no component", captured.noChange, updates[0].(map[string]any)["affected_components"]},
 			{"affected_components of an update that changed components", captured.change, updates[len(updates)-1].(map[string]any)["affected_components"]},
 		} {
-			if g, w := jsonType(c.sent), jsonType(c.captured); g != w {
+			if g, w := webhooktest.JSONType(c.sent), webhooktest.JSONType(c.captured); g != w {
 				t.Errorf("%s: sent %s (%v), Statuspage sends %s", c.what, g, c.sent, w)
 			}
 		}

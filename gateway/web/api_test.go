@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/incidents"
+	"github.com/heraldstatus/herald/gateway/notify/webhook/webhooktest"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
@@ -43,7 +44,7 @@ func (s *shapes) errors(path, norm string, want, got any) []string {
 	case map[string]any:
 		g, ok := got.(map[string]any)
 		if !ok {
-			return []string{fmt.Sprintf("%s: got %s, want an object", path, jsonType(got))}
+			return []string{fmt.Sprintf("%s: got %s, want an object", path, webhooktest.JSONType(got))}
 		}
 		var errs []string
 		for k, wv := range w {
@@ -61,7 +62,7 @@ func (s *shapes) errors(path, norm string, want, got any) []string {
 	case []any:
 		g, ok := got.([]any)
 		if !ok {
-			return []string{fmt.Sprintf("%s: got %s, want an array", path, jsonType(got))}
+			return []string{fmt.Sprintf("%s: got %s, want an array", path, webhooktest.JSONType(got))}
 		}
 		s.seen[norm] = true
 		var errs []string
@@ -77,8 +78,8 @@ func (s *shapes) errors(path, norm string, want, got any) []string {
 		}
 		return errs
 	}
-	if jsonType(want) != jsonType(got) {
-		return []string{fmt.Sprintf("%s: got %s, want %s", path, jsonType(got), jsonType(want))}
+	if webhooktest.JSONType(want) != webhooktest.JSONType(got) {
+		return []string{fmt.Sprintf("%s: got %s, want %s", path, webhooktest.JSONType(got), webhooktest.JSONType(want))}
 	}
 	s.seen[norm] = true
 	return nil
@@ -105,24 +106,6 @@ func (s *shapes) unseen(norm string, want any) []string {
 		out = append(out, norm)
 	}
 	return out
-}
-
-func jsonType(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	case string:
-		return "string"
-	case float64:
-		return "number"
-	case bool:
-		return "boolean"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 func readJSON(t *testing.T, b []byte) map[string]any {

@@ -57,7 +57,7 @@ func TestBrowserShowsComponentsAndTheActiveIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	banner, err := chromedp.Run(step(t, ctx), chromedp.Text(chromedp.CSS("#overall")))
-	if err != nil || banner != "Major Service Outage" {
+	if err != nil || banner != "Major System Outage" {
 		t.Errorf("banner = %q, %v", banner, err)
 	}
 	title, err := chromedp.Run(step(t, ctx), chromedp.Text(chromedp.CSS("#incident-"+inc.ID)))

@@ -20,7 +20,7 @@ const pastDays = 7
 // statusView is the status page.
 type statusView struct {
 	layoutView
-	Indicator    Indicator
+	Indicator    gateway.Indicator
 	Incidents    []incidentView // unresolved incidents, newest first
 	Maintenances []incidentView // in progress first, then upcoming by start
 	Sections     []sectionView
@@ -70,7 +70,7 @@ func (h *Handler) renderStatus(r *request) ([]byte, error) {
 		}
 		return a.ScheduledFor.Before(b.ScheduledFor)
 	})
-	v.Indicator = Overall(snap.Components, open)
+	v.Indicator = gateway.Overall(snap.Components, open)
 	v.Sections = cat.sections(func(c gateway.Component) Uptime {
 		return ComputeUptime(c, snap.Changes, r.now, UptimeDays)
 	})

@@ -40,7 +40,7 @@ func TestStatusPageShowsTheSeedOutage(t *testing.T) {
 		}
 		body = e.mustGet("/")
 		wantIn(t, "the page mid-outage", body,
-			`<h1 id="overall">Major Service Outage</h1>`, "banner-critical",
+			`<h1 id="overall">Major System Outage</h1>`, "banner-critical",
 			`<a href="/incidents/`+inc.ID+`">Customers cannot reach their sites</a>`,
 			`<strong class="word">Update</strong>`, `<strong class="word">Identified</strong>`, `<strong class="word">Investigating</strong>`,
 			"iOFFICE is currently investigating an issue with customers site access.",

@@ -86,32 +86,6 @@ func TestWords(t *testing.T) {
 	}
 }
 
-func TestOverallIndicator(t *testing.T) {
-	comp := func(s gateway.ComponentStatus) gateway.Component { return gateway.Component{Status: s} }
-	inc := func(i gateway.Impact) gateway.Incident {
-		return gateway.Incident{Kind: gateway.KindIncident, Status: gateway.Investigating, Impact: i}
-	}
-	tests := []struct {
-		comps []gateway.Component
-		open  []gateway.Incident
-		want  Indicator
-		words string
-	}{
-		{nil, nil, IndicatorNone, "All Systems Operational"},
-		{[]gateway.Component{comp(gateway.Operational), comp(gateway.DegradedPerformance)}, nil, IndicatorMinor, "Minor Service Outage"},
-		{[]gateway.Component{comp(gateway.PartialOutage)}, nil, IndicatorMajor, "Partial System Outage"},
-		{[]gateway.Component{comp(gateway.MajorOutage), comp(gateway.UnderMaintenance)}, nil, IndicatorCritical, "Major Service Outage"},
-		{[]gateway.Component{comp(gateway.UnderMaintenance)}, nil, IndicatorMaintenance, "Service Under Maintenance"},
-		{[]gateway.Component{comp(gateway.UnderMaintenance)}, []gateway.Incident{inc(gateway.ImpactMinor)}, IndicatorMinor, "Minor Service Outage"},
-		{[]gateway.Component{comp(gateway.Operational)}, []gateway.Incident{inc(gateway.ImpactCritical)}, IndicatorCritical, "Major Service Outage"},
-	}
-	for _, tt := range tests {
-		if got := Overall(tt.comps, tt.open); got != tt.want || got.Description() != tt.words {
-			t.Errorf("Overall(%v, %v) = %s %q, want %s %q", tt.comps, tt.open, got, got.Description(), tt.want, tt.words)
-		}
-	}
-}
-
 func TestNotModified(t *testing.T) {
 	mod := time.Date(2021, 9, 16, 13, 54, 30, 500, time.UTC)
 	tests := []struct {

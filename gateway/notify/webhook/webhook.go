@@ -27,7 +27,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -42,8 +41,9 @@ import (
 // it is (no usable URL, an unknown format, a malformed secret): permanent.
 var ErrInvalid = errors.New("webhook: delivery cannot be sent")
 
-// DefaultDocumentationURL is meta.documentation of statuspage bodies.
-const DefaultDocumentationURL = "https://github.com/heraldstatus/herald#webhooks"
+// DefaultDocumentationURL is meta.documentation of statuspage bodies: the
+// reference of the format in Herald's docs/webhooks.md.
+const DefaultDocumentationURL = "https://github.com/heraldstatus/herald/blob/main/docs/webhooks.md#statuspage-format"
 
 // Options configure a Notifier.
 type Options struct {
@@ -152,9 +152,8 @@ func New(o Options) (*Notifier, error) {
 
 // input is what every body format builds from.
 type input struct {
-	m      *notify.Message
-	now    time.Time
-	pageID string
+	m   *notify.Message
+	now time.Time
 }
 
 // Body returns the JSON body m's subscriber receives (its Format, or
@@ -172,7 +171,7 @@ func (n *Notifier) Body(m *notify.Message, now time.Time) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown format %q", ErrInvalid, format)
 	}
-	v, err := build(&input{m: m, now: now, pageID: pageID(m.Event.Payload.Page)})
+	v, err := build(&input{m: m, now: now})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
@@ -183,17 +182,6 @@ func (n *Notifier) Body(m *notify.Message, now time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("webhook: encode body: %w", err)
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
-
-// pageID is the page's id in statuspage bodies: Herald has one page, named
-// by a slug of its name.
-func pageID(p gateway.PageInfo) string {
-	if s := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(p.Name), "-"), "-"); s != "" {
-		return s
-	}
-	return "status"
 }
 
 // Notify sends m to its subscriber's URL. Classification: 2xx is success;

@@ -55,3 +55,9 @@ SELECT u.id, u.incident_id, u.status, u.body, u.display_at, u.created_at, i.name
 FROM incident_updates u JOIN incidents i ON i.id = u.incident_id
 WHERE i.published
 ORDER BY u.display_at DESC, u.created_at DESC LIMIT ?;
+
+-- What the page's status reads of the open incidents (gateway.Overall),
+-- captured into each event when it is written.
+-- name: open-page-incidents
+SELECT id, kind, status, impact FROM incidents
+WHERE published AND status NOT IN ('resolved', 'postmortem', 'completed');
