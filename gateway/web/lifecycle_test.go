@@ -1,0 +1,162 @@
+package web_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/config"
+	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/gateway/store/storetest"
+)
+
+// syncYAML loads a config file's components as herald serve does and
+// syncs them into st.
+func syncYAML(t *testing.T, st *store.Store, yml string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "herald.yml")
+	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d store.Declaration
+	for _, g := range cfg.GroupDecls() {
+		d.Groups = append(d.Groups, store.DeclaredGroup{Name: g.Name, Description: g.Description, Position: g.Position})
+	}
+	for _, c := range cfg.ComponentDecls() {
+		d.Components = append(d.Components, store.DeclaredComponent{Name: c.Name, Group: c.Group, Position: c.Position})
+	}
+	if _, err := st.SyncConfig(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// inOrder fails unless each of want occurs in body after the one before.
+func inOrder(t *testing.T, what, body string, want ...string) {
+	t.Helper()
+	at := 0
+	for _, w := range want {
+		i := strings.Index(body[at:], w)
+		if i < 0 {
+			t.Errorf("%s: %q is missing or out of order (want %q)", what, w, want)
+			return
+		}
+		at += i + len(w)
+	}
+}
+
+func TestPageOrdersGroupsAndComponentsAsTheConfigDeclares(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		// The env's page has two groups (positions 0 and 1); the file adds
+		// a lone component between them and a group after it.
+		syncYAML(t, st, `
+page: {name: Eptura Workplace}
+components:
+  - group: Eptura Workplace Modules
+    components: [Space Module]
+  - name: Public API
+  - group: Apps
+    components: [Hummingbird App]
+  - group: Partners
+    components: [Partner Portal]
+  - name: Status Widget
+`)
+		body := e.mustGet("/")
+		inOrder(t, "the page", body, `<span class="group-name">Eptura Workplace Modules</span>`, ">Public API<",
+			`<span class="group-name">Apps</span>`, `<span class="group-name">Partners</span>`, ">Status Widget<")
+
+		var summary struct {
+			Components []struct {
+				Name  string `json:"name"`
+				Group bool   `json:"group"`
+			} `json:"components"`
+		}
+		if err := json.Unmarshal([]byte(e.mustGet("/api/v2/components.json")), &summary); err != nil {
+			t.Fatal(err)
+		}
+		var top []string
+		for _, c := range summary.Components {
+			if c.Group || c.Name == "Public API" || c.Name == "Status Widget" {
+				top = append(top, c.Name)
+			}
+		}
+		if got, want := strings.Join(top, ", "), "Eptura Workplace Modules, Public API, Apps, Partners, Status Widget"; got != want {
+			t.Errorf("API v2 top level = %s, want %s", got, want)
+		}
+
+		// A group made through the API goes after everything on the page.
+		g := gateway.ComponentGroup{Name: "Late Group", Position: -1}
+		if err := st.CreateComponentGroup(e.ctx, &g); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []gateway.Component{{Name: "Late Member", GroupID: g.ID, Position: -1}, {Name: "Late Lone", Position: -1}} {
+			if err := st.CreateComponent(e.ctx, &c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inOrder(t, "the page after API additions", e.mustGet("/"), ">Status Widget<", `<span class="group-name">Late Group</span>`, ">Late Lone<")
+	})
+}
+
+// uptimeOf returns the uptime words under a component's bar.
+func uptimeOf(t *testing.T, body, component string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)>` + regexp.QuoteMeta(component) + `<.*?<span>([0-9.]+%) uptime</span>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no uptime for %s", component)
+	}
+	return m[1]
+}
+
+func TestUptimeIsStatuspagesFromTheFirstSecond(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st) // the components were created at 13:54:00
+		e.advance(30 * time.Second)
+		if err := e.svc.SetComponentStatus(e.ctx, support, "Copy Module", gateway.MajorOutage); err != nil {
+			t.Fatal(err)
+		}
+		// Within the minute the outage began: the days before it were up.
+		body := e.mustGet("/")
+		if got := uptimeOf(t, body, "Copy Module"); got != "100.00%" {
+			t.Errorf("Copy Module in its outage's first minute: %s uptime, want 100.00%%", got)
+		}
+		if strings.Contains(body, "24 h") || strings.Contains(body, `data-tip="Sep 15, 2021: Major`) {
+			t.Error("days before the outage (before the component existed) show an outage")
+		}
+		wantIn(t, "the bars", body, `data-tip="Sep 15, 2021: no data"`)
+
+		// 90 s of major outage out of the one day the component has existed.
+		e.advance(90 * time.Second)
+		if err := e.svc.SetComponentStatus(e.ctx, support, "Copy Module", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.SetComponentStatus(e.ctx, support, "Mail Module", gateway.PartialOutage); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.SetComponentStatus(e.ctx, support, "Move Module", gateway.DegradedPerformance); err != nil {
+			t.Fatal(err)
+		}
+		e.advance(100 * time.Minute)
+		body = e.mustGet("/")
+		if got := uptimeOf(t, body, "Copy Module"); got != "99.90%" { // 1 - 90 s / 86400 s
+			t.Errorf("Copy Module: %s uptime, want 99.90%%", got)
+		}
+		if got := uptimeOf(t, body, "Mail Module"); got != "97.92%" { // 1 - 0.3 × 100 min / 1440 min
+			t.Errorf("Mail Module (partial outage weighs 0.3): %s uptime, want 97.92%%", got)
+		}
+		if got := uptimeOf(t, body, "Move Module"); got != "100.00%" {
+			t.Errorf("Move Module (degraded performance is no downtime): %s uptime, want 100.00%%", got)
+		}
+		wantIn(t, "today's tips", body, `data-tip="Sep 16, 2021: Major Outage 2 min"`, `data-tip="Sep 16, 2021: Partial Outage 1 h 40 min"`,
+			`data-tip="Sep 16, 2021: Degraded Performance 1 h 40 min"`)
+	})
+}
