@@ -63,7 +63,9 @@ type PageSelection struct {
 	// ClosedSince (zero: all).
 	OpenOnly    bool
 	ClosedSince time.Time
-	// From and To bound created_at: From ≤ created_at < To (zero: open).
+	// From and To bound when it began, From ≤ began < To (zero: open):
+	// a maintenance begins at its scheduled start, anything else when it
+	// was created.
 	From, To time.Time
 	Limit    int // default 50
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/config"
+	"github.com/heraldstatus/herald/gateway/incidents"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
@@ -158,5 +159,46 @@ func TestUptimeIsStatuspagesFromTheFirstSecond(t *testing.T) {
 		}
 		wantIn(t, "today's tips", body, `data-tip="Sep 16, 2021: Major Outage 2 min"`, `data-tip="Sep 16, 2021: Partial Outage 1 h 40 min"`,
 			`data-tip="Sep 16, 2021: Degraded Performance 1 h 40 min"`)
+	})
+}
+
+func TestHistoryPlacesMaintenanceAtItsStart(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st) // Sep 16, 2021 13:54
+		at := func(d, h int) time.Time { return time.Date(2021, 9, d, h, 0, 0, 0, time.UTC) }
+		if _, err := e.svc.Schedule(e.ctx, support, incidents.NewMaintenance{Name: "October upgrade", Body: "We will upgrade.",
+			Components: []string{"Mail Module"}, ScheduledFor: at(30, 0).Add(10 * 24 * time.Hour), ScheduledUntil: at(30, 2).Add(10 * 24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Schedule(e.ctx, support, incidents.NewMaintenance{Name: "Database upgrade", Body: "We will upgrade the database.",
+			Components: []string{"Copy Module"}, ScheduledFor: at(20, 10), ScheduledUntil: at(20, 12)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Schedule(e.ctx, support, incidents.NewMaintenance{Name: "Network work", Body: "We will move racks.",
+			Components: []string{"Space Module"}, ScheduledFor: at(18, 2), ScheduledUntil: at(18, 4), AutoTransition: true}); err != nil {
+			t.Fatal(err)
+		}
+		for _, until := range []time.Time{at(18, 2).Add(5 * time.Minute), at(18, 4).Add(time.Minute)} {
+			e.mu.Lock()
+			e.now = until
+			e.mu.Unlock()
+			if _, err := e.svc.Tick(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		sep := e.mustGet("/history?month=2021-09")
+		if strings.Contains(sep, "October upgrade") {
+			t.Error("September's history lists a maintenance scheduled for October")
+		}
+		// Newest start first; the completed one spans its window, not its
+		// creation on Sep 16.
+		inOrder(t, "September", sep, "Database upgrade", `Scheduled for <time datetime="2021-09-20T10:00:00Z">`,
+			"Network work", `<time datetime="2021-09-18T02:05:00Z">Sep 18, 2021 - 02:05 UTC</time> to <time datetime="2021-09-18T04:01:00Z">04:01 UTC</time>`)
+		if strings.Contains(sep, "ongoing") || strings.Contains(sep, "2021-09-16T13:54") {
+			t.Errorf("September's maintenances show as ongoing or from their creation:\n%s", sep)
+		}
+		oct := e.mustGet("/history?month=2021-10")
+		wantIn(t, "October", oct, "October upgrade", `Scheduled for <time datetime="2021-10-10T00:00:00Z">`)
 	})
 }

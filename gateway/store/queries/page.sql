@@ -17,7 +17,8 @@ SELECT (SELECT COUNT(*) FROM components) AS component_count,
 -- The selection of page-incidents, page-incident-updates and
 -- page-incident-components is the same, so each takes the same arguments:
 -- kind ('' for both, twice), closed since (open ones always; far future
--- for open only), created from, created before, limit.
+-- for open only), began from, began before (a maintenance begins at its
+-- scheduled start, an incident when it was created), limit.
 -- name: page-incidents
 SELECT id, kind, name, status, impact, automated, human_at, published, '' AS correlation_key,
        last_alert_at, next_update_at, scheduled_for, scheduled_until, auto_transition, postmortem_body,
@@ -25,7 +26,7 @@ SELECT id, kind, name, status, impact, automated, human_at, published, '' AS cor
 FROM incidents
 WHERE published AND (? = '' OR kind = ?)
   AND (status NOT IN ('resolved', 'postmortem', 'completed') OR COALESCE(resolved_at, updated_at) >= ?)
-  AND created_at >= ? AND created_at < ?
+  AND COALESCE(scheduled_for, created_at) >= ? AND COALESCE(scheduled_for, created_at) < ?
 ORDER BY created_at DESC, id DESC LIMIT ?;
 
 -- name: page-incident-updates
@@ -35,7 +36,7 @@ WHERE incident_id IN (
     SELECT id FROM incidents
     WHERE published AND (? = '' OR kind = ?)
       AND (status NOT IN ('resolved', 'postmortem', 'completed') OR COALESCE(resolved_at, updated_at) >= ?)
-      AND created_at >= ? AND created_at < ?
+      AND COALESCE(scheduled_for, created_at) >= ? AND COALESCE(scheduled_for, created_at) < ?
     ORDER BY created_at DESC, id DESC LIMIT ?)
 ORDER BY display_at DESC, created_at DESC;
 
@@ -46,7 +47,7 @@ WHERE incident_id IN (
     SELECT id FROM incidents
     WHERE published AND (? = '' OR kind = ?)
       AND (status NOT IN ('resolved', 'postmortem', 'completed') OR COALESCE(resolved_at, updated_at) >= ?)
-      AND created_at >= ? AND created_at < ?
+      AND COALESCE(scheduled_for, created_at) >= ? AND COALESCE(scheduled_for, created_at) < ?
     ORDER BY created_at DESC, id DESC LIMIT ?);
 
 -- The newest updates of published incidents, for the feeds.
