@@ -212,7 +212,10 @@ type FeedUpdate struct {
 }
 
 // FeedUpdates lists the newest limit updates of published incidents and
-// maintenances, newest first, in one query.
+// maintenances, newest first, in one query. A published postmortem is
+// one of them: status gateway.Postmortem, the incident's id as its id,
+// shown (DisplayAt) when it was last published, created (CreatedAt) with
+// the incident, so that publishing it again moves the same entry.
 func (s *Store) FeedUpdates(ctx context.Context, limit int) ([]FeedUpdate, error) {
 	var rows []struct {
 		FeedUpdate

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -200,5 +201,61 @@ func TestHistoryPlacesMaintenanceAtItsStart(t *testing.T) {
 		}
 		oct := e.mustGet("/history?month=2021-10")
 		wantIn(t, "October", oct, "October upgrade", `Scheduled for <time datetime="2021-10-10T00:00:00Z">`)
+	})
+}
+
+func TestPostmortemReachesTheFeeds(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		inc := e.seedOutage()
+		e.update(inc.ID, gateway.Resolved, "All systems have returned to a stable state.")
+		newest := func() (atomItem, string) {
+			t.Helper()
+			var atom atomDoc
+			if err := xml.Unmarshal([]byte(e.mustGet("/history.atom")), &atom); err != nil {
+				t.Fatal(err)
+			}
+			var rss rssDoc
+			if err := xml.Unmarshal([]byte(e.mustGet("/history.rss")), &rss); err != nil {
+				t.Fatal(err)
+			}
+			if len(atom.Entries) == 0 || len(rss.Channel.Items) == 0 {
+				t.Fatal("empty feeds")
+			}
+			it := rss.Channel.Items[0]
+			if it.GUID != atom.Entries[0].ID[0] || it.Title != atom.Entries[0].Title[0] {
+				t.Errorf("the RSS item %+v is not the Atom entry %+v", it, atom.Entries[0])
+			}
+			return atom.Entries[0], it.Description
+		}
+		before, _ := newest()
+
+		e.advance(48 * time.Hour)
+		if _, err := e.svc.Postmortem(e.ctx, support, inc.ID, "## Root cause\n\nA DNS change.", true); err != nil {
+			t.Fatal(err)
+		}
+		pm, rssBody := newest()
+		if pm.ID[0] == before.ID[0] || pm.Title[0] != "Customers cannot reach their sites - Postmortem" ||
+			pm.Updated[0] != "2021-09-18T15:51:00Z" || pm.Content.Body != "## Root cause\n\nA DNS change." ||
+			!strings.Contains(rssBody, "A DNS change.") {
+			t.Errorf("newest entry after the postmortem = %+v (RSS %q), want the postmortem, updated at its publication", pm, rssBody)
+		}
+
+		// Published again with other words: the same entry, updated.
+		e.advance(time.Hour)
+		if _, err := e.svc.Postmortem(e.ctx, support, inc.ID, "## Root cause\n\nA DNS change, reverted.", true); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := newest()
+		if again.ID[0] != pm.ID[0] || again.Updated[0] != "2021-09-18T16:51:00Z" || !strings.Contains(again.Content.Body, "reverted") {
+			t.Errorf("republished postmortem entry = %+v, want id %s updated at 16:51 with the new words", again, pm.ID[0])
+		}
+		var atom atomDoc
+		if err := xml.Unmarshal([]byte(e.mustGet("/history.atom")), &atom); err != nil {
+			t.Fatal(err)
+		}
+		if len(atom.Entries) != 5 {
+			t.Errorf("%d entries, want the 4 updates and one postmortem", len(atom.Entries))
+		}
 	})
 }

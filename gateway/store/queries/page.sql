@@ -50,12 +50,20 @@ WHERE incident_id IN (
       AND COALESCE(scheduled_for, created_at) >= ? AND COALESCE(scheduled_for, created_at) < ?
     ORDER BY created_at DESC, id DESC LIMIT ?);
 
--- The newest updates of published incidents, for the feeds.
+-- The newest updates of published incidents, for the feeds, and their
+-- published postmortems as updates of status postmortem (the incident's
+-- id, shown at publication, created when the incident was).
 -- name: feed-updates
-SELECT u.id, u.incident_id, u.status, u.body, u.display_at, u.created_at, i.name AS incident_name, i.kind AS incident_kind
-FROM incident_updates u JOIN incidents i ON i.id = u.incident_id
-WHERE i.published
-ORDER BY u.display_at DESC, u.created_at DESC LIMIT ?;
+SELECT id, incident_id, status, body, display_at, created_at, incident_name, incident_kind FROM (
+    SELECT u.id, u.incident_id, u.status, u.body, u.display_at, u.created_at, i.name AS incident_name, i.kind AS incident_kind
+    FROM incident_updates u JOIN incidents i ON i.id = u.incident_id
+    WHERE i.published
+    UNION ALL
+    SELECT i.id, i.id, 'postmortem', i.postmortem_body, i.postmortem_published_at, i.created_at, i.name, i.kind
+    FROM incidents i
+    WHERE i.published AND i.postmortem_published_at IS NOT NULL AND i.postmortem_body <> ''
+) feed
+ORDER BY display_at DESC, created_at DESC LIMIT ?;
 
 -- What the page's status reads of the open incidents (gateway.Overall),
 -- captured into each event when it is written.
