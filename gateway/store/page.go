@@ -37,8 +37,8 @@ type PageVersion struct {
 // PageVersion reads the page's version in one query.
 func (s *Store) PageVersion(ctx context.Context) (PageVersion, error) {
 	var r struct {
-		ComponentCount, GroupCount, IncidentComponentCount              int64
-		ComponentsAt, GroupsAt, IncidentsAt, UpdatesAt, FirstIncidentAt optTime
+		ComponentCount, GroupCount, IncidentComponentCount, PublishedCount int64
+		ComponentsAt, GroupsAt, IncidentsAt, UpdatesAt, FirstIncidentAt    optTime
 	}
 	if err := s.db.GetContext(ctx, &r, s.q.PageVersion); err != nil {
 		return PageVersion{}, wrap("page version", err)
@@ -49,7 +49,7 @@ func (s *Store) PageVersion(ctx context.Context) (PageVersion, error) {
 			v.UpdatedAt = t
 		}
 	}
-	v.Stamp = fmt.Sprintf("%d.%d.%d.%d.%d.%d.%d", r.ComponentCount, r.GroupCount, r.IncidentComponentCount,
+	v.Stamp = fmt.Sprintf("%d.%d.%d.%d.%d.%d.%d.%d", r.ComponentCount, r.GroupCount, r.IncidentComponentCount, r.PublishedCount,
 		r.ComponentsAt.UnixMicro(), r.GroupsAt.UnixMicro(), r.IncidentsAt.UnixMicro(), r.UpdatesAt.UnixMicro())
 	return v, nil
 }

@@ -12,7 +12,9 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/config"
+	"github.com/heraldstatus/herald/gateway/correlate"
 	"github.com/heraldstatus/herald/gateway/incidents"
+	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
@@ -256,6 +258,179 @@ func TestPostmortemReachesTheFeeds(t *testing.T) {
 		}
 		if len(atom.Entries) != 5 {
 			t.Errorf("%d entries, want the 4 updates and one postmortem", len(atom.Entries))
+		}
+	})
+}
+
+// publicView is what a customer can learn of the page: the page's
+// banner, the API's status, components and incidents, the feed's entries,
+// and every notice written for subscribers (the events every email and
+// webhook is planned from).
+type publicView struct {
+	page      string
+	indicator string
+	statuses  map[string]string
+	incidents []string // summary's, incidents.json's and unresolved.json's, by name
+	feed      int
+	notices   []string
+}
+
+func (e *env) public(t *testing.T) publicView {
+	t.Helper()
+	v := publicView{page: e.mustGet("/"), statuses: map[string]string{}}
+	var summary struct {
+		Status struct {
+			Indicator string `json:"indicator"`
+		} `json:"status"`
+		Components []struct{ Name, Status string } `json:"components"`
+		Incidents  []struct{ Name string }         `json:"incidents"`
+	}
+	if err := json.Unmarshal([]byte(e.mustGet("/api/v2/summary.json")), &summary); err != nil {
+		t.Fatal(err)
+	}
+	v.indicator = summary.Status.Indicator
+	for _, c := range summary.Components {
+		v.statuses[c.Name] = c.Status
+	}
+	for _, path := range []string{"/api/v2/incidents.json", "/api/v2/incidents/unresolved.json"} {
+		var list struct {
+			Incidents []struct{ Name string } `json:"incidents"`
+		}
+		if err := json.Unmarshal([]byte(e.mustGet(path)), &list); err != nil {
+			t.Fatal(err)
+		}
+		summary.Incidents = append(summary.Incidents, list.Incidents...)
+	}
+	for _, i := range summary.Incidents {
+		v.incidents = append(v.incidents, i.Name)
+	}
+	var atom atomDoc
+	if err := xml.Unmarshal([]byte(e.mustGet("/history.atom")), &atom); err != nil {
+		t.Fatal(err)
+	}
+	v.feed = len(atom.Entries)
+	events, err := e.st.FanoutEvents(e.ctx, time.Time{}, time.Time{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(events) - 1; i >= 0; i-- { // oldest first
+		v.notices = append(v.notices, string(events[i].Type))
+	}
+	return v
+}
+
+func TestDraftChangesNothingPublicUntilPublished(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		m, err := gateway.ParseMatcher("module=space")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SyncConfig(e.ctx, store.Declaration{
+			Sources: []store.DeclaredSource{{Name: "prometheus", Kind: "alertmanager", Token: "prom-token-0123456789"}},
+			Rules: []store.DeclaredRule{{Matchers: []gateway.Matcher{m}, Components: []string{"Space Module"},
+				SeverityStatus: map[gateway.Severity]gateway.ComponentStatus{gateway.SeverityCritical: gateway.MajorOutage}}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		src, err := st.Source(e.ctx, "prometheus")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// publish: draft, as the config file says it.
+		drafts := incidents.New(incidents.Options{Store: st, Owner: "drafts", Log: storetest.Logger(t),
+			Settings: correlate.Settings{GroupWait: 30 * time.Second, GroupInterval: 5 * time.Minute, Window: 30 * time.Minute,
+				ResolveAfter: 15 * time.Minute, MinAlerts: 1, Draft: true},
+			Page: gateway.PageInfo{Name: "Eptura Workplace", URL: "https://status.example.com"}, PublicURL: "https://status.example.com"})
+		in := ingest.New(st, ingest.Options{Log: storetest.Logger(t), RulesTTL: time.Nanosecond})
+		body := `{"version":"4","status":"firing","receiver":"herald","groupKey":"{}:{}","groupLabels":{},
+			"commonLabels":{},"commonAnnotations":{},"externalURL":"http://alertmanager.example.com","truncatedAlerts":0,
+			"alerts":[{"status":"firing","labels":{"alertname":"ServiceDown","module":"space","severity":"critical"},
+			"annotations":{"summary":"Space Module is down"},"startsAt":"2021-09-16T13:54:00Z","endsAt":"0001-01-01T00:00:00Z",
+			"generatorURL":"http://prometheus.example.com/graph","fingerprint":"fp-space"}]}`
+		if _, err := in.Ingest(e.ctx, src, []byte(body), "application/json", e.clock()); err != nil {
+			t.Fatal(err)
+		}
+		if err := drafts.Reconcile(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.advance(time.Minute) // past group_wait: the first message would be due
+		if _, err := drafts.Tick(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Support drafts an incident of its own too.
+		manual, err := e.svc.Create(e.ctx, support, incidents.NewIncident{Name: "Copying fails", Status: gateway.Investigating,
+			Body: "We are looking into failed copies.", Components: map[string]gateway.ComponentStatus{"Copy Module": gateway.MajorOutage},
+			Notify: true, Draft: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := st.Incidents(e.ctx, store.IncidentFilter{})
+		if err != nil || len(list) != 2 {
+			t.Fatalf("incidents = %+v, %v; want the automatic draft and support's", list, err)
+		}
+		auto := list[0].ID
+		if auto == manual.ID {
+			auto = list[1].ID
+		}
+
+		quiet := func(when string) {
+			t.Helper()
+			v := e.public(t)
+			if !strings.Contains(v.page, "All Systems Operational") || strings.Contains(v.page, "s-major-outage") ||
+				strings.Contains(v.page, "Copying fails") || v.indicator != "none" {
+				t.Errorf("%s: the status page shows the drafts (indicator %s)", when, v.indicator)
+			}
+			for name, st := range v.statuses {
+				if st != "operational" {
+					t.Errorf("%s: the API shows %s %s", when, name, st)
+				}
+			}
+			if len(v.incidents) != 0 || v.feed != 0 || len(v.notices) != 0 {
+				t.Errorf("%s: API incidents %q, %d feed entries, notices %q; want none", when, v.incidents, v.feed, v.notices)
+			}
+		}
+		quiet("two drafts")
+
+		// What the console shows before publishing is what publishing does.
+		preview, err := e.svc.PreviewPublish(e.ctx, support, auto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(preview.Changes) != 1 || preview.Changes[0].Name != "Space Module" || preview.Changes[0].NewStatus != gateway.MajorOutage ||
+			preview.Event == nil || preview.Event.Type != gateway.EventIncidentCreated {
+			t.Errorf("publish preview = %+v", preview)
+		}
+		quiet("after the preview")
+
+		if _, err := e.svc.Publish(e.ctx, support, auto); err != nil {
+			t.Fatal(err)
+		}
+		v := e.public(t)
+		if v.indicator != "critical" || v.statuses["Space Module"] != "major_outage" || v.statuses["Copy Module"] != "operational" ||
+			len(v.incidents) != 3 || v.feed != 1 || !strings.Contains(v.page, "Major Service Outage") || strings.Contains(v.page, "Copying fails") {
+			t.Errorf("after publishing the automatic draft: %+v", v)
+		}
+		if got := strings.Join(v.notices, " "); got != "incident.created" {
+			t.Errorf("notices after publishing = %s, want one incident.created (the component change rides in it)", got)
+		}
+
+		if _, err := e.svc.Publish(e.ctx, support, manual.ID); err != nil {
+			t.Fatal(err)
+		}
+		v = e.public(t)
+		if v.statuses["Copy Module"] != "major_outage" || !strings.Contains(v.page, "Copying fails") || len(v.incidents) != 6 || v.feed != 2 {
+			t.Errorf("after publishing support's draft: %+v", v)
+		}
+		if got := strings.Join(v.notices, " "); got != "incident.created incident.created" {
+			t.Errorf("notices = %s, want two incident.created", got)
+		}
+		pub, err := st.Incident(e.ctx, manual.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ac := pub.Updates[0].AffectedComponents; len(ac) != 1 || ac[0].OldStatus != gateway.Operational || ac[0].NewStatus != gateway.MajorOutage {
+			t.Errorf("the published draft's update reports %+v, want Copy Module operational → major outage", ac)
 		}
 	})
 }

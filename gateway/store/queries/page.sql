@@ -2,12 +2,15 @@
 -- read. Only published incidents are public.
 
 -- One row that changes whenever anything a public page shows changes: the
--- counts catch deletions, the newest times catch inserts and edits. Pages
+-- counts catch deletions and publications (a draft published within the
+-- clock's resolution of its last edit), the newest times catch inserts and
+-- edits. Pages
 -- compare it before rendering (ETag, Last-Modified, 304).
 -- name: page-version
 SELECT (SELECT COUNT(*) FROM components) AS component_count,
        (SELECT COUNT(*) FROM component_groups) AS group_count,
        (SELECT COUNT(*) FROM incident_components) AS incident_component_count,
+       (SELECT COUNT(*) FROM incidents WHERE published) AS published_count,
        (SELECT MAX(updated_at) FROM components) AS components_at,
        (SELECT MAX(updated_at) FROM component_groups) AS groups_at,
        (SELECT MAX(updated_at) FROM incidents) AS incidents_at,
