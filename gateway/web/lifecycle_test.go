@@ -408,7 +408,7 @@ func TestDraftChangesNothingPublicUntilPublished(t *testing.T) {
 		}
 		v := e.public(t)
 		if v.indicator != "critical" || v.statuses["Space Module"] != "major_outage" || v.statuses["Copy Module"] != "operational" ||
-			len(v.incidents) != 3 || v.feed != 1 || !strings.Contains(v.page, "Major Service Outage") || strings.Contains(v.page, "Copying fails") {
+			len(v.incidents) != 3 || v.feed != 1 || !strings.Contains(v.page, "Major System Outage") || strings.Contains(v.page, "Copying fails") {
 			t.Errorf("after publishing the automatic draft: %+v", v)
 		}
 		if got := strings.Join(v.notices, " "); got != "incident.created" {
