@@ -248,10 +248,8 @@ func bootstrapKey(ctx context.Context, st *store.Store, cfg *config.Config, log 
 // declaration converts the config file's objects into the store's terms.
 func declaration(cfg *config.Config) store.Declaration {
 	var d store.Declaration
-	for i, e := range cfg.Components {
-		if e.Group != "" {
-			d.Groups = append(d.Groups, store.DeclaredGroup{Name: e.Group, Description: e.Description, Position: i})
-		}
+	for _, g := range cfg.GroupDecls() {
+		d.Groups = append(d.Groups, store.DeclaredGroup{Name: g.Name, Description: g.Description, Position: g.Position})
 	}
 	for _, c := range cfg.ComponentDecls() {
 		d.Components = append(d.Components, store.DeclaredComponent{Name: c.Name, Description: c.Description, Group: c.Group, Position: c.Position})

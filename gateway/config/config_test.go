@@ -146,7 +146,7 @@ func TestComponentDecls(t *testing.T) {
 		{3, DeclaredComponent{Group: "Eptura Workplace Modules", Name: "Service Request Module", Description: "Work orders and requests", Position: 3}},
 		{9, DeclaredComponent{Group: "Eptura Workplace Modules", Name: "Insights Module", Position: 9}},
 		{10, DeclaredComponent{Group: "Apps", Name: "Hummingbird App", Position: 0}},
-		{11, DeclaredComponent{Name: "Public API", Description: "REST API for integrations", Position: 0}},
+		{11, DeclaredComponent{Name: "Public API", Description: "REST API for integrations", Position: 2}},
 	}
 	for _, tt := range tests {
 		if got[tt.i] != tt.want {

@@ -88,9 +88,29 @@ type DeclaredComponent struct {
 	Group       string
 	Name        string
 	Description string
-	// Position is the index within its group, or among the top-level lone
-	// components for a component without a group.
+	// Position is the index within its group or, for a component without
+	// a group, the index of its entry in the top-level list: groups and
+	// lone components share the page's top level, in file order.
 	Position int
+}
+
+// DeclaredGroup is one component group from the configuration.
+type DeclaredGroup struct {
+	Name, Description string
+	// Position is the index of its entry in the top-level list, the
+	// space lone components' positions share.
+	Position int
+}
+
+// GroupDecls returns every declared group in file order.
+func (c *Config) GroupDecls() []DeclaredGroup {
+	var out []DeclaredGroup
+	for i, e := range c.Components {
+		if e.Group != "" {
+			out = append(out, DeclaredGroup{Name: e.Group, Description: e.Description, Position: i})
+		}
+	}
+	return out
 }
 
 // ComponentDecls returns every declared component, grouped or not, in file
@@ -98,16 +118,14 @@ type DeclaredComponent struct {
 // rejects) are skipped.
 func (c *Config) ComponentDecls() []DeclaredComponent {
 	var out []DeclaredComponent
-	lone := 0
-	for _, e := range c.Components {
+	for top, e := range c.Components {
 		switch {
 		case e.Group != "":
 			for i, d := range e.Components {
 				out = append(out, DeclaredComponent{Group: e.Group, Name: d.Name, Description: d.Description, Position: i})
 			}
 		case e.Name != "":
-			out = append(out, DeclaredComponent{Name: e.Name, Description: e.Description, Position: lone})
-			lone++
+			out = append(out, DeclaredComponent{Name: e.Name, Description: e.Description, Position: top})
 		}
 	}
 	return out

@@ -89,11 +89,42 @@ type incidentView struct {
 	ResolveKey string
 	// Preview is the update's messages, when asked for.
 	Preview *updatePreview
+	// Publish is what publishing the draft will change (drafts only).
+	Publish *publishView
 	// Postmortem is the postmortem text in its form, PostmortemHTML its
 	// preview as the status page renders it.
 	Postmortem     string
 	PostmortemHTML template.HTML
 	PostmortemErr  string
+}
+
+// publishView is what publishing a draft will change, from
+// incidents.Service.PreviewPublish: the component statuses the page will
+// show, and the announcement with how many it reaches now.
+type publishView struct {
+	Changes    []string
+	Event      gateway.EventType // "" when the latest update notifies nobody
+	Recipients int
+}
+
+// publishPreview words what publishing draft id will change.
+func (h *Handler) publishPreview(c echo.Context, id string) (*publishView, error) {
+	svc, err := h.incidents()
+	if err != nil {
+		return nil, err
+	}
+	p, err := svc.PreviewPublish(c.Request().Context(), Principal(c), id)
+	if err != nil {
+		return nil, err
+	}
+	v := &publishView{Recipients: p.Recipients}
+	if p.Event != nil {
+		v.Event = p.Event.Type
+	}
+	for _, ch := range p.Changes {
+		v.Changes = append(v.Changes, ch.Name+": "+templates.ComponentStatusWord(ch.OldStatus)+" → "+templates.ComponentStatusWord(ch.NewStatus))
+	}
+	return v, nil
 }
 
 // updatePreview is what an update will send, rendered as the channels do.
@@ -160,6 +191,11 @@ func (h *Handler) incidentView(c echo.Context, id string) (*incidentView, error)
 	}
 	if v.Timeline, err = timeline(ctx, st, inc); err != nil {
 		return nil, err
+	}
+	if v.Draft {
+		if v.Publish, err = h.publishPreview(c, id); err != nil {
+			return nil, err
+		}
 	}
 	return v, nil
 }

@@ -332,6 +332,13 @@ func TestDeclareAndPublishDraft(t *testing.T) {
 			if evs, _ := e.st.IncidentEvents(context.Background(), id, 10); len(evs) != 0 {
 				t.Fatalf("a draft wrote %d events", len(evs))
 			}
+			// Nothing public moved; the page says what publishing will.
+			if c, err := e.st.Component(context.Background(), "Hummingbird App"); err != nil || c.Status != gateway.Operational {
+				t.Fatalf("the draft's component shows %v (%v), want operational until published", c, err)
+			}
+			res.wantContains(t, `id="publish-preview"`)
+			res.wantContains(t, "sends incident.created to")
+			res.wantContains(t, "<li>Hummingbird App: Operational → Major outage</li>")
 			// The dashboard lists the draft first, highlighted.
 			dash := support.get("/console")
 			dash.wantContains(t, `<tr class="draft">`)
@@ -349,6 +356,9 @@ func TestDeclareAndPublishDraft(t *testing.T) {
 			}
 			if len(evs) != 1 || evs[0].Type != gateway.EventIncidentCreated {
 				t.Errorf("after publishing: %d events %v", len(evs), evs)
+			}
+			if c, err := e.st.Component(context.Background(), "Hummingbird App"); err != nil || c.Status != gateway.MajorOutage {
+				t.Errorf("published, the component shows %v (%v), want major_outage", c, err)
 			}
 
 			// A declaration without a title shows the form again.

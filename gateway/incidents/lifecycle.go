@@ -31,6 +31,10 @@ func (p *pass) componentStatuses() error {
 	if err != nil {
 		return err
 	}
+	drafts, err := p.tx.OpenDrafts()
+	if err != nil {
+		return err
+	}
 	firing := map[string][]gateway.ComponentStatus{}
 	for _, a := range active {
 		firing[a.ComponentID] = append(firing[a.ComponentID], a.Status)
@@ -50,6 +54,9 @@ func (p *pass) componentStatuses() error {
 			if want = correlate.ComponentStatus(c.ManualStatus, firing[id], maint[id]); want == c.Status {
 				continue
 			}
+		}
+		if heldByDraft(covering[id], drafts) {
+			continue // nothing public changes until support publishes
 		}
 		reason := "alert"
 		switch {

@@ -303,6 +303,11 @@ func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incide
 	for _, c := range all {
 		if _, ok := inc.Components[c.ID]; ok && (comps[c.ID] != "" || c.Status != before[c.ID]) {
 			after[c.ID] = c.Status
+			if st := comps[c.ID]; st != "" && !inc.Published && in.Status.Open() {
+				// A draft holds its components where they are (see
+				// heldByDraft): the update says what publishing shows.
+				after[c.ID] = st
+			}
 		}
 	}
 	u := &gateway.IncidentUpdate{IncidentID: inc.ID, Status: in.Status, Body: in.Body, Notify: in.Notify, IdempotencyKey: in.IdempotencyKey,
@@ -343,21 +348,14 @@ func (s *Service) Edit(ctx context.Context, who gateway.Principal, id string, na
 	})
 }
 
-// Publish makes a draft public and announces it.
+// Publish makes a draft public and announces it: its components take the
+// statuses it held back, inside its announcement.
 func (s *Service) Publish(ctx context.Context, who gateway.Principal, id string) (*gateway.Incident, error) {
 	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
 		if inc.Published {
 			return false, nil
 		}
-		inc.Published = true
-		if err := tx.SaveIncident(inc); err != nil {
-			return false, err
-		}
-		wrote, err := s.announce(tx, inc, now)
-		if err != nil {
-			return false, err
-		}
-		return wrote, tx.Audit(who, "incident.publish", "incident", id, nil)
+		return s.publish(tx, who, inc, now)
 	})
 }
 

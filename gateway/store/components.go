@@ -129,7 +129,7 @@ func (s *Store) insertComponent(ctx context.Context, tx *sqlx.Tx, c *gateway.Com
 		c.Origin = gateway.OriginAPI
 	}
 	if c.Position < 0 {
-		if err := tx.GetContext(ctx, &c.Position, s.q.NextComponentPos, c.GroupID); err != nil {
+		if err := tx.GetContext(ctx, &c.Position, s.q.NextComponentPos, c.GroupID, c.GroupID); err != nil {
 			return wrap("next component position", err)
 		}
 	}

@@ -37,8 +37,8 @@ type PageVersion struct {
 // PageVersion reads the page's version in one query.
 func (s *Store) PageVersion(ctx context.Context) (PageVersion, error) {
 	var r struct {
-		ComponentCount, GroupCount, IncidentComponentCount              int64
-		ComponentsAt, GroupsAt, IncidentsAt, UpdatesAt, FirstIncidentAt optTime
+		ComponentCount, GroupCount, IncidentComponentCount, PublishedCount int64
+		ComponentsAt, GroupsAt, IncidentsAt, UpdatesAt, FirstIncidentAt    optTime
 	}
 	if err := s.db.GetContext(ctx, &r, s.q.PageVersion); err != nil {
 		return PageVersion{}, wrap("page version", err)
@@ -49,7 +49,7 @@ func (s *Store) PageVersion(ctx context.Context) (PageVersion, error) {
 			v.UpdatedAt = t
 		}
 	}
-	v.Stamp = fmt.Sprintf("%d.%d.%d.%d.%d.%d.%d", r.ComponentCount, r.GroupCount, r.IncidentComponentCount,
+	v.Stamp = fmt.Sprintf("%d.%d.%d.%d.%d.%d.%d.%d", r.ComponentCount, r.GroupCount, r.IncidentComponentCount, r.PublishedCount,
 		r.ComponentsAt.UnixMicro(), r.GroupsAt.UnixMicro(), r.IncidentsAt.UnixMicro(), r.UpdatesAt.UnixMicro())
 	return v, nil
 }
@@ -63,7 +63,9 @@ type PageSelection struct {
 	// ClosedSince (zero: all).
 	OpenOnly    bool
 	ClosedSince time.Time
-	// From and To bound created_at: From ≤ created_at < To (zero: open).
+	// From and To bound when it began, From ≤ began < To (zero: open):
+	// a maintenance begins at its scheduled start, anything else when it
+	// was created.
 	From, To time.Time
 	Limit    int // default 50
 }
@@ -210,7 +212,10 @@ type FeedUpdate struct {
 }
 
 // FeedUpdates lists the newest limit updates of published incidents and
-// maintenances, newest first, in one query.
+// maintenances, newest first, in one query. A published postmortem is
+// one of them: status gateway.Postmortem, the incident's id as its id,
+// shown (DisplayAt) when it was last published, created (CreatedAt) with
+// the incident, so that publishing it again moves the same entry.
 func (s *Store) FeedUpdates(ctx context.Context, limit int) ([]FeedUpdate, error) {
 	var rows []struct {
 		FeedUpdate

@@ -37,6 +37,7 @@ type queries struct {
 	userQueries
 	broadcastQueries
 	timelineQueries
+	draftQueries
 }
 
 // parseQueries reads `-- name: X` blocks from every .sql file directly in dir.

@@ -101,9 +101,15 @@ func (h *Handler) feedItems(r *request, base string) ([]feedItem, error) {
 	}
 	items := make([]feedItem, len(updates))
 	for i, u := range updates {
+		// A postmortem is the incident's own entry: one id whatever
+		// the times it is published again, each a new updated date.
+		kind := ":incident-update:"
+		if u.Status == gateway.Postmortem {
+			kind = ":incident-postmortem:"
+		}
 		items[i] = feedItem{
 			// A tag URI (RFC 4151): stable whatever the page's URL becomes.
-			id:    "tag:" + host + "," + u.CreatedAt.UTC().Format("2006-01-02") + ":incident-update:" + u.ID,
+			id:    "tag:" + host + "," + u.CreatedAt.UTC().Format("2006-01-02") + kind + u.ID,
 			title: u.IncidentName + " - " + feedWord(u),
 			body:  u.Body,
 			link:  base + "/incidents/" + url.PathEscape(u.IncidentID),

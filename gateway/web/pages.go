@@ -58,9 +58,10 @@ func (h *Handler) renderStatus(r *request) ([]byte, error) {
 		case inc.Status.Open():
 			v.Incidents = append(v.Incidents, iv)
 			open = append(open, inc)
-		case !inc.CreatedAt.Before(pastFrom):
-			i := int(today.Sub(inc.CreatedAt.UTC().Truncate(day)) / day)
-			v.Past[i].Incidents = append(v.Past[i].Incidents, iv)
+		default: // closed: under the day it began, when that is one of the days shown
+			if i := int(today.Sub(iv.Start.UTC().Truncate(day)) / day); !iv.Start.Before(pastFrom) && i >= 0 && i < pastDays {
+				v.Past[i].Incidents = append(v.Past[i].Incidents, iv)
+			}
 		}
 	}
 	sort.SliceStable(v.Maintenances, func(i, j int) bool {
@@ -155,6 +156,8 @@ func (h *Handler) historyPage(c echo.Context) error {
 			for _, inc := range snap.Incidents {
 				v.Incidents = append(v.Incidents, h.incident(cat, inc, false))
 			}
+			// Newest start first: a maintenance stands where it began.
+			sort.SliceStable(v.Incidents, func(i, j int) bool { return v.Incidents[i].Start.After(v.Incidents[j].Start) })
 			if first := r.version.FirstIncidentAt; !first.IsZero() && first.Before(month) {
 				v.Prev = month.AddDate(0, -1, 0)
 			}

@@ -63,7 +63,7 @@ func TestStatusPageShowsTheSeedOutage(t *testing.T) {
 		if n := len(regexp.MustCompile(`<li class="d-[a-z-]+" data-tip=`).FindAllString(body, -1)); n != 11*web.UptimeDays {
 			t.Errorf("%d days in the bars, want %d", n, 11*web.UptimeDays)
 		}
-		wantIn(t, "the uptime bars", body, `data-tip="Sep 16, 2021: Major Outage, 1 h 57 min not operational" tabindex="0"`,
+		wantIn(t, "the uptime bars", body, `data-tip="Sep 16, 2021: Major Outage 1 h 57 min" tabindex="0"`,
 			`data-tip="Sep 15, 2021: no data" aria-hidden="true"`)
 
 		// Resolved, it moves to the past incidents, and the banner clears.

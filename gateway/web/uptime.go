@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
@@ -13,15 +14,27 @@ const UptimeDays = 90
 
 const day = 24 * time.Hour
 
+// The weights of Statuspage's uptime: a minute of major outage is a
+// minute of downtime, a minute of partial outage counts as 0.3 of one,
+// degraded performance and maintenance count as none (Statuspage's
+// "Display historical uptime of components").
+const (
+	weightMajor   = 1.0
+	weightPartial = 0.3
+)
+
 // Day is one day of a component's uptime bar.
 type Day struct {
 	Date time.Time // midnight UTC
 	// Worst is the worst status the component had that day (by
 	// ComponentStatus.Rank); "" when the day was not observed (before the
-	// component existed).
+	// component existed): no data, never an outage.
 	Worst gateway.ComponentStatus
-	// Down is the time not operational that day: degraded, partial or
-	// major outage. Maintenance is planned and is not counted.
+	// Major, Partial and Degraded are the time spent in each status
+	// that day.
+	Major, Partial, Degraded time.Duration
+	// Down is the day's downtime as Statuspage weighs it: Major plus 0.3
+	// of Partial.
 	Down     time.Duration
 	Observed time.Duration
 }
@@ -29,15 +42,18 @@ type Day struct {
 // Uptime is a component's history over UptimeDays.
 type Uptime struct {
 	Days []Day // oldest first, the last is today
-	// Percent is the share of the observed time the component was not
-	// Down, from 0 to 100; 100 when nothing was observed.
+	// Percent is the share of the days the component existed (each a
+	// whole day of 24 h, today included, as Statuspage counts them) that
+	// was not Down, from 0 to 100; 100 when it existed on none of them.
 	Percent float64
 }
 
 // ComputeUptime rebuilds a component's status over the days ending today
 // from its status changes since the first of them (sorted by time; other
 // components' changes are ignored). The status before the first change is
-// that change's old status; without changes it is the current status.
+// that change's old status; without changes it is the current status. A
+// change after now (the page's clock runs by the minute) only tells what
+// the status was until it.
 func ComputeUptime(c gateway.Component, changes []store.StatusChange, now time.Time, days int) Uptime {
 	now = now.UTC()
 	start := now.Truncate(day).Add(-time.Duration(days-1) * day)
@@ -47,7 +63,7 @@ func ComputeUptime(c gateway.Component, changes []store.StatusChange, now time.T
 	}
 	var mine []store.StatusChange
 	for _, ch := range changes {
-		if ch.ComponentID == c.ID && ch.ChangedAt.Before(now) {
+		if ch.ComponentID == c.ID {
 			mine = append(mine, ch)
 		}
 	}
@@ -60,6 +76,9 @@ func ComputeUptime(c gateway.Component, changes []store.StatusChange, now time.T
 		from = c.CreatedAt.UTC()
 	}
 	for _, ch := range mine {
+		if !ch.ChangedAt.Before(now) {
+			break
+		}
 		u.add(start, from, ch.ChangedAt, status)
 		if ch.ChangedAt.After(from) {
 			from = ch.ChangedAt
@@ -68,14 +87,17 @@ func ComputeUptime(c gateway.Component, changes []store.StatusChange, now time.T
 	}
 	u.add(start, from, now, status)
 
-	var down, observed time.Duration
+	var down time.Duration
+	existed := 0
 	for _, d := range u.Days {
 		down += d.Down
-		observed += d.Observed
+		if d.Observed > 0 {
+			existed++
+		}
 	}
 	u.Percent = 100
-	if observed > 0 {
-		u.Percent = 100 * float64(observed-down) / float64(observed)
+	if total := time.Duration(existed) * day; total > 0 {
+		u.Percent = 100 * float64(total-down) / float64(total)
 	}
 	return u
 }
@@ -97,9 +119,15 @@ func (u *Uptime) add(start, from, to time.Time, status gateway.ComponentStatus) 
 		d := &u.Days[i]
 		span := end.Sub(from)
 		d.Observed += span
-		if status != gateway.Operational && status != gateway.UnderMaintenance {
-			d.Down += span
+		switch status {
+		case gateway.MajorOutage:
+			d.Major += span
+		case gateway.PartialOutage:
+			d.Partial += span
+		case gateway.DegradedPerformance:
+			d.Degraded += span
 		}
+		d.Down = time.Duration(weightMajor*float64(d.Major) + weightPartial*float64(d.Partial))
 		if d.Worst == "" {
 			d.Worst = status
 		} else {
@@ -109,18 +137,29 @@ func (u *Uptime) add(start, from, to time.Time, status gateway.ComponentStatus) 
 	}
 }
 
-// Tip is the day's tooltip: its date, its worst status and its downtime.
+// Tip is the day's tooltip: its date and the time it spent in each
+// status that is not operational, worst first, as Statuspage's bars say
+// it: "Sep 16, 2021: Major Outage 1 h 57 min, Degraded Performance 3 min".
 func (d Day) Tip() string {
 	date := d.Date.Format("Jan 2, 2006")
+	var parts []string
+	for _, p := range []struct {
+		status gateway.ComponentStatus
+		span   time.Duration
+	}{{gateway.MajorOutage, d.Major}, {gateway.PartialOutage, d.Partial}, {gateway.DegradedPerformance, d.Degraded}} {
+		if p.span > 0 {
+			parts = append(parts, statusLabel(p.status)+" "+duration(p.span))
+		}
+	}
 	switch {
 	case d.Worst == "":
 		return date + ": no data"
-	case d.Down == 0 && d.Worst == gateway.UnderMaintenance:
+	case len(parts) > 0:
+		return date + ": " + strings.Join(parts, ", ")
+	case d.Worst == gateway.UnderMaintenance:
 		return date + ": under maintenance, no downtime"
-	case d.Down == 0:
-		return date + ": no downtime"
 	}
-	return fmt.Sprintf("%s: %s, %s not operational", date, statusLabel(d.Worst), duration(d.Down))
+	return date + ": no downtime"
 }
 
 // duration words a span for people: "2 h 5 min", "40 min", "under a minute".

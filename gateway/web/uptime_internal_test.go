@@ -30,16 +30,40 @@ func TestComputeUptime(t *testing.T) {
 			changes: []store.StatusChange{change(today.Add(-6*time.Hour), gateway.Operational, gateway.MajorOutage)},
 			worst:   map[int]gateway.ComponentStatus{0: gateway.MajorOutage, 1: gateway.MajorOutage, 2: gateway.Operational},
 			down:    map[int]time.Duration{0: 12 * time.Hour, 1: 6 * time.Hour},
-			percent: 100 * (1 - 18.0/(89*24+12))},
-		{name: "the worst of a day wins; maintenance is no downtime", comp: old,
+			percent: 100 * (1 - 18.0/(90*24))},
+		{name: "the worst of a day wins; maintenance and degraded performance are no downtime", comp: old,
 			changes: []store.StatusChange{
 				change(today.Add(-20*time.Hour), gateway.Operational, gateway.UnderMaintenance),
 				change(today.Add(-18*time.Hour), gateway.UnderMaintenance, gateway.DegradedPerformance),
 				change(today.Add(-17*time.Hour), gateway.DegradedPerformance, gateway.Operational),
 			},
 			worst:   map[int]gateway.ComponentStatus{1: gateway.DegradedPerformance, 0: gateway.Operational},
-			down:    map[int]time.Duration{1: time.Hour, 0: 0},
-			percent: 100 * (1 - 1.0/(89*24+12))},
+			down:    map[int]time.Duration{1: 0, 0: 0},
+			percent: 100},
+		{name: "a partial outage weighs 0.3 of a major one", comp: old,
+			changes: []store.StatusChange{
+				change(today.Add(-20*time.Hour), gateway.Operational, gateway.PartialOutage),
+				change(today.Add(-10*time.Hour), gateway.PartialOutage, gateway.MajorOutage),
+				change(today.Add(-9*time.Hour), gateway.MajorOutage, gateway.Operational),
+			},
+			worst:   map[int]gateway.ComponentStatus{1: gateway.MajorOutage, 0: gateway.Operational},
+			down:    map[int]time.Duration{1: 4 * time.Hour},
+			percent: 100 * (1 - 4.0/(90*24))},
+		{name: "an outage that began in the page's minute: the days before it were up", comp: gateway.Component{ID: "c",
+			Status: gateway.MajorOutage, CreatedAt: old.CreatedAt},
+			changes: []store.StatusChange{change(now.Add(30*time.Second), gateway.Operational, gateway.MajorOutage)},
+			worst:   map[int]gateway.ComponentStatus{0: gateway.Operational, 1: gateway.Operational, 89: gateway.Operational},
+			down:    map[int]time.Duration{0: 0, 89: 0},
+			percent: 100},
+		{name: "minutes old, seconds of trouble: a whole day counts", comp: gateway.Component{ID: "c", Status: gateway.Operational,
+			CreatedAt: now.Add(-5 * time.Minute)},
+			changes: []store.StatusChange{
+				change(now.Add(-2*time.Minute), gateway.Operational, gateway.MajorOutage),
+				change(now.Add(-2*time.Minute+40*time.Second), gateway.MajorOutage, gateway.Operational),
+			},
+			worst:   map[int]gateway.ComponentStatus{0: gateway.MajorOutage, 1: ""},
+			down:    map[int]time.Duration{0: 40 * time.Second},
+			percent: 100 * (1 - 40.0/86400), noDataTo: 89},
 		{name: "created three days ago", comp: gateway.Component{ID: "c", Status: gateway.Operational, CreatedAt: today.Add(-2*day + 6*time.Hour)},
 			worst: map[int]gateway.ComponentStatus{3: "", 2: gateway.Operational, 0: gateway.Operational}, percent: 100, noDataTo: 87},
 		{name: "other components' changes are ignored", comp: old,
@@ -75,9 +99,13 @@ func TestComputeUptime(t *testing.T) {
 }
 
 func TestWords(t *testing.T) {
-	d := Day{Date: time.Date(2021, 9, 16, 0, 0, 0, 0, time.UTC), Worst: gateway.MajorOutage, Down: 7*time.Hour + 13*time.Minute}
-	if got := d.Tip(); got != "Sep 16, 2021: Major Outage, 7 h 13 min not operational" {
+	d := Day{Date: time.Date(2021, 9, 16, 0, 0, 0, 0, time.UTC), Worst: gateway.MajorOutage, Major: 7*time.Hour + 13*time.Minute,
+		Degraded: 3 * time.Minute}
+	if got := d.Tip(); got != "Sep 16, 2021: Major Outage 7 h 13 min, Degraded Performance 3 min" {
 		t.Errorf("Tip = %q", got)
+	}
+	if got := (Day{Date: d.Date}).Tip(); got != "Sep 16, 2021: no data" {
+		t.Errorf("Tip of a day without data = %q", got)
 	}
 	for p, want := range map[float64]string{100: "100.00%", 99.9999: "99.99%", 97.4712: "97.47%"} {
 		if got := percent(p); got != want {

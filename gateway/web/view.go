@@ -54,6 +54,12 @@ type incidentView struct {
 	Latest     updateView
 	Affected   string
 	Postmortem template.HTML
+	// Start is when it began: an incident when it was created, a
+	// maintenance when it went in progress or, until then, its scheduled
+	// start. End is when it ended (resolved, completed), zero while it
+	// goes on; Cancelled marks a maintenance completed before it began.
+	Start, End time.Time
+	Cancelled  bool
 }
 
 // Maintenance reports whether the view is of a maintenance.
@@ -145,6 +151,19 @@ func (h *Handler) incident(cat *catalog, inc gateway.Incident, withPostmortem bo
 	}
 	if len(v.Updates) > 0 {
 		v.Latest = v.Updates[0]
+	}
+	v.Start, v.End = inc.CreatedAt, inc.ResolvedAt
+	if inc.Kind == gateway.KindMaintenance {
+		v.Start = inc.ScheduledFor
+		started := false
+		for _, u := range inc.Updates { // newest first: the last one seen is the first
+			if u.Status == gateway.MaintenanceInProgress || u.Status == gateway.MaintenanceVerifying {
+				v.Start, started = u.DisplayAt, true
+			}
+		}
+		if !started && !inc.ResolvedAt.IsZero() {
+			v.End, v.Cancelled = time.Time{}, true
+		}
 	}
 	if withPostmortem && inc.PostmortemBody != "" && !inc.PostmortemPublishedAt.IsZero() {
 		v.Postmortem = h.md.HTML(inc.PostmortemBody)

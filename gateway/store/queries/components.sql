@@ -18,14 +18,22 @@ UPDATE component_groups SET name = ?, description = ?, position = ?, updated_at 
 -- name: delete-group
 DELETE FROM component_groups WHERE id = ?;
 
+-- Groups and components of no group share the page's top level, so a new
+-- one goes after all of them.
 -- name: next-group-position
-SELECT COALESCE(MAX(position) + 1, 0) FROM component_groups;
+SELECT COALESCE(MAX(position) + 1, 0) FROM (
+    SELECT position FROM component_groups
+    UNION ALL SELECT position FROM components WHERE group_id IS NULL) top_level;
 
+-- Page order: the top level (groups and components of no group, which share
+-- one space of positions) by position, then name; a group's components by
+-- their position, then name. No NULL takes part in the order, whose place
+-- differs between SQLite and PostgreSQL.
 -- name: list-components
 SELECT c.id, COALESCE(c.group_id, '') AS group_id, c.name, c.description, c.position, c.status,
        COALESCE(c.manual_status, '') AS manual_status, c.status_changed_at, c.origin, c.created_at, c.updated_at
 FROM components c LEFT JOIN component_groups g ON g.id = c.group_id
-ORDER BY COALESCE(g.position, c.position), g.name, c.position, c.name;
+ORDER BY COALESCE(g.position, c.position), COALESCE(g.name, c.name), c.position, c.name;
 
 -- name: get-component
 SELECT id, COALESCE(group_id, '') AS group_id, name, description, position, status,
@@ -42,8 +50,12 @@ UPDATE components SET group_id = NULLIF(?, ''), name = ?, description = ?, posit
 -- name: delete-component
 DELETE FROM components WHERE id = ?;
 
+-- The end of a group (group id) or of the top level ('', twice), which
+-- groups share.
 -- name: next-component-position
-SELECT COALESCE(MAX(position) + 1, 0) FROM components WHERE COALESCE(group_id, '') = ?;
+SELECT COALESCE(MAX(position) + 1, 0) FROM (
+    SELECT position FROM components WHERE COALESCE(group_id, '') = ?
+    UNION ALL SELECT position FROM component_groups WHERE ? = '') top_level;
 
 -- name: sync-update-group
 UPDATE component_groups SET description = ?, position = ?, origin = 'config', updated_at = ? WHERE id = ?;
