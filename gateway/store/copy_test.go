@@ -186,3 +186,37 @@ func TestCopyRefuses(t *testing.T) {
 		})
 	}
 }
+
+// An interrupted copy leaves the target as it found it, migrated and
+// empty, so running it again simply starts over.
+func TestCopyInterruptedStartsOver(t *testing.T) {
+	for _, d := range storetest.Databases() {
+		t.Run(d+"→"+other(d), func(t *testing.T) {
+			src := storetest.Open(t, d)
+			storetest.SeedSubscribers(t, src, gateway.SubscriberEmail, 6000)
+			dst := openRaw(t, other(d))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			plan, err := store.PlanCopy(ctx, src, dst, store.CopyOptions{Watch: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Stopped part way through the subscribers, after other tables.
+			if _, err := plan.Run(ctx, func(n int64) {
+				if n >= 5000 {
+					cancel()
+				}
+			}); err == nil {
+				t.Fatal("the interrupted copy reported success")
+			}
+			again, err := store.PlanCopy(context.Background(), src, dst, store.CopyOptions{Watch: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatalf("after the interruption: %v", err)
+			}
+			report, err := again.Run(context.Background(), nil)
+			if err != nil || !report.OK() {
+				t.Fatalf("the copy again: %v %+v", err, report)
+			}
+		})
+	}
+}
