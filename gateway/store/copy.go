@@ -230,7 +230,9 @@ func (p *CopyPlan) Run(ctx context.Context, progress func(rows int64)) (*CopyRep
 	defer srcTx.Rollback() //nolint:errcheck // read-only: nothing to keep
 	var copied int64
 	err = p.dst.writeAll(ctx, func(sk sink) error {
-		if p.opt.Restart {
+		// A target this plan migrated holds only what migrations wrote, if
+		// anything: the source has those rows too, as they are now.
+		if p.opt.Restart || p.Migrated > 0 {
 			for i := len(p.tables) - 1; i >= 0; i-- {
 				if err := sk.exec(ctx, "DELETE FROM "+quoteIdent(p.tables[i].Name)); err != nil {
 					return fmt.Errorf("store: copy: empty %s: %w", p.tables[i].Name, err)
