@@ -14,7 +14,7 @@ import (
 func (a *app) migrateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply or list database migrations",
+		Short: "Apply or list database migrations, or copy a database into another",
 		Long: `Herald applies its migrations by itself at start-up; these verbs do it by
 hand, e.g. before a rolling upgrade. Migrations are forward-only and each runs
 in its own transaction; on PostgreSQL an advisory lock lets one replica
@@ -52,7 +52,7 @@ migrate while the others wait.`,
 			}
 			return w.Flush()
 		}),
-	})
+	}, a.migrateCopyCommand())
 	return cmd
 }
 
