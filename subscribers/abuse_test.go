@@ -49,7 +49,9 @@ func TestRepeatSubscribeRevealsNothing(t *testing.T) {
 		if _, err := e.svc.Subscribe(ctx, subscribers.SubscribeRequest{Email: "known@example.com", Components: []string{"App"}, IP: "198.51.100.1"}); err != nil {
 			t.Fatal(err)
 		}
-		if now, _ := st.Subscriber(ctx, id); now.ComponentIDs[0] != e.comps["Space"] || now.Status != gateway.SubscriberActive {
+		if now, err := st.Subscriber(ctx, id); err != nil {
+			t.Fatal(err)
+		} else if now.ComponentIDs[0] != e.comps["Space"] || now.Status != gateway.SubscriberActive {
 			t.Errorf("a repeat subscribe changed an active subscriber: %+v", now)
 		}
 
@@ -68,12 +70,16 @@ func TestRepeatSubscribeRevealsNothing(t *testing.T) {
 			t.Fatalf("%d confirmations after waiting 2 minutes and subscribing 5 times, want 2", n)
 		}
 		e.clock.Add(3 * time.Minute) // the second wait is 4 minutes
-		_, _ = e.svc.Subscribe(ctx, req)
+		if _, err := e.svc.Subscribe(ctx, req); err != nil {
+			t.Fatal(err)
+		}
 		if n := len(e.confirmations(t, id)); n != 2 {
 			t.Fatalf("%d confirmations 3 minutes after the second, want still 2", n)
 		}
 		e.clock.Add(time.Minute)
-		_, _ = e.svc.Subscribe(ctx, req)
+		if _, err := e.svc.Subscribe(ctx, req); err != nil {
+			t.Fatal(err)
+		}
 		if n := len(e.confirmations(t, id)); n != 3 {
 			t.Fatalf("%d confirmations 4 minutes after the second, want 3", n)
 		}
@@ -152,7 +158,10 @@ func TestSubscribeRefusesBadInput(t *testing.T) {
 				}
 			})
 		}
-		list, _ := st.Subscribers(ctx, store.SubscriberFilter{})
+		list, err := st.Subscribers(ctx, store.SubscriberFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(list) != 0 {
 			t.Errorf("refused requests wrote %d subscribers", len(list))
 		}

@@ -59,7 +59,9 @@ func TestErasure(t *testing.T) {
 				t.Errorf("%s: %d rows still hold the address", table, n)
 			}
 		}
-		if r, _ := st.Suppression(ctx, addr); r != subscribers.ReasonComplaint {
+		if r, err := st.Suppression(ctx, addr); err != nil {
+			t.Fatal(err)
+		} else if r != subscribers.ReasonComplaint {
 			t.Errorf("suppression after erasure = %q, want complaint", r)
 		}
 		entries, err := st.AuditLog(ctx, store.AuditQuery{}, 100)
@@ -119,7 +121,10 @@ func TestSuppressDisablesWithReason(t *testing.T) {
 		if err := e.svc.Suppress(ctx, "bounce@EXAMPLE.com", subscribers.ReasonBounce, "550 5.1.1 user unknown"); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := e.svc.Get(ctx, sub.ID)
+		got, err := e.svc.Get(ctx, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got.Status != gateway.SubscriberDisabled || got.DisabledReason != "bounce: 550 5.1.1 user unknown" {
 			t.Errorf("after a bounce: status %s, reason %q", got.Status, got.DisabledReason)
 		}
@@ -130,7 +135,9 @@ func TestSuppressDisablesWithReason(t *testing.T) {
 		if _, err := e.svc.Subscribe(ctx, subscribers.SubscribeRequest{Email: "bounce@example.com", IP: "198.51.100.3"}); err != nil {
 			t.Fatal(err)
 		}
-		if r, _ := st.Suppression(ctx, "bounce@example.com"); r != subscribers.ReasonBounce {
+		if r, err := st.Suppression(ctx, "bounce@example.com"); err != nil {
+			t.Fatal(err)
+		} else if r != subscribers.ReasonBounce {
 			t.Errorf("suppression = %q after a repeat subscribe, want bounce", r)
 		}
 		// Support re-enables it deliberately.

@@ -130,9 +130,8 @@ func TestImport100000Rows(t *testing.T) {
 		if rep.Added != 0 || rep.Existing != valid {
 			t.Errorf("second import: %+v, want nothing added", summary(rep))
 		}
-		var subs, events int
-		_ = st.DB().QueryRow(`SELECT COUNT(*) FROM subscribers`).Scan(&subs)
-		_ = st.DB().QueryRow(`SELECT COUNT(*) FROM events WHERE type = 'subscriber.confirm'`).Scan(&events)
+		subs := storetest.MustCount(t, st, `SELECT COUNT(*) FROM subscribers`)
+		events := storetest.MustCount(t, st, `SELECT COUNT(*) FROM events WHERE type = 'subscriber.confirm'`)
 		if subs != valid || events != unconfirmed {
 			t.Errorf("%d subscribers and %d confirmations, want %d and %d", subs, events, valid, unconfirmed)
 		}
@@ -189,8 +188,14 @@ func TestExportStreamsAndImportsBack(t *testing.T) {
 		if err != nil || rep.Added != 1500 || rep.Invalid != 1 || rep.Errors[0].Field != "kind" {
 			t.Fatalf("import of the export: %+v, %v", summary(rep), err)
 		}
-		a, _ := e.svc.Get(ctx, e.subscriberID(t, "user000001@example.com"))
-		b, _ := other.svc.Get(ctx, other.subscriberID(t, "user000001@example.com"))
+		a, err := e.svc.Get(ctx, e.subscriberID(t, "user000001@example.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := other.svc.Get(ctx, other.subscriberID(t, "user000001@example.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(a.ComponentIDs) != len(b.ComponentIDs) || len(a.GroupIDs) != len(b.GroupIDs) || a.Status != b.Status {
 			t.Errorf("round trip: %+v became %+v", a, b)
 		}

@@ -99,7 +99,10 @@ func TestLifeOfAnEmailSubscriber(t *testing.T) {
 		if r, err := st.Suppression(ctx, "Ops@example.com"); err != nil || r != "unsubscribe" {
 			t.Errorf("suppression = %q, %v; want unsubscribe", r, err)
 		}
-		after, _ := st.Subscriber(ctx, id)
+		after, err := st.Subscriber(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if after.Status != gateway.SubscriberUnsubscribed || after.UnsubscribedAt.IsZero() {
 			t.Errorf("after unsubscribing: %+v", after)
 		}

@@ -87,7 +87,10 @@ func TestSecretBox(t *testing.T) {
 	if err != nil || !strings.HasPrefix(sealed, sealedPrefix) || strings.Contains(sealed, "whsec") {
 		t.Fatalf("Seal = %q, %v", sealed, err)
 	}
-	again, _ := a.Seal("whsec_c2VjcmV0c2VjcmV0c2VjcmV0")
+	again, err := a.Seal("whsec_c2VjcmV0c2VjcmV0c2VjcmV0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if again == sealed {
 		t.Error("sealing twice gave the same text: the nonce is not random")
 	}

@@ -33,7 +33,9 @@ func TestWebhookSecretIsSealed(t *testing.T) {
 		if stored == sub.Secret || strings.Contains(stored, "whsec_") {
 			t.Fatalf("the database holds the secret in plain text: %q", stored)
 		}
-		if got, _ := e.svc.Get(ctx, sub.ID); got.Secret != "" {
+		if got, err := e.svc.Get(ctx, sub.ID); err != nil {
+			t.Fatal(err)
+		} else if got.Secret != "" {
 			t.Error("Get shows the secret")
 		}
 		if _, err := e.svc.Subscribe(ctx, subscribers.SubscribeRequest{URL: "https://hooks.example.com/status"}); gateway.ErrorCode(err) != gateway.ECONFLICT || fieldOf(err) != "url" {

@@ -70,7 +70,9 @@ func TestUserVerbs(t *testing.T) {
 			if err != nil || strings.Contains(out, "a chosen passphrase") {
 				t.Fatalf("create --password-stdin = %q, %v", out, err)
 			}
-			if b, _ := st.UserByEmail(ctx, "bob@example.com"); b == nil || !console.VerifyPassword("a chosen passphrase", b.PasswordHash) {
+			if b, err := st.UserByEmail(ctx, "bob@example.com"); err != nil {
+				t.Fatal(err)
+			} else if b == nil || !console.VerifyPassword("a chosen passphrase", b.PasswordHash) {
 				t.Error("--password-stdin did not set the password")
 			}
 
@@ -78,7 +80,9 @@ func TestUserVerbs(t *testing.T) {
 			if err != nil || strings.TrimSpace(out) == generated {
 				t.Fatalf("password = %q, %v", out, err)
 			}
-			if u, _ := st.UserByEmail(ctx, "ann@example.com"); !console.VerifyPassword(strings.TrimSpace(out), u.PasswordHash) {
+			if u, err := st.UserByEmail(ctx, "ann@example.com"); err != nil {
+				t.Fatal(err)
+			} else if !console.VerifyPassword(strings.TrimSpace(out), u.PasswordHash) {
 				t.Error("the reset password does not verify")
 			}
 

@@ -62,7 +62,10 @@ func TestComponentsScreen(t *testing.T) {
 						t.Errorf("a viewer's page has %s", absent)
 					}
 				}
-				api, _ := e.st.Component(ctx, "API")
+				api, err := e.st.Component(ctx, "API")
+				if err != nil {
+					t.Fatal(err)
+				}
 				viewer.submit(list, list, url.Values{"name": {"Sneaky"}}).wantStatus(t, http.StatusForbidden)
 				viewer.submit(list, "/console/components/"+api.ID+"/status", url.Values{"status": {"major_outage"}}).wantStatus(t, http.StatusForbidden)
 				support.submit(list, "/console/components/"+api.ID+"/delete", nil).wantStatus(t, http.StatusForbidden)
@@ -73,7 +76,10 @@ func TestComponentsScreen(t *testing.T) {
 			})
 
 			t.Run("order with up and down", func(t *testing.T) {
-				search, _ := e.st.Component(ctx, "Search")
+				search, err := e.st.Component(ctx, "Search")
+				if err != nil {
+					t.Fatal(err)
+				}
 				for _, step := range []struct {
 					dir  string
 					want []string
@@ -92,16 +98,25 @@ func TestComponentsScreen(t *testing.T) {
 				admin.submit(list, "/console/components/"+search.ID+"/move", url.Values{"dir": {"sideways"}}).wantStatus(t, http.StatusUnprocessableEntity)
 				// Groups move too.
 				admin.submit(list, "/console/components/groups", url.Values{"name": {"Internal"}}).wantStatus(t, http.StatusOK)
-				internal, _ := e.st.ComponentGroup(ctx, "Internal")
+				internal, err := e.st.ComponentGroup(ctx, "Internal")
+				if err != nil {
+					t.Fatal(err)
+				}
 				admin.submit(list, "/console/components/groups/"+internal.ID+"/move", url.Values{"dir": {"up"}}).wantStatus(t, http.StatusOK)
-				gs, _ := e.st.ComponentGroups(ctx)
+				gs, err := e.st.ComponentGroups(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if len(gs) != 2 || gs[0].Name != "Internal" {
 					t.Errorf("groups after moving Internal up: %+v", gs)
 				}
 			})
 
 			t.Run("edit and delete", func(t *testing.T) {
-				billing, _ := e.st.Component(ctx, "Billing")
+				billing, err := e.st.Component(ctx, "Billing")
+				if err != nil {
+					t.Fatal(err)
+				}
 				path := "/console/components/" + billing.ID
 				res := admin.submit(path, path, url.Values{"name": {"Billing & Invoices"}, "description": {"<b>money</b>"}, "group": {g.ID}})
 				res.wantStatus(t, http.StatusOK)
@@ -121,27 +136,37 @@ func TestComponentsScreen(t *testing.T) {
 				gpath := "/console/components/groups/" + g.ID
 				admin.submit(gpath, gpath, url.Values{"name": {"Product"}}).wantContains(t, "Group Product saved.")
 				admin.submit(gpath, gpath+"/delete", nil).wantStatus(t, http.StatusOK)
-				if api, _ := e.st.Component(ctx, "API"); api == nil || api.GroupID != "" {
+				if api, err := e.st.Component(ctx, "API"); err != nil {
+					t.Fatal(err)
+				} else if api == nil || api.GroupID != "" {
 					t.Errorf("API after its group was deleted: %+v", api)
 				}
 				e.wantAudit(t, "component_group.delete", admin.name)
 			})
 
 			t.Run("support sets a status by hand", func(t *testing.T) {
-				api, _ := e.st.Component(ctx, "API")
+				api, err := e.st.Component(ctx, "API")
+				if err != nil {
+					t.Fatal(err)
+				}
 				path := "/console/components/" + api.ID + "/status"
 				support.post(path, url.Values{"status": {"major_outage"}}).wantStatus(t, http.StatusForbidden) // no token
 				res := support.submit(list, path, url.Values{"status": {"major_outage"}})
 				res.wantStatus(t, http.StatusOK)
 				res.wantContains(t, "Manual status set to major outage.")
-				got, _ := e.st.Component(ctx, api.ID)
+				got, err := e.st.Component(ctx, api.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if got.ManualStatus != gateway.MajorOutage || got.Status != gateway.MajorOutage {
 					t.Errorf("after setting: status %s, manual %s", got.Status, got.ManualStatus)
 				}
 				e.wantAudit(t, "component.status", support.name)
 				support.submit(list, path, url.Values{"status": {"on_fire"}}).wantStatus(t, http.StatusUnprocessableEntity)
 				support.submit(list, path, url.Values{"status": {""}}).wantContains(t, "alerts decide again")
-				if got, _ := e.st.Component(ctx, api.ID); got.ManualStatus != "" || got.Status != gateway.Operational {
+				if got, err := e.st.Component(ctx, api.ID); err != nil {
+					t.Fatal(err)
+				} else if got.ManualStatus != "" || got.Status != gateway.Operational {
 					t.Errorf("after clearing: status %s, manual %s", got.Status, got.ManualStatus)
 				}
 			})

@@ -247,7 +247,10 @@ func TestIncidentScreen(t *testing.T) {
 				res.wantStatus(t, http.StatusForbidden)
 				res = support.post(page+"/resolve", url.Values{})
 				res.wantStatus(t, http.StatusForbidden)
-				got, _ := e.st.Incident(context.Background(), inc.ID)
+				got, err := e.st.Incident(context.Background(), inc.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
 				for _, u := range got.Updates {
 					if u.Body == "Forged words" {
 						t.Fatal("a forged update was posted")
@@ -282,7 +285,10 @@ func TestIncidentScreen(t *testing.T) {
 				}
 				// The textarea keeps the Markdown, escaped.
 				res.wantContains(t, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;")
-				got, _ := e.st.Incident(context.Background(), inc.ID)
+				got, err := e.st.Incident(context.Background(), inc.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if got.PostmortemBody != "" {
 					t.Error("a preview published the postmortem")
 				}
@@ -293,7 +299,10 @@ func TestIncidentScreen(t *testing.T) {
 				res.wantStatus(t, http.StatusOK)
 				wantFlash(t, res, "Postmortem published")
 				e.wantAudit(t, "incident.postmortem", support.name)
-				got, _ := e.st.Incident(context.Background(), inc.ID)
+				got, err := e.st.Incident(context.Background(), inc.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if got.Status != gateway.Postmortem || got.PostmortemBody == "" {
 					t.Errorf("status %s, postmortem %q", got.Status, got.PostmortemBody)
 				}
@@ -329,7 +338,9 @@ func TestDeclareAndPublishDraft(t *testing.T) {
 			if inc.Published || inc.Impact != gateway.ImpactCritical || inc.Components[ids["Hummingbird App"]] != gateway.MajorOutage {
 				t.Fatalf("declared: published %v, impact %s, components %v", inc.Published, inc.Impact, inc.Components)
 			}
-			if evs, _ := e.st.IncidentEvents(context.Background(), id, 10); len(evs) != 0 {
+			if evs, err := e.st.IncidentEvents(context.Background(), id, 10); err != nil {
+				t.Fatal(err)
+			} else if len(evs) != 0 {
 				t.Fatalf("a draft wrote %d events", len(evs))
 			}
 			// Nothing public moved; the page says what publishing will.

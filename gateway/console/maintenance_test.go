@@ -201,7 +201,9 @@ func TestMaintenanceRefusesViewersAndIncidents(t *testing.T) {
 			support := e.signIn(gateway.RoleSupport)
 			support.get("/console/maintenances/"+inc.ID).wantStatus(t, http.StatusNotFound)
 			support.submit(show, "/console/maintenances/"+inc.ID+"/cancel", url.Values{"notify": {"on"}}).wantStatus(t, http.StatusNotFound)
-			if got, _ := e.st.Incident(ctx, inc.ID); got.Status != gateway.Investigating {
+			if got, err := e.st.Incident(ctx, inc.ID); err != nil {
+				t.Fatal(err)
+			} else if got.Status != gateway.Investigating {
 				t.Errorf("the incident became %s", got.Status)
 			}
 		})

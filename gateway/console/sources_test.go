@@ -95,7 +95,10 @@ func TestSourcesScreen(t *testing.T) {
 
 			// A source of the config file keeps the file's token.
 			storetest.Exec(t, e.st, "UPDATE sources SET origin = 'config' WHERE name = 'pd'")
-			pdSrc, _ := e.st.Source(ctx, "pd")
+			pdSrc, err := e.st.Source(ctx, "pd")
+			if err != nil {
+				t.Fatal(err)
+			}
 			admin.submit(list, "/console/sources/"+pdSrc.ID+"/rotate", nil).wantStatus(t, http.StatusConflict)
 		})
 	}

@@ -149,7 +149,10 @@ func TestSubscribersScreen(t *testing.T) {
 			})
 
 			t.Run("resend a pending confirmation", func(t *testing.T) {
-				bob, _ := e.st.SubscriberByAddress(context.Background(), gateway.SubscriberEmail, "bob@example.net")
+				bob, err := e.st.SubscriberByAddress(context.Background(), gateway.SubscriberEmail, "bob@example.net")
+				if err != nil {
+					t.Fatal(err)
+				}
 				before := countRows(t, e.st, "SELECT COUNT(*) FROM events WHERE subscriber_id = ?", bob.ID)
 				e.clock.Advance(time.Hour) // past the spacing of confirmations
 				res := support.submit("/console/subscribers/"+bob.ID, "/console/subscribers/"+bob.ID+"/resend", nil)
@@ -166,7 +169,9 @@ func TestSubscribersScreen(t *testing.T) {
 				path := "/console/subscribers/" + ann.ID
 				// Without the form's token nothing happens.
 				support.post(path+"/unsubscribe", nil).wantStatus(t, http.StatusForbidden)
-				if got, _ := e.svc.Get(context.Background(), ann.ID); got.Status != gateway.SubscriberActive {
+				if got, err := e.svc.Get(context.Background(), ann.ID); err != nil {
+					t.Fatal(err)
+				} else if got.Status != gateway.SubscriberActive {
 					t.Fatalf("after a forged post: %s", got.Status)
 				}
 				viewer.submit("/console/components", path+"/unsubscribe", nil).wantStatus(t, http.StatusForbidden)

@@ -92,11 +92,12 @@ func TestBroadcastAPI(t *testing.T) {
 		if r := e.broadcast(gateway.RoleSupport, "maint-1", `{"subject":"Other","body":"x"}`); r.status != 409 {
 			t.Errorf("a key reused for another broadcast = %d %s, want 409", r.status, r.body)
 		}
-		if n, _ := st.CountEventDeliveries(ctx, first); n != 3 {
+		if n, err := st.CountEventDeliveries(ctx, first); err != nil {
+			t.Fatal(err)
+		} else if n != 3 {
 			t.Errorf("event has %d deliveries, want 3", n)
 		}
-		var events int
-		_ = st.DB().QueryRow(`SELECT COUNT(*) FROM events`).Scan(&events)
+		events := storetest.MustCount(t, st, `SELECT COUNT(*) FROM events`)
 		if events != 1 {
 			t.Errorf("%d events, want 1", events)
 		}

@@ -165,7 +165,9 @@ func TestIncidentsAPIIdempotencyKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if list, _ := st.Incidents(context.Background(), store.IncidentFilter{}); len(list) != 1 || len(inc.Updates) != 2 {
+		if list, err := st.Incidents(context.Background(), store.IncidentFilter{}); err != nil {
+			t.Fatal(err)
+		} else if len(list) != 1 || len(inc.Updates) != 2 {
 			t.Errorf("%d incidents, %d updates; want 1 and 2", len(list), len(inc.Updates))
 		}
 
@@ -187,7 +189,9 @@ func TestIncidentsAPIIdempotencyKey(t *testing.T) {
 		if mids[0] != mids[1] || mids[2] != mids[3] || mids[0] == mids[2] {
 			t.Errorf("maintenances by key: %v, want two, each answered twice", mids)
 		}
-		if list, _ := st.Incidents(context.Background(), store.IncidentFilter{Kind: gateway.KindMaintenance}); len(list) != 2 {
+		if list, err := st.Incidents(context.Background(), store.IncidentFilter{Kind: gateway.KindMaintenance}); err != nil {
+			t.Fatal(err)
+		} else if len(list) != 2 {
 			t.Errorf("%d maintenances, want 2", len(list))
 		}
 	})

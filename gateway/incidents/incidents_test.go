@@ -197,8 +197,13 @@ func (w *world) events(incidentID string) []string {
 	var out []string
 	for rows.Next() {
 		var s string
-		rows.Scan(&s)
+		if err := rows.Scan(&s); err != nil {
+			w.t.Fatal(err)
+		}
 		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		w.t.Fatal(err)
 	}
 	return out
 }

@@ -104,8 +104,7 @@ func TestSeedOutageBecomesOneIncident(t *testing.T) {
 		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated", "incident.resolved")
 
 		// The status history records each change with its time.
-		var changes int
-		st.DB().QueryRow("SELECT COUNT(*) FROM component_status_changes").Scan(&changes)
+		changes := storetest.MustCount(t, st, "SELECT COUNT(*) FROM component_status_changes")
 		// 11 down and 11 up, plus the Copy Module's first four flips: they
 		// were real changes until the fifth made it flapping (flap.changes 4).
 		if changes != 26 {
@@ -209,8 +208,7 @@ func TestManualIncidentSetsComponentStatuses(t *testing.T) {
 		}
 		wantEvents(t, w.events(inc.ID), "incident.created")
 		// No component.status_changed on its own: the incident covers it.
-		var solo int
-		st.DB().QueryRow("SELECT COUNT(*) FROM events WHERE type = 'component.status_changed'").Scan(&solo)
+		solo := storetest.MustCount(t, st, "SELECT COUNT(*) FROM events WHERE type = 'component.status_changed'")
 		if solo != 0 {
 			t.Errorf("%d component.status_changed events for a covered change", solo)
 		}

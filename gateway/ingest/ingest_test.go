@@ -94,10 +94,14 @@ func TestAlertmanagerFiringThenResolved(t *testing.T) {
 		if f := got["1b62ecc05f9cda94"]; f.Status != gateway.AlertFiring || !f.EndsAt.IsZero() || len(f.Raw) != 0 {
 			t.Errorf("firing alert = %+v (lists leave raw out)", f)
 		}
-		if a, _ := st.Alert(ctx, r.ID); !strings.Contains(string(a.Raw), `"status":"resolved"`) {
+		if a, err := st.Alert(ctx, r.ID); err != nil {
+			t.Fatal(err)
+		} else if !strings.Contains(string(a.Raw), `"status":"resolved"`) {
 			t.Errorf("raw = %s, want the resolve as received", a.Raw)
 		}
-		if s, _ := st.Source(ctx, src.ID); s.LastAlertAt.IsZero() {
+		if s, err := st.Source(ctx, src.ID); err != nil {
+			t.Fatal(err)
+		} else if s.LastAlertAt.IsZero() {
 			t.Error("the source's last_alert_at is not set")
 		}
 	})

@@ -229,7 +229,9 @@ func TestGoneDisablesTheSubscriber(t *testing.T) {
 			t.Errorf("the gone receiver was called %d times, want 1 (nothing after the 410)", n)
 		}
 		var status, reason string
-		_ = s.DB().QueryRow(storetest.Rebind(s, `SELECT status, disabled_reason FROM subscribers WHERE id = ?`), id).Scan(&status, &reason)
+		if err := s.DB().QueryRow(storetest.Rebind(s, `SELECT status, disabled_reason FROM subscribers WHERE id = ?`), id).Scan(&status, &reason); err != nil {
+			t.Fatal(err)
+		}
 		if status != "disabled" || reason == "" {
 			t.Errorf("subscriber after 410: %s (%q), want disabled with a reason", status, reason)
 		}

@@ -46,7 +46,9 @@ func TestSourceTokens(t *testing.T) {
 
 		src.Kind, src.RateLimit = "grafana", 0
 		must(t, s.UpdateSource(ctx, src))
-		if got, _ := s.Source(ctx, src.ID); got.Kind != "grafana" || got.RateLimit != 0 {
+		if got, err := s.Source(ctx, src.ID); err != nil {
+			t.Fatal(err)
+		} else if got.Kind != "grafana" || got.RateLimit != 0 {
 			t.Errorf("after update = %+v", got)
 		}
 		must(t, s.DeleteSource(ctx, src.ID))
@@ -155,7 +157,9 @@ func TestUpsertAlerts(t *testing.T) {
 		if !a.StartsAt.Equal(at) || !a.LastSeenAt.Equal(later) || len(a.Components) != 0 || a.SourceName != "prom" {
 			t.Errorf("alert = %+v, want start %v, last seen %v, no components any more", a, at, later)
 		}
-		if got, _ := s.Source(ctx, src.ID); !got.LastAlertAt.Equal(later) {
+		if got, err := s.Source(ctx, src.ID); err != nil {
+			t.Fatal(err)
+		} else if !got.LastAlertAt.Equal(later) {
 			t.Errorf("last_alert_at = %v, want %v", got.LastAlertAt, later)
 		}
 		full, err := s.Alert(ctx, a.ID)
@@ -166,11 +170,15 @@ func TestUpsertAlerts(t *testing.T) {
 		for _, f := range []store.AlertFilter{
 			{Status: gateway.AlertResolved}, {ComponentID: comp.ID}, {Fingerprint: "nope"}, {SourceID: "nope"},
 		} {
-			if got, _ := s.Alerts(ctx, f); len(got) != 0 {
+			if got, err := s.Alerts(ctx, f); err != nil {
+				t.Fatal(err)
+			} else if len(got) != 0 {
 				t.Errorf("Alerts(%+v) = %d alerts, want none", f, len(got))
 			}
 		}
-		if got, _ := s.Alerts(ctx, store.AlertFilter{Fingerprint: "fp-007", Status: gateway.AlertFiring}); len(got) != 1 {
+		if got, err := s.Alerts(ctx, store.AlertFilter{Fingerprint: "fp-007", Status: gateway.AlertFiring}); err != nil {
+			t.Fatal(err)
+		} else if len(got) != 1 {
 			t.Errorf("by fingerprint: %d alerts, want 1", len(got))
 		}
 	})
@@ -186,10 +194,14 @@ func TestUpsertAlertsIsAtomic(t *testing.T) {
 		if err == nil {
 			t.Fatal("UpsertAlerts with a missing component succeeded")
 		}
-		if got, _ := s.Alerts(ctx, store.AlertFilter{}); len(got) != 0 {
+		if got, err := s.Alerts(ctx, store.AlertFilter{}); err != nil {
+			t.Fatal(err)
+		} else if len(got) != 0 {
 			t.Errorf("%d alerts stored by a failed request, want none", len(got))
 		}
-		if got, _ := s.Source(ctx, src.ID); !got.LastAlertAt.IsZero() {
+		if got, err := s.Source(ctx, src.ID); err != nil {
+			t.Fatal(err)
+		} else if !got.LastAlertAt.IsZero() {
 			t.Errorf("last_alert_at = %v after a failed request, want unset", got.LastAlertAt)
 		}
 	})

@@ -60,7 +60,9 @@ func TestClaimersNeverShareARow(t *testing.T) {
 		if len(seen) != rows {
 			t.Errorf("claimed %d deliveries in all, want %d", len(seen), rows)
 		}
-		if ds, _ := s.ClaimDeliveries(context.Background(), "d", gateway.ChannelWebhook, 10, time.Minute, now); len(ds) != 0 {
+		if ds, err := s.ClaimDeliveries(context.Background(), "d", gateway.ChannelWebhook, 10, time.Minute, now); err != nil {
+			t.Fatal(err)
+		} else if len(ds) != 0 {
 			t.Errorf("a webhook claim took %d email deliveries", len(ds))
 		}
 	})
@@ -75,14 +77,18 @@ func TestExpiredLeaseReturnsTheRow(t *testing.T) {
 		if err != nil || len(first) != 1 {
 			t.Fatalf("claim = %v, %v", first, err)
 		}
-		if ds, _ := s.ClaimDeliveries(ctx, "other", gateway.ChannelEmail, 10, time.Minute, now.Add(59*time.Second)); len(ds) != 0 {
+		if ds, err := s.ClaimDeliveries(ctx, "other", gateway.ChannelEmail, 10, time.Minute, now.Add(59*time.Second)); err != nil {
+			t.Fatal(err)
+		} else if len(ds) != 0 {
 			t.Fatalf("a live lease was claimed again: %+v", ds)
 		}
 		// The first owner's heartbeat keeps it…
 		if n, err := s.ExtendLeases(ctx, "dead-", now.Add(2*time.Minute)); err != nil || n != 1 {
 			t.Fatalf("ExtendLeases = %d, %v; want 1", n, err)
 		}
-		if ds, _ := s.ClaimDeliveries(ctx, "other", gateway.ChannelEmail, 10, time.Minute, now.Add(90*time.Second)); len(ds) != 0 {
+		if ds, err := s.ClaimDeliveries(ctx, "other", gateway.ChannelEmail, 10, time.Minute, now.Add(90*time.Second)); err != nil {
+			t.Fatal(err)
+		} else if len(ds) != 0 {
 			t.Fatalf("an extended lease was claimed again: %+v", ds)
 		}
 		// …until it stops.
@@ -117,13 +123,18 @@ func TestReleaseGivesBackUnsentRows(t *testing.T) {
 		ctx := context.Background()
 		planned(t, s, 3)
 		now := time.Now()
-		if ds, _ := s.ClaimDeliveries(ctx, "p:email:1", gateway.ChannelEmail, 10, time.Minute, now); len(ds) != 3 {
+		if ds, err := s.ClaimDeliveries(ctx, "p:email:1", gateway.ChannelEmail, 10, time.Minute, now); err != nil {
+			t.Fatal(err)
+		} else if len(ds) != 3 {
 			t.Fatalf("claimed %d, want 3", len(ds))
 		}
 		if n, err := s.ReleaseDeliveries(ctx, "p:email:1"); err != nil || n != 3 {
 			t.Fatalf("ReleaseDeliveries = %d, %v", n, err)
 		}
-		ds, _ := s.ClaimDeliveries(ctx, "q", gateway.ChannelEmail, 10, time.Minute, now)
+		ds, err := s.ClaimDeliveries(ctx, "q", gateway.ChannelEmail, 10, time.Minute, now)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(ds) != 3 || ds[0].Attempts != 1 {
 			t.Errorf("after release claimed %+v, want 3 at attempt 1", ds)
 		}
@@ -180,10 +191,8 @@ func TestOutcomesDisableAndSuppress(t *testing.T) {
 		if st, reason, n := status(mail); st != "disabled" || n != 3 || reason == "" {
 			t.Errorf("after 3 permanent failures: %s (%q) with %d, want disabled with a reason", st, reason, n)
 		}
-		var suppressed int
-		_ = s.DB().QueryRow(rebind(s, `SELECT COUNT(*) FROM suppressions WHERE address_hash = ? AND reason = 'failures'`),
-			gateway.AddressHash("bounces@example.com")).Scan(&suppressed)
-		if suppressed != 1 {
+		if storetest.MustCount(t, s, `SELECT COUNT(*) FROM suppressions WHERE address_hash = ? AND reason = 'failures'`,
+			gateway.AddressHash("bounces@example.com")) != 1 {
 			t.Error("the failing address is not on the suppression list")
 		}
 		fail(gateway.ChannelWebhook, hook, store.FailureGone)
@@ -198,7 +207,10 @@ func TestDeliveryOperations(t *testing.T) {
 		ctx := context.Background()
 		e := planned(t, s, 5)
 		now := time.Now()
-		ds, _ := s.ClaimDeliveries(ctx, "o", gateway.ChannelEmail, 2, time.Minute, now)
+		ds, err := s.ClaimDeliveries(ctx, "o", gateway.ChannelEmail, 2, time.Minute, now)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i, d := range ds {
 			c := store.Completion{DeliveryID: d.ID, Owner: "o", SubscriberID: d.SubscriberID, Status: gateway.DeliveryDead,
 				Attempt: &gateway.Attempt{Outcome: gateway.AttemptPermanent, Code: 550, AttemptedAt: now, Duration: 1500 * time.Millisecond}}
@@ -224,12 +236,20 @@ func TestDeliveryOperations(t *testing.T) {
 		if err != nil || len(dead) != 1 || len(dead[0].Log) != 1 || dead[0].Log[0].Duration != 1500*time.Millisecond {
 			t.Fatalf("dead deliveries = %+v, %v", dead, err)
 		}
-		page1, _ := s.Deliveries(ctx, store.DeliveryFilter{Limit: 3})
-		page2, _ := s.Deliveries(ctx, store.DeliveryFilter{Limit: 3, After: page1[len(page1)-1].ID})
+		page1, err := s.Deliveries(ctx, store.DeliveryFilter{Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page2, err := s.Deliveries(ctx, store.DeliveryFilter{Limit: 3, After: page1[len(page1)-1].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(page1) != 3 || len(page2) != 2 || page2[0].ID <= page1[2].ID {
 			t.Errorf("pages of 3: %d then %d", len(page1), len(page2))
 		}
-		if got, _ := s.Deliveries(ctx, store.DeliveryFilter{SubscriberID: dead[0].SubscriberID}); len(got) != 1 {
+		if got, err := s.Deliveries(ctx, store.DeliveryFilter{SubscriberID: dead[0].SubscriberID}); err != nil {
+			t.Fatal(err)
+		} else if len(got) != 1 {
 			t.Errorf("by subscriber: %d deliveries, want 1", len(got))
 		}
 
@@ -243,7 +263,10 @@ func TestDeliveryOperations(t *testing.T) {
 		if err := s.RetryDelivery(ctx, 999999); gateway.ErrorCode(err) != gateway.ENOTFOUND {
 			t.Errorf("retrying a missing delivery err = %v, want not_found", err)
 		}
-		again, _ := s.Deliveries(ctx, store.DeliveryFilter{Status: gateway.DeliveryQueued})
+		again, err := s.Deliveries(ctx, store.DeliveryFilter{Status: gateway.DeliveryQueued})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(again) != 4 || again[0].Attempts != 0 {
 			t.Errorf("after retry: %d queued, want 4 with a fresh schedule", len(again))
 		}
@@ -259,7 +282,9 @@ func TestDeliveryOperations(t *testing.T) {
 		if _, err := s.CancelEvent(ctx, "nope"); gateway.ErrorCode(err) != gateway.ENOTFOUND {
 			t.Errorf("CancelEvent(unknown) err = %v", err)
 		}
-		if ds, _ := s.ClaimDeliveries(ctx, "o", gateway.ChannelEmail, 10, time.Minute, now.Add(time.Hour)); len(ds) != 0 {
+		if ds, err := s.ClaimDeliveries(ctx, "o", gateway.ChannelEmail, 10, time.Minute, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		} else if len(ds) != 0 {
 			t.Errorf("claimed %d cancelled deliveries", len(ds))
 		}
 	})

@@ -126,7 +126,9 @@ func TestSettingOrCreateRace(t *testing.T) {
 				t.Fatalf("replicas disagree: %q", got)
 			}
 		}
-		if v, _ := s.Setting(ctx, "test.key"); v != got[0] {
+		if v, err := s.Setting(ctx, "test.key"); err != nil {
+			t.Fatal(err)
+		} else if v != got[0] {
 			t.Errorf("stored %q, returned %q", v, got[0])
 		}
 	})
@@ -153,7 +155,9 @@ func TestSuppressionPrecedence(t *testing.T) {
 			}
 			return err
 		})
-		if r, _ := s.Suppression(ctx, "x@example.com"); r != "bounce" {
+		if r, err := s.Suppression(ctx, "x@example.com"); err != nil {
+			t.Fatal(err)
+		} else if r != "bounce" {
 			t.Errorf("reason %q, want bounce", r)
 		}
 	})

@@ -50,7 +50,9 @@ func TestUsersAndSessions(t *testing.T) {
 		}
 		later := now.Add(time.Minute)
 		must(t, s.TouchSession(ctx, "hash-u", later))
-		if se, _ := s.SessionByHash(ctx, "hash-u"); !se.LastSeenAt.Equal(later.Truncate(time.Microsecond)) {
+		if se, err := s.SessionByHash(ctx, "hash-u"); err != nil {
+			t.Fatal(err)
+		} else if !se.LastSeenAt.Equal(later.Truncate(time.Microsecond)) {
 			t.Errorf("last_seen_at = %v, want %v", se.LastSeenAt, later)
 		}
 
@@ -78,7 +80,9 @@ func TestUsersAndSessions(t *testing.T) {
 		if err := s.DisableUser(ctx, ann.ID); gateway.ErrorCode(err) != gateway.ENOTFOUND {
 			t.Errorf("disabling twice: %v, want ENOTFOUND", err)
 		}
-		if u, _ := s.UserByEmail(ctx, ann.Email); !u.Disabled() || u.PasswordHash != "h2" {
+		if u, err := s.UserByEmail(ctx, ann.Email); err != nil {
+			t.Fatal(err)
+		} else if !u.Disabled() || u.PasswordHash != "h2" {
 			t.Errorf("after disable and reset: %+v", u)
 		}
 		must(t, s.RevokeAPIKey(ctx, key.ID))

@@ -107,7 +107,9 @@ func TestSubscribeConfirmManageUnsubscribe(t *testing.T) {
 		if res.StatusCode != http.StatusOK || !strings.Contains(body, "Check your inbox") {
 			t.Errorf("honeypot = %d", res.StatusCode)
 		}
-		if subs, _, _ := e.subs.Load().List(e.ctx, subscribers.ListFilter{Query: "bot@"}); len(subs) != 0 {
+		if subs, _, err := e.subs.Load().List(e.ctx, subscribers.ListFilter{Query: "bot@"}); err != nil {
+			t.Fatal(err)
+		} else if len(subs) != 0 {
 			t.Error("the honeypot subscribed the bot")
 		}
 
