@@ -33,9 +33,6 @@ type browserEnv struct {
 // a profile of its own that reaches nothing beyond loopback.
 func newBrowserEnv(t *testing.T, dialect string, options ...envOption) *browserEnv {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("browser tests start Chromium; skipped under -short")
-	}
 	ctx := browsertest.Start(t, 1280, 900)
 	e := newTestEnv(t, dialect, options...)
 	return &browserEnv{testEnv: e, ctx: ctx}

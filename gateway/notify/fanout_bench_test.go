@@ -7,9 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,7 +35,8 @@ import (
 //
 //	go test ./gateway/notify -run '^$' -bench 'FanOut' -benchtime 1x
 //
-// HERALD_BENCH_SUBSCRIBERS changes n (default 100,000) for a quick run.
+// HERALD_BENCH_SUBSCRIBERS changes n (default 100,000) for a quick run
+// (see storetest.BenchSubscribers).
 
 // Concurrency shared by Herald and the bare clients.
 const (
@@ -49,14 +48,7 @@ func benchSubscribers(b *testing.B) int {
 	// The collector as `herald serve` sets it (see internal/gctune), so the
 	// figures are the service's; the bare clients run with it too.
 	gctune.Apply()
-	if v := os.Getenv("HERALD_BENCH_SUBSCRIBERS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("HERALD_BENCH_SUBSCRIBERS=%q: want a positive number", v)
-		}
-		return n
-	}
-	return 100_000
+	return storetest.BenchSubscribers(b, 100_000)
 }
 
 func BenchmarkFanOutEmail(b *testing.B) {
@@ -182,9 +174,8 @@ func runFanOut(b *testing.B, s *store.Store, ch gateway.Channel, n notify.Notifi
 	if err != nil {
 		b.Fatal(err)
 	}
-	for received() < int64(want) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	storetest.WaitFor(b, storetest.HangGuard(want), 5*time.Millisecond, func() bool { return received() >= int64(want) },
+		"the sink to receive every message")
 	cancel()
 	if err := <-done; err != nil { // Run returns once every outcome is recorded
 		b.Fatal(err)

@@ -86,9 +86,6 @@ func eventDeliveries(t *testing.T, s *store.Store, eventID string) []store.Deliv
 // (The pause is the same for a minute or an hour: probes back off to
 // PauseMax, 30 s by default; here 4 s so the test ends soon after.)
 func TestSMTPServerDownPausesTheChannel(t *testing.T) {
-	if testing.Short() {
-		t.Skip("keeps an SMTP server down for 20 s")
-	}
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		const subscribers = 60
 		storetest.SeedSubscribers(t, s, gateway.SubscriberEmail, subscribers)
@@ -166,9 +163,6 @@ func TestSMTPServerDownPausesTheChannel(t *testing.T) {
 // hanging one still holds its requests; the failing ones are retried with
 // backoff, each attempt logged with what went wrong.
 func TestBadWebhookReceiversAreIsolated(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for webhook timeouts and retries")
-	}
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		release := make(chan struct{})
 		var hangingAt, hangingDone atomic.Int32

@@ -3,6 +3,10 @@
 // same way for both: Debian's Chromium (HERALD_CHROMIUM names another),
 // a profile of its own per test, and nothing that reaches beyond
 // loopback. Only tests import it.
+//
+// Where no Chromium is installed the browser tests skip, unless
+// HERALD_TEST_REQUIRE_BROWSER is set (CI sets it): then a missing browser
+// fails them, so a run that proved nothing about the pages cannot pass.
 package browsertest
 
 import (
@@ -29,12 +33,17 @@ func Path() string {
 
 // Start starts a headless Chromium with a window of width×height and
 // returns its first tab, closed when the test ends. It skips the test
-// where no Chromium is installed (.ci/run installs Debian's).
+// where no Chromium is installed (.ci/run installs Debian's), or fails it
+// under HERALD_TEST_REQUIRE_BROWSER.
 func Start(t testing.TB, width, height int) context.Context {
 	t.Helper()
 	path := Path()
 	if path == "" {
-		t.Skip("no Chromium on this machine (apt-get install chromium); the browser tests need it")
+		const msg = "no Chromium on this machine (apt-get install chromium, or set HERALD_CHROMIUM); the browser tests need it"
+		if os.Getenv("HERALD_TEST_REQUIRE_BROWSER") != "" {
+			t.Fatal(msg + "; HERALD_TEST_REQUIRE_BROWSER is set")
+		}
+		t.Skip(msg)
 	}
 	// The background-networking flags matter: without them Chromium
 	// keeps trying to reach Google's hosts, which a closed network refuses.
