@@ -95,6 +95,28 @@ type ingestLoad struct {
 	mu       sync.Mutex
 	fps      []string
 	statusOf map[int]int
+	answers  []timedAnswer
+}
+
+// timedAnswer is one request's status with when it was sent and when its
+// answer (or error) came back.
+type timedAnswer struct {
+	sent, answered time.Time
+	code           int
+}
+
+// within counts, by status, the answers to requests sent at or after from
+// and answered before to: those that saw nothing but the state between.
+func (l *ingestLoad) within(from, to time.Time) map[int]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[int]int{}
+	for _, a := range l.answers {
+		if !a.sent.Before(from) && a.answered.Before(to) {
+			out[a.code]++
+		}
+	}
+	return out
 }
 
 // post sends one batch of n alerts, fingerprinted prefix-0 … prefix-(n-1),
@@ -120,13 +142,16 @@ func (l *ingestLoad) post(base, prefix string, n int) int {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+l.token)
 	code, retry := 0, ""
+	sent := time.Now()
 	res, err := ingestClient.Do(req)
 	if err == nil {
 		res.Body.Close()
 		code, retry = res.StatusCode, res.Header.Get("Retry-After")
 	}
+	answered := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.answers = append(l.answers, timedAnswer{sent: sent, answered: answered, code: code})
 	if l.statusOf == nil {
 		l.statusOf = map[int]int{}
 	}

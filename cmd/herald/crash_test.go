@@ -13,6 +13,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/notify"
+	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 	"github.com/heraldstatus/herald/internal/mailsink"
 )
@@ -82,7 +83,14 @@ func TestCrashMidFanOutLosesNothing(t *testing.T) {
 			}
 			_ = child.cmd.Wait()
 			atKill := sink.Count()
-			t.Logf("%s: killed herald after %d messages reached the sink", d, atKill)
+			sentAtKill, leftAtKill := fanOutAt(t, st)
+			t.Logf("%s: killed herald after %d messages reached the sink; %d deliveries recorded sent, %d not yet",
+				d, atKill, sentAtKill, leftAtKill)
+			// The kill must land mid-fan-out, or the test proves nothing
+			// about a crash: some deliveries done, some still to do.
+			if sentAtKill == 0 || leftAtKill == 0 || atKill >= subscribers {
+				t.Fatalf("the kill did not land mid-fan-out: %d sent, %d left, %d at the sink", sentAtKill, leftAtKill, atKill)
+			}
 
 			child = startChild(t, bin, env)
 			child.waitReady(200, 60*time.Second)
@@ -112,6 +120,14 @@ func TestCrashMidFanOutLosesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fanOutAt returns how many deliveries are recorded sent and how many are
+// still to do (queued, held by a sender, or waiting to retry).
+func fanOutAt(t *testing.T, st *store.Store) (sent, left int) {
+	t.Helper()
+	return storetest.MustCount(t, st, `SELECT COUNT(*) FROM deliveries WHERE status = 'sent'`),
+		storetest.MustCount(t, st, `SELECT COUNT(*) FROM deliveries WHERE status IN ('queued', 'sending', 'retrying')`)
 }
 
 // buildHerald builds the herald binary into a temporary directory.

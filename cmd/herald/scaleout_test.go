@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -110,9 +111,19 @@ func TestScaleOutSharesWorkAndSurvivesAKill(t *testing.T) {
 	// Hang guards below, not performance bounds.
 	waitFor(t, 2*time.Minute, func() bool { return sink.Count() >= killAfter && rcv.total() >= hooks/5 },
 		"the sinks to receive %d emails and %d webhooks", killAfter, hooks/5)
+	owner := dispatcherOwner(t, replicas[1])
 	replicas[1].kill()
 	atKill, hooksAtKill := sink.Count(), rcv.total()
-	t.Logf("killed replica 2 after %d emails and %d webhooks reached the sinks", atKill, hooksAtKill)
+	// The kill must land mid-fan-out, with work in the killed replica's
+	// hands, or the test proves nothing about losing a replica: its leases
+	// outlive it (15 s), so this count is what it held at the kill.
+	sentAtKill, leftAtKill := fanOutAt(t, st)
+	held := storetest.MustCount(t, st, `SELECT COUNT(*) FROM deliveries WHERE status = 'sending' AND lease_owner LIKE ?`, owner+":%")
+	t.Logf("killed replica 2 after %d emails and %d webhooks reached the sinks; %d deliveries recorded sent, %d not yet, %d of them held by replica 2",
+		atKill, hooksAtKill, sentAtKill, leftAtKill, held)
+	if sentAtKill == 0 || leftAtKill == 0 || held == 0 {
+		t.Fatalf("the kill did not land mid-fan-out: %d sent, %d left, %d held by the killed replica", sentAtKill, leftAtKill, held)
+	}
 
 	var left int
 	waitFor(t, 90*time.Second, func() bool {
@@ -120,10 +131,17 @@ func TestScaleOutSharesWorkAndSurvivesAKill(t *testing.T) {
 		return err == nil && left == 0
 	}, "the queue to drain (the killed replica's leases expire after 15 s)")
 	// The update-due timer was due 4 s after the incident; wait for its
-	// reminder to be delivered, then make sure no other replica fires it.
+	// reminder to be delivered. No replica can fire it again later: a
+	// firing deletes the timer's row in the transaction that writes the
+	// event, only if it still holds the row's lease and due time
+	// (store.FireTimer), so once the row is gone (and nobody posts an
+	// update that sets a new one) there is nothing left to fire. So the
+	// counts below are final, however long one watched.
 	waitFor(t, 60*time.Second, func() bool { return countWhere(t, st, dueReminders+` AND d.status = 'sent'`) >= 1 },
 		"the update-due reminder to be sent")
-	time.Sleep(3 * time.Second) // time for a second firing to show, if there were one
+	if n := countWhere(t, st, `SELECT COUNT(*) FROM timers WHERE kind = 'update_due'`); n != 0 {
+		t.Errorf("%d update-due timers left after the reminder; a later firing could duplicate it", n)
+	}
 
 	missing, dups, ids := deliveryCounts(sink, emails)
 	// Support is a subscriber too, and rightly gets two messages: the
@@ -154,6 +172,24 @@ func TestScaleOutSharesWorkAndSurvivesAKill(t *testing.T) {
 		}
 	}
 }
+
+// dispatcherOwner returns the lease owner the replica's dispatcher logged
+// at start ("dispatcher started" owner=…): the prefix of its deliveries'
+// lease_owner.
+func dispatcherOwner(t *testing.T, c *child) string {
+	t.Helper()
+	var owner string
+	waitFor(t, 30*time.Second, func() bool {
+		m := ownerLog.FindStringSubmatch(c.logs.String())
+		if m != nil {
+			owner = m[1] + m[2]
+		}
+		return m != nil
+	}, "the dispatcher's start in the replica's log")
+	return owner
+}
+
+var ownerLog = regexp.MustCompile(`"msg":"dispatcher started".*?"owner":"([^"]+)"|msg="dispatcher started".*? owner=(\S+)`)
 
 // dueReminders counts deliveries of incident.update_due events (extended
 // with conditions on d).

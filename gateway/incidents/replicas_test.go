@@ -201,11 +201,18 @@ func lockAlerts(t *testing.T, st *store.Store) *alertsLock {
 
 // readBy runs fn and reports whether it tried to read the alerts while the
 // lock was held. When it did, the lock is released so that fn finishes.
+// The deadlines are hang guards: fn either waits on the lock or ends, in
+// milliseconds.
 func (l *alertsLock) readBy(fn func() error) bool {
 	l.t.Helper()
+	const within = 30 * time.Second
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
+	deadline := time.Now().Add(within)
 	for {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("after %v fn neither ended nor waited on the alerts lock", within)
+		}
 		select {
 		case err := <-done:
 			if err != nil {
@@ -223,11 +230,16 @@ func (l *alertsLock) readBy(fn func() error) bool {
 			if err := l.tx.Rollback(); err != nil {
 				l.t.Fatal(err)
 			}
-			if err := <-done; err != nil {
-				l.t.Error(err)
+			select {
+			case err := <-done:
+				if err != nil {
+					l.t.Error(err)
+				}
+			case <-time.After(within):
+				l.t.Fatalf("fn did not end within %v of the lock's release", within)
 			}
 			return true
 		}
-		time.Sleep(time.Millisecond) // poll; the test waits for an outcome, not a deadline
+		time.Sleep(5 * time.Millisecond)
 	}
 }
