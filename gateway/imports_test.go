@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -13,9 +14,18 @@ import (
 // and the import, so the fix is obvious.
 func TestImportBoundaries(t *testing.T) {
 	const module = "github.com/heraldstatus/herald"
+	// A failing go list fails the test: a skip here would let a broken
+	// package (or a machine without the go command) pass every rule.
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}|{{join .Imports ","}}`, module+"/...").Output()
 	if err != nil {
-		t.Skipf("go list is not available: %v", err)
+		var stderr []byte
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("go list: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(string(out), module+"/gateway|") {
+		t.Fatalf("go list did not list %s/gateway; the rules would check nothing:\n%s", module, out)
 	}
 	rules := []struct {
 		pkg     string // an import path prefix that may not appear...

@@ -262,6 +262,49 @@ func TestMaintenanceSuppressesIncidents(t *testing.T) {
 	})
 }
 
+// TestMaintenanceWithoutAutoTransitionWaitsForSupport lets the clock run
+// through a maintenance scheduled without auto_transition, and past it:
+// nothing starts or completes by itself, its component keeps its status,
+// and no notice goes out; the window is support's to run.
+func TestMaintenanceWithoutAutoTransitionWaitsForSupport(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		support := gateway.Principal{Kind: "api_key", Name: "support-key", Role: gateway.RoleSupport}
+		m, err := w.svc.Schedule(w.ctx, support, incidents.NewMaintenance{Name: "Database upgrade", Body: "We are upgrading.",
+			Components: []string{"Hummingbird App"}, ScheduledFor: t0.Add(10 * time.Minute), ScheduledUntil: t0.Add(70 * time.Minute),
+			AutoTransition: false, Notify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []struct {
+			name string
+			by   time.Duration
+		}{
+			{"before the window", 5 * time.Minute},
+			{"at its start", 5 * time.Minute},
+			{"inside it", 30 * time.Minute},
+			{"at its end", 30 * time.Minute},
+			{"a day after it", 24 * time.Hour},
+		} {
+			w.advance(step.by)
+			got, err := st.Incident(w.ctx, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != gateway.MaintenanceScheduled || len(got.Updates) != 1 {
+				t.Errorf("%s: %s with %d updates, want still scheduled with 1", step.name, got.Status, len(got.Updates))
+			}
+			if s := w.status("Hummingbird App"); s != gateway.Operational {
+				t.Errorf("%s: component %s, want operational", step.name, s)
+			}
+			wantEvents(t, w.events(m.ID), "maintenance.scheduled")
+		}
+		if n := storetest.MustCount(t, st, `SELECT COUNT(*) FROM timers WHERE ref_id = ?`, m.ID); n != 0 {
+			t.Errorf("%d timers left for a maintenance without auto_transition", n)
+		}
+	})
+}
+
 func TestDraftsWaitForSupport(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		set := settings()
