@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/heraldstatus/herald/templates"
@@ -37,7 +38,7 @@ func (n *Notifier) slack(in *input) (slackMessage, error) {
 	}
 	msg := slackMessage{
 		Text:   text,
-		Blocks: []slackBlock{{Type: "section", Text: &slackText{Type: "mrkdwn", Text: truncate(text, slackSectionMax)}}},
+		Blocks: []slackBlock{{Type: "section", Text: &slackText{Type: "mrkdwn", Text: truncateMrkdwn(text, slackSectionMax)}}},
 	}
 	var links string
 	if u := in.m.ManageURL; u != "" {
@@ -53,6 +54,24 @@ func (n *Notifier) slack(in *input) (slackMessage, error) {
 		msg.Blocks = append(msg.Blocks, slackBlock{Type: "context", Elements: []slackText{{Type: "mrkdwn", Text: links}}})
 	}
 	return msg, nil
+}
+
+// truncateMrkdwn cuts mrkdwn text s like truncate, and never inside an
+// escaped entity (&amp;) or a link (<url|label>): half of either is a raw
+// & or < that Slack would read as a control character.
+func truncateMrkdwn(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := truncate(s, max)
+	head := strings.TrimSuffix(cut, "…")
+	if amp := strings.LastIndexByte(head, '&'); amp >= 0 && !strings.Contains(head[amp:], ";") {
+		head = head[:amp]
+	}
+	if lt := strings.LastIndexByte(head, '<'); lt >= 0 && !strings.Contains(head[lt:], ">") {
+		head = head[:lt]
+	}
+	return head + "…"
 }
 
 // truncate cuts s to at most max bytes on a rune boundary, marking the cut.

@@ -1,6 +1,7 @@
 package alertmanagerapi_test
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -37,6 +38,41 @@ func TestStatus(t *testing.T) {
 			}
 			if got := alerts[0].Status; got != tc.want {
 				t.Errorf("status = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPrometheusCaptures decodes what Prometheus 2.42 really sent (see
+// testdata/README.md) at the moment it arrived, rather than at the
+// golden files' fixed clock, which predates the capture: while the rule
+// fires Prometheus sends an endsAt minutes ahead (firing), and once it
+// stops, endsAt is the moment it stopped (resolved).
+func TestPrometheusCaptures(t *testing.T) {
+	tests := []struct {
+		file     string
+		received string
+		want     gateway.AlertStatus
+	}{
+		{"testdata/prometheus-2.42-firing.json", "2026-12-07T05:08:01Z", gateway.AlertFiring},
+		{"testdata/prometheus-2.42-resolved.json", "2026-12-07T05:08:21Z", gateway.AlertResolved},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			body, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at, err := time.Parse(time.RFC3339, tc.received)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alerts, err := decoder.Decode(body, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(alerts) != 1 || alerts[0].Status != tc.want || alerts[0].Labels["alertname"] != "HighErrorRate" {
+				t.Fatalf("decoded %+v, want one HighErrorRate alert %s", alerts, tc.want)
 			}
 		})
 	}
