@@ -146,7 +146,7 @@ func (in *instance) bootstrapKey() string {
 func TestZeroConfigServesOnSQLite(t *testing.T) {
 	t.Chdir(t.TempDir())
 	in := start(t, map[string]string{})
-	in.waitReady(200, 20*time.Second)
+	in.waitReady(200, 60*time.Second)
 	if _, err := os.Stat("herald.db"); err != nil {
 		t.Errorf("zero config did not create ./herald.db: %v", err)
 	}
@@ -162,7 +162,7 @@ func TestZeroConfigServesOnSQLite(t *testing.T) {
 	}
 	// A second start on the same database prints no new key.
 	again := start(t, map[string]string{})
-	again.waitReady(200, 20*time.Second)
+	again.waitReady(200, 60*time.Second)
 	if strings.Contains(again.logs.String(), "api_key=") {
 		t.Error("a second start printed another bootstrap key")
 	}
@@ -170,7 +170,7 @@ func TestZeroConfigServesOnSQLite(t *testing.T) {
 
 func TestServesOnPostgres(t *testing.T) {
 	in := start(t, map[string]string{"HERALD_DATABASE_URL": storetest.PostgresURL(t), "HERALD_ADMIN_TOKEN": "boot-admin-token-0123456789"})
-	body := in.waitReady(200, 20*time.Second)
+	body := in.waitReady(200, 60*time.Second)
 	if !strings.Contains(body, "postgres") {
 		t.Errorf("/readyz = %s, want the postgres dialect", body)
 	}
@@ -234,7 +234,7 @@ func TestConfigSyncAtStartIsIdempotent(t *testing.T) {
 			var first string
 			for i := 0; i < 2; i++ {
 				in := start(t, vars)
-				in.waitReady(200, 20*time.Second)
+				in.waitReady(200, 60*time.Second)
 				code, body := in.get("/api/v1/components", "boot-admin-token-0123456789")
 				if code != 200 {
 					t.Fatalf("components = %d %s", code, body)
@@ -409,7 +409,7 @@ func TestSIGTERMStopsGracefully(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := &instance{t: t, url: "http://" + addr, logs: &logs}
-	in.waitReady(200, 20*time.Second)
+	in.waitReady(200, 60*time.Second)
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -433,7 +433,7 @@ func TestUpdateDueReachesSupport(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	in := start(t, map[string]string{"HERALD_ADMIN_TOKEN": "boot-admin-token-0123456789", "HERALD_SUPPORT_EMAIL": "oncall@example.com"})
-	in.waitReady(200, 20*time.Second)
+	in.waitReady(200, 60*time.Second)
 	post := func(path, body string) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", in.url+path, strings.NewReader(body))
