@@ -178,27 +178,26 @@ func checkSlackMessage(body []byte) []string {
 				checkTextObject(where+".text", b["text"], slackMaxSectionText, bad)
 			}
 			if hasFields {
-				var fields []json.RawMessage
-				if json.Unmarshal(b["fields"], &fields) != nil || len(fields) == 0 || len(fields) > slackMaxSectionFields {
-					bad("%s.fields: want 1 to %d text objects", where, slackMaxSectionFields)
-				}
-				for j, f := range fields {
-					checkTextObject(fmt.Sprintf("%s.fields[%d]", where, j), f, slackMaxFieldText, bad)
-				}
+				checkTextList(where+".fields", b["fields"], slackMaxSectionFields, slackMaxFieldText, bad)
 			}
 		case "context":
-			var elems []json.RawMessage
-			if json.Unmarshal(b["elements"], &elems) != nil || len(elems) == 0 || len(elems) > slackMaxContextElems {
-				bad("%s.elements: want 1 to %d elements", where, slackMaxContextElems)
-			}
-			for j, e := range elems {
-				checkTextObject(fmt.Sprintf("%s.elements[%d]", where, j), e, slackMaxSectionText, bad)
-			}
+			checkTextList(where+".elements", b["elements"], slackMaxContextElems, slackMaxSectionText, bad)
 		case "header":
 			checkTextObject(where+".text", b["text"], 150, bad)
 		}
 	}
 	return problems
+}
+
+// checkTextList checks an array of 1 to maxItems text objects.
+func checkTextList(where string, raw json.RawMessage, maxItems, maxText int, bad func(string, ...any)) {
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil || len(list) == 0 || len(list) > maxItems {
+		bad("%s: want 1 to %d text objects", where, maxItems)
+	}
+	for j, e := range list {
+		checkTextObject(fmt.Sprintf("%s[%d]", where, j), e, maxText, bad)
+	}
 }
 
 // checkTextObject checks a Block Kit text object: plain_text or mrkdwn,
