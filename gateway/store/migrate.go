@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -19,7 +20,7 @@ type MigrationState struct {
 	AppliedAt time.Time
 }
 
-func (s *Store) migrator() (*goose.Provider, error) {
+func (s *Store) migrator(ctx context.Context) (*goose.Provider, error) {
 	fsys, err := migrations.FS(string(s.dialect))
 	if err != nil {
 		return nil, err
@@ -29,8 +30,16 @@ func (s *Store) migrator() (*goose.Provider, error) {
 	if s.dialect == Postgres {
 		dialect = goose.DialectPostgres
 		// Several replicas may start at once: an advisory lock lets one
-		// migrate while the others wait.
-		locker, err := lock.NewPostgresSessionLocker()
+		// migrate while the others wait. The lock is the schema's, so
+		// that deployments (or tests) in other schemas of the same
+		// database do not wait on each other's migrations: goose's
+		// default is one lock id for the whole database, retried every
+		// 5 s.
+		var schema string
+		if err := s.wdb.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return nil, fmt.Errorf("current schema: %w", err)
+		}
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(MigrationLockID(schema)))
 		if err != nil {
 			return nil, err
 		}
@@ -39,10 +48,19 @@ func (s *Store) migrator() (*goose.Provider, error) {
 	return goose.NewProvider(dialect, s.wdb.DB, fsys, opts...)
 }
 
+// MigrationLockID is the PostgreSQL advisory lock that migrations of
+// schema hold: a hash of goose's default lock id and the schema's name,
+// so each schema has its own.
+func MigrationLockID(schema string) int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s", lock.DefaultLockID, schema)
+	return int64(h.Sum64())
+}
+
 // Migrate applies every pending migration, each in its own transaction,
 // and returns how many it applied.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
-	p, err := s.migrator()
+	p, err := s.migrator(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: migrations: %w", err)
 	}
@@ -55,7 +73,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 
 // Migrations lists every known migration and whether it is applied.
 func (s *Store) Migrations(ctx context.Context) ([]MigrationState, error) {
-	p, err := s.migrator()
+	p, err := s.migrator(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: migrations: %w", err)
 	}
