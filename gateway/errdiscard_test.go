@@ -66,6 +66,8 @@ func TestNoDiscardedReadErrors(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		pkgs := importNames(f)
+		methodName := func(e ast.Expr) string { return methodName(e, pkgs) }
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch s := n.(type) {
 			case *ast.AssignStmt:
@@ -98,8 +100,9 @@ func TestNoDiscardedReadErrors(t *testing.T) {
 	}
 }
 
-// methodName returns M when e is a call x.M(…), else "".
-func methodName(e ast.Expr) string {
+// methodName returns M when e is a method call x.M(…), else "" (also for
+// pkg.F(…), a function of an imported package).
+func methodName(e ast.Expr, pkgs map[string]bool) string {
 	call, ok := e.(*ast.CallExpr)
 	if !ok {
 		return ""
@@ -108,7 +111,32 @@ func methodName(e ast.Expr) string {
 	if !ok {
 		return ""
 	}
+	if id, ok := sel.X.(*ast.Ident); ok && pkgs[id.Name] {
+		return ""
+	}
 	return sel.Sel.Name
+}
+
+// importNames returns the names f's imports are known by: the explicit
+// name, else the last element of the path that is not a major version.
+func importNames(f *ast.File) map[string]bool {
+	names := map[string]bool{}
+	for _, imp := range f.Imports {
+		if imp.Name != nil {
+			names[imp.Name.Name] = true
+			continue
+		}
+		parts := strings.Split(strings.Trim(imp.Path.Value, `"`), "/")
+		name := parts[len(parts)-1]
+		if len(parts) > 1 && len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" {
+			name = parts[len(parts)-2]
+		}
+		if i := strings.Index(name, ".v"); i > 0 { // gopkg.in/yaml.v3
+			name = name[:i]
+		}
+		names[name] = true
+	}
+	return names
 }
 
 // collectFallible adds to set the exported methods declared in dir's

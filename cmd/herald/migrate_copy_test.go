@@ -78,9 +78,8 @@ func TestMigrateCopyRoundTripsTheSeed(t *testing.T) {
 			t.Errorf("table %s differs after the round trip:\n got %q\nwant %q", tb.Name, got, want)
 		}
 	}
-	var sending, leased int
-	_ = back.DB().QueryRow("SELECT COUNT(*) FROM deliveries WHERE status = 'sending' OR lease_owner IS NOT NULL").Scan(&sending)
-	_ = back.DB().QueryRow("SELECT COUNT(*) FROM timers WHERE lease_owner IS NOT NULL").Scan(&leased)
+	sending := storetest.MustCount(t, back, "SELECT COUNT(*) FROM deliveries WHERE status = 'sending' OR lease_owner IS NOT NULL")
+	leased := storetest.MustCount(t, back, "SELECT COUNT(*) FROM timers WHERE lease_owner IS NOT NULL")
 	if sending != 0 || leased != 0 {
 		t.Errorf("%d deliveries still sending and %d timers leased after the copy", sending, leased)
 	}

@@ -2,9 +2,7 @@ package store_test
 
 import (
 	"context"
-	"os"
 	"runtime"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,13 +20,7 @@ import (
 //
 //	HERALD_BENCH_SUBSCRIBERS=1000000 go test -run '^$' -bench BenchmarkCopySubscribersToPostgres -benchtime 1x ./gateway/store/
 func BenchmarkCopySubscribersToPostgres(b *testing.B) {
-	n := 10000
-	if v := os.Getenv("HERALD_BENCH_SUBSCRIBERS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatalf("HERALD_BENCH_SUBSCRIBERS=%q: %v", v, err)
-		}
-	}
+	n := storetest.BenchSubscribers(b, 10000)
 	ctx := context.Background()
 	src := storetest.Open(b, "sqlite")
 	now := time.Now().UTC()
