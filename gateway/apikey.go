@@ -13,15 +13,26 @@ import (
 // APIKey authorizes calls to the admin API. Only its hash is stored; the
 // secret is shown once, when it is created.
 type APIKey struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	Role       Role      `json:"role"`
-	Prefix     string    `json:"prefix"` // the first characters, to recognize a key in lists
-	Hash       string    `json:"-"`
-	CreatedAt  time.Time `json:"created_at"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+	// Prefix is at most 4 characters of the key (see SecretPrefix), to
+	// recognize one in a list or a leaked log line; never enough to guess it.
+	Prefix    string    `json:"prefix"`
+	Hash      string    `json:"-"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	// LastUsedAt is updated at most once a minute per key and replica.
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
-	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	// ExpiresAt, when set, is when the key stops working by itself.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
 }
+
+// MinAdminTokenLength is the shortest HERALD_ADMIN_TOKEN accepted: an
+// admin key guards everything, so it must be long enough that guessing
+// it online is hopeless (32 characters of openssl rand -hex 16).
+const MinAdminTokenLength = 32
 
 // Principal is whoever performs an action: an API key, a console user, or
 // Herald's own automation. Audit records carry its Name.
@@ -71,10 +82,30 @@ func SecretMatches(secret, hash string) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(strings.ToLower(hash))) == 1
 }
 
-// SecretPrefix returns the displayable start of a secret.
+// SecretPrefix returns what may be shown of a secret to recognize it: 4
+// characters, those after a Herald marker such as "hrld_" or "hsrc_"
+// (the same in every key, so they tell nothing), else the first 4. A
+// secret shorter than 16 characters shows nothing: 4 characters of it
+// would be a real head start on guessing the rest.
 func SecretPrefix(secret string) string {
-	if len(secret) > 9 {
-		return secret[:9]
+	const shown = 4
+	if len(secret) < 16 {
+		return ""
 	}
-	return secret
+	if i := strings.IndexByte(secret, '_'); i >= 1 && i <= 4 && isMarker(secret[:i]) {
+		secret = secret[i+1:]
+	}
+	r := []rune(secret)
+	return string(r[:min(shown, len(r))])
+}
+
+// isMarker reports whether s is a Herald secret marker: a few lowercase
+// letters, as in hrld, hsrc, hses.
+func isMarker(s string) bool {
+	for _, r := range s {
+		if r < 'a' || r > 'z' {
+			return false
+		}
+	}
+	return true
 }

@@ -86,8 +86,16 @@ func TestIDsAndSecrets(t *testing.T) {
 		seen[id] = true
 	}
 	s := gateway.NewSecret("hrld_")
-	if len(s) != 5+32 || gateway.SecretPrefix(s) != s[:9] {
-		t.Errorf("NewSecret = %q", s)
+	if len(s) != 5+32 || gateway.SecretPrefix(s) != s[5:9] {
+		t.Errorf("NewSecret = %q, prefix %q", s, gateway.SecretPrefix(s))
+	}
+	// A prefix shows at most 4 characters, and nothing of a short token
+	// (such tokens used to be shown whole).
+	for secret, want := range map[string]string{"short": "", "abcdefghi": "", "0123456789abcdef": "0123",
+		"hsrc_0123456789abcdef": "0123", "Prom-Token-0123456789": "Prom"} {
+		if got := gateway.SecretPrefix(secret); got != want {
+			t.Errorf("SecretPrefix(%q) = %q, want %q", secret, got, want)
+		}
 	}
 	h := gateway.HashSecret(s)
 	if h == s || !gateway.SecretMatches(s, h) || gateway.SecretMatches(s+"x", h) || gateway.SecretMatches("", h) {

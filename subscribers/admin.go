@@ -106,16 +106,19 @@ type Patch struct {
 	Groups     *[]string
 	// Format is a webhook's body format.
 	Format *gateway.WebhookFormat
-	// Status may be active (re-enable a disabled or unsubscribed
-	// subscriber that confirmed once, or one with ConsentSource; an email
-	// address leaves the suppression list), unsubscribed or disabled.
+	// Status may be unsubscribed, disabled (a pause by staff) or active:
+	// only to resume a subscriber staff paused after it had confirmed
+	// (see checkActivation); anything else is ECONFLICT naming the
+	// consent rule.
 	Status        *gateway.SubscriberStatus
 	ConsentSource *string
 }
 
 // Update applies an admin's patch and audits it (field names, never the
 // address). ENOTFOUND for an unknown id; EUNPROCESSABLE naming the field
-// for a change that does not apply.
+// for a change that does not apply; ECONFLICT with a *ConsentError for an
+// activation the consent rules refuse, audited as
+// subscriber.update.refused.
 func (s *Service) Update(ctx context.Context, who gateway.Principal, id string, p Patch) (*gateway.Subscriber, error) {
 	var ch *choice
 	if p.All != nil || p.Components != nil || p.Groups != nil {
@@ -168,7 +171,7 @@ func (s *Service) Update(ctx context.Context, who gateway.Principal, id string, 
 		return tx.Audit(who, "subscriber.update", "subscriber", sub.ID, map[string]any{"changed": changed, "status": sub.Status})
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.auditRefusal(ctx, who, "subscriber.update", err)
 	}
 	return public(sub), nil
 }
@@ -179,21 +182,23 @@ func (s *Service) setStatus(tx *store.Tx, who gateway.Principal, sub *gateway.Su
 	case gateway.SubscriberUnsubscribed:
 		return s.unsubscribe(tx, who, sub, "unsubscribed by "+who.Name)
 	case gateway.SubscriberDisabled:
-		sub.Status, sub.DisabledReason = gateway.SubscriberDisabled, "manual: disabled by "+who.Name
+		// A pause is of an active subscriber only: pausing one that is
+		// pending, unsubscribed or stopped by Herald would make it look
+		// resumable (checkActivation).
+		if sub.Status != gateway.SubscriberActive {
+			return gateway.Errorf(gateway.ECONFLICT, "Only an active subscriber can be disabled (paused); this one is %s. Unsubscribe it to stop it for good.", sub.Status)
+		}
+		sub.Status, sub.DisabledReason = gateway.SubscriberDisabled, pausedPrefix+who.Name
 		return nil
 	case gateway.SubscriberActive:
-		if sub.ConfirmedAt.IsZero() && sub.ConsentSource == "" {
-			return gateway.FieldError("status", "needs a consent_source: this subscriber never confirmed")
+		// Only a subscriber staff paused resumes here; everyone else
+		// becomes active by their own click (see consent.go).
+		reason, err := suppressionOf(tx, sub)
+		if err != nil {
+			return err
 		}
-		if sub.Kind == gateway.SubscriberEmail {
-			// Support re-enables deliberately (and is audited): lift the
-			// suppression too, or nothing would arrive.
-			if _, err := tx.Unsuppress(sub.Address, ""); err != nil {
-				return err
-			}
-		}
-		if sub.ConfirmedAt.IsZero() {
-			sub.ConfirmedAt = s.o.Now()
+		if err := checkActivation(sub, reason); err != nil {
+			return err
 		}
 		sub.Status, sub.DisabledReason, sub.UnsubscribedAt = gateway.SubscriberActive, "", time.Time{}
 		return nil

@@ -1,6 +1,7 @@
 package subscribers
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net"
@@ -183,7 +184,7 @@ func (s *Service) Subscribe(ctx context.Context, r SubscribeRequest) (*gateway.S
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.auditRefusal(ctx, actorOr(r.Actor), "subscriber.subscribe", err)
 	}
 	s.wake()
 	if r.IP == "" {
@@ -212,6 +213,14 @@ func (s *Service) subscribeEmail(tx *store.Tx, r SubscribeRequest, addr string, 
 		return nil, err
 	}
 	created := false
+	if sub == nil && r.Confirmed {
+		// A new row for an address that left (or bounced) before its
+		// subscriber was erased: the suppression outlived it, and so
+		// does the refusal.
+		if reason, err := tx.Suppression(addr); err != nil || reason != "" {
+			return nil, cmp.Or(err, refuse(&gateway.Subscriber{}, RuleSuppressed, "the address is on the suppression list ("+reason+"); only its owner can subscribe it again, by confirming."))
+		}
+	}
 	if sub == nil {
 		sub = &gateway.Subscriber{Kind: gateway.SubscriberEmail, Address: addr, Status: gateway.SubscriberPending,
 			TokenNonce: newNonce(), AllComponents: ch.all, ComponentIDs: ch.components, GroupIDs: ch.groups}
@@ -254,11 +263,16 @@ func (s *Service) repeatSubscribe(tx *store.Tx, sub *gateway.Subscriber, r Subsc
 		return nil // bounced or failing: support must look at it
 	}
 	switch {
-	case r.Confirmed:
-		if sub.ConfirmedAt.IsZero() || sub.Status != gateway.SubscriberActive {
-			sub.ConfirmedAt = now
+	case r.Confirmed && sub.Status != gateway.SubscriberActive:
+		// "Confirmed" adds someone new whose consent was given elsewhere;
+		// it never overrides what this subscriber did or did not do here.
+		reason, err := tx.Suppression(sub.Address)
+		if err != nil {
+			return err
 		}
-		sub.Status, sub.ConsentSource, sub.UnsubscribedAt = gateway.SubscriberActive, r.ConsentSource, time.Time{}
+		return checkActivation(sub, reason)
+	case r.Confirmed:
+		sub.ConsentSource = r.ConsentSource
 	case sub.Status == gateway.SubscriberActive:
 		return nil // keeps its choice; only the confirmation goes out again
 	case sub.Status == gateway.SubscriberUnsubscribed:
@@ -279,8 +293,8 @@ func (s *Service) repeatSubscribe(tx *store.Tx, sub *gateway.Subscriber, r Subsc
 // sendConfirmation writes a confirmation event for sub unless the address
 // had one too recently (silently: the caller's answer must not tell).
 func (s *Service) sendConfirmation(tx *store.Tx, sub *gateway.Subscriber, now time.Time, who gateway.Principal) error {
-	ok, err := tx.ClaimConfirmation(sub.ID, now, s.confirmWait)
-	if err != nil || !ok {
+	wait, err := tx.ClaimConfirmation(sub.ID, now, s.confirmWait)
+	if err != nil || wait > 0 {
 		if err == nil {
 			s.log.Info("confirmation not sent again yet: rate limit per address", "subscriber_id", sub.ID)
 		}

@@ -222,13 +222,33 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stor
 	return st, nil
 }
 
+// bootstrapKeyName names the key HERALD_ADMIN_TOKEN holds.
+const bootstrapKeyName = "admin (HERALD_ADMIN_TOKEN)"
+
 // bootstrapKey gives a new installation its first admin key: the one in
 // HERALD_ADMIN_TOKEN, or else, on a database with no keys at all, a fresh
 // one printed once in the log. Replicas racing on an empty PostgreSQL
-// cannot both create one: key names are unique.
+// cannot both create one: key names are unique. A changed
+// HERALD_ADMIN_TOKEN rotates the key: the old one is revoked. One that
+// was revoked stays revoked, with a warning, and Herald starts without it.
 func bootstrapKey(ctx context.Context, st *store.Store, cfg *config.Config, log *slog.Logger) error {
 	if cfg.AdminToken != "" {
-		return st.EnsureAPIKey(ctx, "admin (HERALD_ADMIN_TOKEN)", gateway.RoleAdmin, cfg.AdminToken)
+		rotated, err := st.EnsureAPIKey(ctx, bootstrapKeyName, gateway.RoleAdmin, cfg.AdminToken)
+		if gateway.ErrorCode(err) == gateway.ECONFLICT {
+			log.Error("HERALD_ADMIN_TOKEN holds a key that was revoked or has expired; it stays unusable: set a new one", "prefix", gateway.SecretPrefix(cfg.AdminToken))
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if rotated {
+			log.Warn("HERALD_ADMIN_TOKEN changed: the key it held before is revoked", "key", bootstrapKeyName)
+			if err := st.Audit(ctx, gateway.Principal{Kind: "config", Name: "config"}, "api_key.rotate", "api_key", "",
+				map[string]any{"name": bootstrapKeyName}); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	n, err := st.CountAPIKeys(ctx)
 	if err != nil || n > 0 {

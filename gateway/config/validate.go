@@ -117,6 +117,9 @@ func (c *Config) validateServer(p *problems) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		p.add("log_format", "unknown format %q (want text or json)", c.LogFormat)
 	}
+	if c.AdminToken != "" && len(c.AdminToken) < gateway.MinAdminTokenLength {
+		p.add("admin_token", "HERALD_ADMIN_TOKEN must be at least %d characters (it is the admin key; make one with: openssl rand -hex 24)", gateway.MinAdminTokenLength)
+	}
 	for _, s := range c.secrets() {
 		if *s.value != "" && *s.fil != "" {
 			p.add(s.key, "set together with %s_file; use one", s.key)

@@ -200,26 +200,25 @@ func (h *Handler) subscriberUnsubscribe(c echo.Context) error {
 	return h.redirect(c, subscriberPath(c.Param("id")), "Unsubscribed: nothing more is sent to this subscriber.")
 }
 
-// subscriberResend sends a pending subscriber its confirmation again: the
-// same call as a repeated subscribe from the API, with the subscriber's
-// own choice, so it is rate-limited per address as every resend is.
+// subscriberResend sends a fresh confirmation (subscribers.Reconfirm):
+// to a pending subscriber, or to one who unsubscribed and asked support
+// to be added back. It never makes anyone active: only the person's click
+// does. Resends to one address are spaced out as every confirmation is
+// (429 when too soon), and the consent rules' refusals are 409.
 func (h *Handler) subscriberResend(c echo.Context) error {
-	ctx, cancel := ctx(c)
-	defer cancel()
-	svc, sub, err := h.pathSubscriber(ctx, c)
+	svc, err := h.subscribers()
 	if err != nil {
 		return err
 	}
-	if sub.Status != gateway.SubscriberPending || sub.Kind != gateway.SubscriberEmail {
-		return gateway.Errorf(gateway.ECONFLICT, "Only a pending email subscriber gets a confirmation; this one is %s.", sub.Status)
-	}
-	if _, err := svc.Subscribe(ctx, subscribers.SubscribeRequest{Email: sub.Address, All: sub.AllComponents,
-		Components: sub.ComponentIDs, Groups: sub.GroupIDs, Actor: Principal(c)}); err != nil {
+	ctx, cancel := ctx(c)
+	defer cancel()
+	sub, err := svc.Reconfirm(ctx, Principal(c), c.Param("id"))
+	if err != nil {
 		return err
 	}
 	h.wake()
 	return h.redirect(c, subscriberPath(sub.ID),
-		"Confirmation queued (unless one went out very recently: resends to one address are spaced out).")
+		"Confirmation queued: the subscriber stays pending until they click its link.")
 }
 
 func (h *Handler) subscriberEraseConfirm(c echo.Context) error {

@@ -45,6 +45,7 @@ func (s *Server) subscriberRoutes(api *echo.Group) {
 	api.PATCH("/subscribers/:id", s.withSubscribers(s.updateSubscriber), support)
 	api.DELETE("/subscribers/:id", s.withSubscribers(s.eraseSubscriber), support)
 	api.POST("/subscribers/:id/rotate-secret", s.withSubscribers(s.rotateSubscriberSecret), admin)
+	api.POST("/subscribers/:id/reconfirm", s.withSubscribers(s.reconfirmSubscriber), support)
 }
 
 // subscriberWithSecret is a subscriber as created or rotated: the only
@@ -140,6 +141,20 @@ func (s *Server) eraseSubscriber(c echo.Context, svc *subscribers.Service) error
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// reconfirmSubscriber queues a fresh confirmation mail: 202, the
+// subscriber (pending until the person clicks), 409 naming the consent
+// rule that refuses it, 429 when the address had one too recently.
+func (s *Server) reconfirmSubscriber(c echo.Context, svc *subscribers.Service) error {
+	sub, err := svc.Reconfirm(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if s.opt.Wake != nil {
+		s.opt.Wake()
+	}
+	return c.JSON(http.StatusAccepted, sub)
 }
 
 func (s *Server) rotateSubscriberSecret(c echo.Context, svc *subscribers.Service) error {

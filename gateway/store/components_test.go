@@ -108,8 +108,10 @@ func TestAPIKeys(t *testing.T) {
 			t.Errorf("bad role: err = %v, want unprocessable", err)
 		}
 		// Bootstrap is idempotent.
-		must(t, s.EnsureAPIKey(ctx, "bootstrap", gateway.RoleAdmin, "boot-secret-0123456789"))
-		must(t, s.EnsureAPIKey(ctx, "bootstrap", gateway.RoleAdmin, "boot-secret-0123456789"))
+		for range 2 {
+			_, err := s.EnsureAPIKey(ctx, "bootstrap", gateway.RoleAdmin, "boot-secret-0123456789")
+			must(t, err)
+		}
 		must(t, s.RevokeAPIKey(ctx, "ops"))
 		if _, err := s.APIKeyBySecret(ctx, secret); gateway.ErrorCode(err) != gateway.EUNAUTHORIZED {
 			t.Errorf("revoked key: err = %v, want unauthorized", err)

@@ -307,16 +307,17 @@ func (t *Tx) DeleteSubscriber(id string) (bool, error) {
 
 // ClaimConfirmation decides whether a confirmation mail may go to a
 // subscriber now and, if so, records it in the same statement, so that
-// concurrent requests send one mail between them. wait(n) is how long to
+// concurrent requests send one mail between them. It returns 0 when the
+// mail may go, else how long until the next may. wait(n) is how long to
 // wait after the n-th mail (n >= 1); the count starts again once a day has
 // passed since the last mail.
-func (t *Tx) ClaimConfirmation(id string, now time.Time, wait func(sent int) time.Duration) (bool, error) {
+func (t *Tx) ClaimConfirmation(id string, now time.Time, wait func(sent int) time.Duration) (time.Duration, error) {
 	var st struct {
 		ConfirmationSentAt optTime
 		ConfirmationsSent  int
 	}
 	if err := t.tx.GetContext(t.ctx, &st, t.s.q.ConfirmationState, id); err != nil {
-		return false, wrap("confirmation state", err)
+		return 0, wrap("confirmation state", err)
 	}
 	now = storedTime(now)
 	last, sent := st.ConfirmationSentAt.Time, st.ConfirmationsSent
@@ -327,11 +328,14 @@ func (t *Tx) ClaimConfirmation(id string, now time.Time, wait func(sent int) tim
 	if !last.IsZero() && sent > 0 {
 		threshold = now.Add(-wait(sent))
 		if last.After(threshold) {
-			return false, nil
+			return last.Sub(threshold), nil
 		}
 	}
 	n, err := t.exec("claim confirmation", t.s.q.ClaimConfirmation, now, sent+1, id, threshold)
-	return n > 0, err
+	if err != nil || n > 0 {
+		return 0, err
+	}
+	return wait(sent + 1), nil // another request claimed it meanwhile
 }
 
 // Suppression is Store.Suppression inside the transaction.

@@ -157,11 +157,12 @@ func (s *Store) CreateSession(ctx context.Context, se *Session) error {
 }
 
 // SessionByHash finds a live session by the hash of its secret: ENOTFOUND
-// when there is none, or when its user is disabled or its key revoked.
-// Expiry is the caller's to judge (it owns the clock and the policy).
+// when there is none, or when its user is disabled or its key revoked or
+// past its expires_at. The session's own expiry is the caller's to judge
+// (it owns the clock and the policy).
 func (s *Store) SessionByHash(ctx context.Context, idHash string) (*Session, error) {
 	var se Session
-	err := s.db.GetContext(ctx, &se, s.q.SessionByHash, idHash)
+	err := s.db.GetContext(ctx, &se, s.q.SessionByHash, idHash, s.now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, gateway.Errorf(gateway.ENOTFOUND, "No such session.")
 	}

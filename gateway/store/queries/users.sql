@@ -29,7 +29,7 @@ INSERT INTO sessions (id_hash, user_id, api_key_id, created_at, last_seen_at, ex
 VALUES (?, ?, ?, ?, ?, ?);
 
 -- A session is live only while its user is enabled and its API key is not
--- revoked: disabling either ends every session at its next request.
+-- revoked or expired: disabling either ends every session at its next request.
 -- name: session-by-hash
 SELECT s.id_hash, COALESCE(s.user_id, '') AS user_id, COALESCE(s.api_key_id, '') AS api_key_id,
        s.created_at, s.last_seen_at, s.expires_at,
@@ -37,7 +37,7 @@ SELECT s.id_hash, COALESCE(s.user_id, '') AS user_id, COALESCE(s.api_key_id, '')
 FROM sessions s
 LEFT JOIN users u ON u.id = s.user_id
 LEFT JOIN api_keys k ON k.id = s.api_key_id
-WHERE s.id_hash = ? AND u.disabled_at IS NULL AND k.revoked_at IS NULL
+WHERE s.id_hash = ? AND u.disabled_at IS NULL AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)
   AND (u.id IS NOT NULL OR k.id IS NOT NULL);
 
 -- name: touch-session
