@@ -128,6 +128,7 @@ func (s *Server) routes() {
 	s.templateRoutes(api)
 	s.deliveryRoutes(api)
 	s.subscriberRoutes(api)
+	s.apiKeyRoutes(api)
 	s.ingestRoutes(e, api)
 	s.webRoutes(e)
 	s.consoleRoutes(e)

@@ -126,30 +126,30 @@ func testAPIKeyLifecycle(t *testing.T, dialect string) {
 // a revoked secret never comes back through it.
 func TestEnsureAPIKeyRotates(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
-	ctx := context.Background()
-	const first, second = "first-admin-token-0123456789abcdef", "second-admin-token-0123456789abcdef"
-	rotated, err := s.EnsureAPIKey(ctx, "boot", gateway.RoleAdmin, first)
-	must(t, err)
-	if rotated {
-		t.Error("the first key reported a rotation")
-	}
-	if rotated, err = s.EnsureAPIKey(ctx, "boot", gateway.RoleAdmin, first); err != nil || rotated {
-		t.Errorf("the same secret again: %v, %v; want nothing to do", rotated, err)
-	}
-	if rotated, err = s.EnsureAPIKey(ctx, "boot", gateway.RoleAdmin, second); err != nil || !rotated {
-		t.Fatalf("a new secret: %v, %v; want a rotation", rotated, err)
-	}
-	if _, err := s.APIKeyBySecret(ctx, first); gateway.ErrorCode(err) != gateway.EUNAUTHORIZED {
-		t.Errorf("the old bootstrap key still works: %v", err)
-	}
-	if k, err := s.APIKeyBySecret(ctx, second); err != nil || k.Name != "boot" || k.Role != gateway.RoleAdmin {
-		t.Errorf("the new bootstrap key: %+v, %v", k, err)
-	}
-	if _, err := s.EnsureAPIKey(ctx, "boot", gateway.RoleAdmin, first); gateway.ErrorCode(err) != gateway.ECONFLICT {
-		t.Errorf("a revoked secret came back: %v, want conflict", err)
-	}
-	if _, err := s.APIKeyBySecret(ctx, first); gateway.ErrorCode(err) != gateway.EUNAUTHORIZED {
-		t.Errorf("the revoked bootstrap key works again: %v", err)
-	}
+		ctx := context.Background()
+		const first, second = "first-admin-token-0123456789abcdef", "second-admin-token-0123456789abcdef"
+		rotated, err := s.EnsureAPIKey(ctx, "boot", gateway.RoleAdmin, first)
+		must(t, err)
+		if rotated {
+			t.Error("the first key reported a rotation")
+		}
+		if rotated, err = s.EnsureAPIKey(ctx, "boot", gateway.RoleAdmin, first); err != nil || rotated {
+			t.Errorf("the same secret again: %v, %v; want nothing to do", rotated, err)
+		}
+		if rotated, err = s.EnsureAPIKey(ctx, "boot", gateway.RoleAdmin, second); err != nil || !rotated {
+			t.Fatalf("a new secret: %v, %v; want a rotation", rotated, err)
+		}
+		if _, err := s.APIKeyBySecret(ctx, first); gateway.ErrorCode(err) != gateway.EUNAUTHORIZED {
+			t.Errorf("the old bootstrap key still works: %v", err)
+		}
+		if k, err := s.APIKeyBySecret(ctx, second); err != nil || k.Name != "boot" || k.Role != gateway.RoleAdmin {
+			t.Errorf("the new bootstrap key: %+v, %v", k, err)
+		}
+		if _, err := s.EnsureAPIKey(ctx, "boot", gateway.RoleAdmin, first); gateway.ErrorCode(err) != gateway.ECONFLICT {
+			t.Errorf("a revoked secret came back: %v, want conflict", err)
+		}
+		if _, err := s.APIKeyBySecret(ctx, first); gateway.ErrorCode(err) != gateway.EUNAUTHORIZED {
+			t.Errorf("the revoked bootstrap key works again: %v", err)
+		}
 	})
 }
