@@ -75,7 +75,7 @@ rules:
 EOF
 fi
 
-HERALD_ADDR=$addr HERALD_DATABASE_URL=$url HERALD_ADMIN_TOKEN=measure-admin-token-0123456789 \
+HERALD_ADDR=$addr HERALD_DATABASE_URL=$url HERALD_ADMIN_TOKEN=measure-admin-token-0123456789abcdef \
 	HERALD_OUTBOX_DIR=$work/outbox "$work/herald" serve --config "$work/herald.yml" >"$work/herald.log" 2>&1 &
 pid=$!
 i=0

@@ -169,12 +169,12 @@ func TestZeroConfigServesOnSQLite(t *testing.T) {
 }
 
 func TestServesOnPostgres(t *testing.T) {
-	in := start(t, map[string]string{"HERALD_DATABASE_URL": storetest.PostgresURL(t), "HERALD_ADMIN_TOKEN": "boot-admin-token-0123456789"})
+	in := start(t, map[string]string{"HERALD_DATABASE_URL": storetest.PostgresURL(t), "HERALD_ADMIN_TOKEN": "boot-admin-token-0123456789abcdef"})
 	body := in.waitReady(200, 60*time.Second)
 	if !strings.Contains(body, "postgres") {
 		t.Errorf("/readyz = %s, want the postgres dialect", body)
 	}
-	if code, body := in.get("/api/v1/components", "boot-admin-token-0123456789"); code != 200 {
+	if code, body := in.get("/api/v1/components", "boot-admin-token-0123456789abcdef"); code != 200 {
 		t.Errorf("HERALD_ADMIN_TOKEN does not work: %d %s", code, body)
 	}
 	if strings.Contains(in.logs.String(), "api_key=") {
@@ -230,12 +230,12 @@ func TestConfigSyncAtStartIsIdempotent(t *testing.T) {
 			cfgPath := filepath.Join(t.TempDir(), "herald.yml")
 			writeSeedConfig(t, cfgPath)
 			vars := map[string]string{"HERALD_DATABASE_URL": dbURL, "HERALD_CONFIG": cfgPath,
-				"PROM_TOKEN": "prom-token-0123456789", "HERALD_ADMIN_TOKEN": "boot-admin-token-0123456789"}
+				"PROM_TOKEN": "prom-token-0123456789", "HERALD_ADMIN_TOKEN": "boot-admin-token-0123456789abcdef"}
 			var first string
 			for i := 0; i < 2; i++ {
 				in := start(t, vars)
 				in.waitReady(200, 60*time.Second)
-				code, body := in.get("/api/v1/components", "boot-admin-token-0123456789")
+				code, body := in.get("/api/v1/components", "boot-admin-token-0123456789abcdef")
 				if code != 200 {
 					t.Fatalf("components = %d %s", code, body)
 				}
@@ -432,12 +432,12 @@ func TestSIGTERMStopsGracefully(t *testing.T) {
 func TestUpdateDueReachesSupport(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	in := start(t, map[string]string{"HERALD_ADMIN_TOKEN": "boot-admin-token-0123456789", "HERALD_SUPPORT_EMAIL": "oncall@example.com"})
+	in := start(t, map[string]string{"HERALD_ADMIN_TOKEN": "boot-admin-token-0123456789abcdef", "HERALD_SUPPORT_EMAIL": "oncall@example.com"})
 	in.waitReady(200, 60*time.Second)
 	post := func(path, body string) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", in.url+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer boot-admin-token-0123456789")
+		req.Header.Set("Authorization", "Bearer boot-admin-token-0123456789abcdef")
 		req.Header.Set("Content-Type", "application/json")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {

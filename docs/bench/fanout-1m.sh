@@ -40,7 +40,7 @@ bench_setup "$store" herald_fanout
 url=${pgdb:-sqlite:$work/herald.db}
 
 export HERALD_DATABASE_URL="$url" HERALD_ADDR="$addr" HERALD_OUTBOX_DIR="$work/outbox" \
-	HERALD_ADMIN_TOKEN=fanout-admin-token-0123456789 HERALD_LOG_LEVEL=warn
+	HERALD_ADMIN_TOKEN=fanout-admin-token-0123456789abcdef HERALD_LOG_LEVEL=warn
 if [ -z "$outbox" ]; then
 	export HERALD_SMTP_URL="smtp://$smtp?tls=none"
 fi

@@ -68,7 +68,7 @@ func TestLoadFull(t *testing.T) {
 		SMTPURL:             "smtp://mailer:pw@mail.example.com:587?tls=starttls",
 		OutboxDir:           "/var/lib/herald/outbox",
 		MailFrom:            "Eptura Status <status@example.com>",
-		AdminToken:          "admin-token-from-default",
+		AdminToken:          "admin-token-from-the-default-0123",
 		AllowPrivateTargets: true,
 		TemplatesDir:        "/etc/herald/templates",
 		SecretKey:           "0123456789abcdef0123456789abcdef",
@@ -209,8 +209,8 @@ func TestEnvOverrides(t *testing.T) {
 		{"empty counts as unset", map[string]string{"HERALD_ADDR": ""}, func(c *Config) (any, any) { return c.Addr, "127.0.0.1:9090" }},
 		{"bool", map[string]string{"HERALD_ALLOW_PRIVATE_TARGETS": "0"}, func(c *Config) (any, any) { return c.AllowPrivateTargets, false }},
 		{"public url slash", map[string]string{"HERALD_PUBLIC_URL": "http://x.test/status/"}, func(c *Config) (any, any) { return c.PublicURL, "http://x.test/status" }},
-		{"secret", map[string]string{"HERALD_ADMIN_TOKEN": "from-env"}, func(c *Config) (any, any) { return c.AdminToken, "from-env" }},
-		{"default in ${:-}", map[string]string{"ADMIN_TOKEN": "set"}, func(c *Config) (any, any) { return c.AdminToken, "set" }},
+		{"secret", map[string]string{"HERALD_ADMIN_TOKEN": "from-env-0123456789abcdef-0123456"}, func(c *Config) (any, any) { return c.AdminToken, "from-env-0123456789abcdef-0123456" }},
+		{"default in ${:-}", map[string]string{"ADMIN_TOKEN": "set-in-the-env-0123456789abcdef-01"}, func(c *Config) (any, any) { return c.AdminToken, "set-in-the-env-0123456789abcdef-01" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,7 +232,7 @@ func TestEnvOverrides(t *testing.T) {
 func TestSecretFiles(t *testing.T) {
 	dir := t.TempDir()
 	for name, content := range map[string]string{
-		"admin":  "  admin-from-file\n",
+		"admin":  "  admin-from-file-0123456789abcdef-01\n",
 		"prom":   "prom-token-from-file-0123\n",
 		"db":     "postgres://u:p@db/herald\n",
 		"empty":  " \n",
@@ -255,7 +255,7 @@ func TestSecretFiles(t *testing.T) {
 	})
 	t.Run("yaml _file relative to the config file", func(t *testing.T) {
 		c := mustLoad(t, cfgPath, nil)
-		if got, want := c.AdminToken, "admin-from-file"; got != want {
+		if got, want := c.AdminToken, "admin-from-file-0123456789abcdef-01"; got != want {
 			t.Errorf("admin_token: got %q, want %q", got, want)
 		}
 		if got, want := c.Sources[0].Token, "prom-token-from-file-0123"; got != want {
@@ -277,6 +277,12 @@ func TestSecretFiles(t *testing.T) {
 			[]string{"HERALD_SECRET_KEY_FILE: secret_key_file: open ", "no such file"}},
 		{"empty file", "", map[string]string{"HERALD_SMTP_URL_FILE": filepath.Join(dir, "empty")},
 			[]string{"HERALD_SMTP_URL_FILE: smtp_url_file: file ", "is empty"}},
+		// The admin key guards everything: 32 characters at least, and the
+		// message names the variable wherever the value came from.
+		{"short admin token", "", map[string]string{"HERALD_ADMIN_TOKEN": "a"},
+			[]string{"HERALD_ADMIN_TOKEN: admin_token: HERALD_ADMIN_TOKEN must be at least 32 characters"}},
+		{"31-character admin token", writeFile(t, "short.yml", "admin_token: 0123456789012345678901234567890\n"), nil,
+			[]string{"short.yml:1: admin_token: HERALD_ADMIN_TOKEN must be at least 32 characters"}},
 	}
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -56,7 +56,7 @@ func TestExpansionTypes(t *testing.T) {
 		"admin_token: \"${NUM}\"\n" +
 		"mail_from: ${FROM:-Ops <ops@example.com>}\n" +
 		"page: {name: \"$${NAME}\"}\n"
-	c := mustLoad(t, writeFile(t, "c.yml", yml), map[string]string{"CONNS": "3", "PRIVATE": "true", "NUM": "1234"})
+	c := mustLoad(t, writeFile(t, "c.yml", yml), map[string]string{"CONNS": "3", "PRIVATE": "true", "NUM": "12345678901234567890123456789012"})
 	tests := []struct {
 		name      string
 		got, want any
@@ -65,7 +65,7 @@ func TestExpansionTypes(t *testing.T) {
 		{"float default", c.SMTP.Rate, 1.5},
 		{"quoted int in a flow mapping", c.Correlation.MinAlerts, 3},
 		{"bool", c.AllowPrivateTargets, true},
-		{"quoted number stays a string", c.AdminToken, "1234"},
+		{"quoted number stays a string", c.AdminToken, "12345678901234567890123456789012"},
 		{"default with spaces", c.MailFrom, "Ops <ops@example.com>"},
 		{"$$ escape", c.Page.Name, "${NAME}"},
 	}
