@@ -51,6 +51,7 @@ var screens = []func(h *Handler, r Router){
 	(*Handler).subscribersRoutes,
 	(*Handler).componentsRoutes,
 	(*Handler).sourcesRoutes,
+	(*Handler).apikeysRoutes,
 	(*Handler).auditRoutes,
 	(*Handler).broadcastRoutes,
 	(*Handler).maintenanceRoutes,
@@ -66,6 +67,7 @@ var nav = []navItem{
 	{"Subscribers", Prefix + "/subscribers"},
 	{"Components", Prefix + "/components"},
 	{"Sources", Prefix + "/sources"},
+	{"API keys", Prefix + "/apikeys"},
 	{"Audit", Prefix + "/audit"},
 }
 
