@@ -182,6 +182,29 @@ func TestSubscribersScreen(t *testing.T) {
 				e.wantAudit(t, "subscriber.update", support.name)
 			})
 
+			// The console has no way to make who left active: support may
+			// send a fresh confirmation, and the person stays pending until
+			// their click.
+			t.Run("a fresh confirmation for who left", func(t *testing.T) {
+				path := "/console/subscribers/" + ann.ID
+				page := support.get(path)
+				page.wantContains(t, "Send a fresh confirmation")
+				before := countRows(t, e.st, "SELECT COUNT(*) FROM events WHERE subscriber_id = ?", ann.ID)
+				res := support.submit(path, path+"/resend", nil)
+				res.wantStatus(t, http.StatusOK)
+				res.wantContains(t, "stays pending until they click")
+				res.wantContains(t, ">pending<")
+				if after := countRows(t, e.st, "SELECT COUNT(*) FROM events WHERE subscriber_id = ?", ann.ID); after != before+1 {
+					t.Errorf("confirmation events %d → %d, want one more", before, after)
+				}
+				if got, _ := e.svc.Get(context.Background(), ann.ID); got.Status != gateway.SubscriberPending {
+					t.Errorf("after a fresh confirmation: %s, want pending", got.Status)
+				}
+				e.wantAudit(t, "subscriber.reconfirm", support.name)
+				// At once again: spaced out per address.
+				support.submit(path, path+"/resend", nil).wantStatus(t, http.StatusTooManyRequests)
+			})
+
 			t.Run("erase leaves no address", func(t *testing.T) {
 				path := "/console/subscribers/" + ann.ID
 				page := support.get(path + "/erase")

@@ -78,6 +78,8 @@ func TestSubscribersAPI(t *testing.T) {
 			{"bad status filter", "GET", "/api/v1/subscribers?status=gone", gateway.RoleSupport, "", 422, "status"},
 			{"viewer may not import", "POST", "/api/v1/subscribers/import", gateway.RoleSupport, "", 403, ""},
 			{"unknown id", "GET", "/api/v1/subscribers/nope", gateway.RoleSupport, "", 404, ""},
+			{"viewer may not reconfirm", "POST", "/api/v1/subscribers/nope/reconfirm", gateway.RoleViewer, "", 403, ""},
+			{"reconfirm an unknown id", "POST", "/api/v1/subscribers/nope/reconfirm", gateway.RoleSupport, "", 404, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
