@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -87,6 +88,31 @@ func TestConfigSourceTokenIsNotRotated(t *testing.T) {
 		}
 		if r := e.do("POST", "/api/v1/sources/prom/rotate-token", gateway.RoleAdmin, ""); r.status != 409 {
 			t.Errorf("rotate a config source = %d %s, want 409", r.status, r.body)
+		}
+	})
+}
+
+// A viewer sees at most 4 characters of a config-declared token (they
+// used to see 9, and the whole of a short one).
+func TestViewerSeesAtMostFourCharactersOfAToken(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, herhttp.Options{})
+		const token = "a-token-from-the-file"
+		if _, err := st.SyncConfig(t.Context(), store.Declaration{Sources: []store.DeclaredSource{
+			{Name: "prom", Kind: "alertmanager", Token: token}}}); err != nil {
+			t.Fatal(err)
+		}
+		r := e.do("GET", "/api/v1/sources", gateway.RoleViewer, "")
+		var out struct {
+			Data []struct {
+				TokenPrefix string `json:"token_prefix"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(r.body), &out); err != nil || len(out.Data) != 1 {
+			t.Fatalf("list = %d %s", r.status, r.body)
+		}
+		if p := out.Data[0].TokenPrefix; len(p) > 4 || !strings.HasPrefix(token, p) || strings.Contains(r.body, token[:5]) {
+			t.Errorf("a viewer sees %q of the token; want at most its first 4 characters", p)
 		}
 	})
 }

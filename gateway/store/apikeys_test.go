@@ -6,9 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/migrations"
 )
 
 // settable is a store clock a test moves by hand.
@@ -152,4 +155,56 @@ func TestEnsureAPIKeyRotates(t *testing.T) {
 			t.Errorf("the revoked bootstrap key works again: %v", err)
 		}
 	})
+}
+
+// Migration 11 cuts the prefixes stored before it to at most 4
+// characters: a whole short token (stored in clear as its "prefix")
+// becomes nothing, and a Herald key keeps 4 characters after its marker.
+func TestMigrationCutsStoredPrefixes(t *testing.T) {
+	for _, d := range storetest.Databases() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, storetest.URL(t, d), storetest.Logger(t))
+			must(t, err)
+			t.Cleanup(func() { s.Close() })
+			fsys, err := migrations.FS(string(s.Dialect()))
+			must(t, err)
+			dialect := goose.DialectSQLite3
+			if s.Dialect() == store.Postgres {
+				dialect = goose.DialectPostgres
+			}
+			p, err := goose.NewProvider(dialect, s.DB(), fsys)
+			must(t, err)
+			_, err = p.UpTo(ctx, 10)
+			must(t, err)
+			q := func(query string, args ...any) {
+				t.Helper()
+				_, err := s.DB().ExecContext(ctx, storetest.Rebind(s, query), args...)
+				must(t, err)
+			}
+			now := time.Now().UTC()
+			for id, prefix := range map[string]string{"k1": "hrld_abcd", "k2": "short", "k3": "Prom-Toke"} {
+				q("INSERT INTO api_keys (id, name, role, key_hash, prefix, created_at) VALUES (?, ?, 'admin', ?, ?, ?)", id, id, id, prefix, now)
+			}
+			for id, prefix := range map[string]string{"s1": "hsrc_wxyz", "s2": "abc"} {
+				q("INSERT INTO sources (id, name, kind, token_hash, token_prefix, created_at, updated_at) VALUES (?, ?, 'generic', ?, ?, ?, ?)", id, id, id, prefix, now, now)
+			}
+			_, err = p.Up(ctx)
+			must(t, err)
+			for query, want := range map[string]string{
+				"SELECT prefix FROM api_keys WHERE id = 'k1'":            "abcd",
+				"SELECT prefix FROM api_keys WHERE id = 'k2'":            "",
+				"SELECT prefix FROM api_keys WHERE id = 'k3'":            "Prom",
+				"SELECT token_prefix FROM sources WHERE id = 's1'":       "wxyz",
+				"SELECT token_prefix FROM sources WHERE id = 's2'":       "",
+				"SELECT COUNT(*) FROM api_keys WHERE expires_at IS NULL": "3",
+			} {
+				var got string
+				must(t, s.DB().QueryRowContext(ctx, query).Scan(&got))
+				if got != want {
+					t.Errorf("%s = %q, want %q", query, got, want)
+				}
+			}
+		})
+	}
 }
