@@ -29,6 +29,18 @@ type APIKey struct {
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 }
 
+// State is the key's state at now, in words: "revoked", "expired" or
+// "live".
+func (k APIKey) State(now time.Time) string {
+	switch {
+	case !k.RevokedAt.IsZero():
+		return "revoked"
+	case !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now):
+		return "expired"
+	}
+	return "live"
+}
+
 // MinAdminTokenLength is the shortest HERALD_ADMIN_TOKEN accepted: an
 // admin key guards everything, so it must be long enough that guessing
 // it online is hopeless (32 characters of openssl rand -hex 16).

@@ -93,23 +93,12 @@ expiry.`,
 			w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tNAME\tROLE\tPREFIX\tSTATE\tCREATED\tLAST USED\tEXPIRES")
 			for _, k := range keys {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Role, k.Prefix, keyState(k, now),
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Role, k.Prefix, k.State(now),
 					cliTime(k.CreatedAt, ""), cliTime(k.LastUsedAt, "never"), cliTime(k.ExpiresAt, "never"))
 			}
 			return w.Flush()
 		}),
 	}
-}
-
-// keyState is a key's state in words: live, revoked or expired.
-func keyState(k gateway.APIKey, now time.Time) string {
-	switch {
-	case !k.RevokedAt.IsZero():
-		return "revoked"
-	case !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now):
-		return "expired"
-	}
-	return "live"
 }
 
 func cliTime(t time.Time, zero string) string {

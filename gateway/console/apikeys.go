@@ -47,14 +47,7 @@ func (h *Handler) apiKeyList(c echo.Context) error {
 	v := apiKeyListView{Roles: []gateway.Role{gateway.RoleViewer, gateway.RoleSupport, gateway.RoleAdmin}}
 	now := h.now()
 	for _, k := range keys {
-		row := apiKeyRow{APIKey: k, State: "live"}
-		switch {
-		case !k.RevokedAt.IsZero():
-			row.State = "revoked"
-		case !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(now):
-			row.State = "expired"
-		}
-		v.Keys = append(v.Keys, row)
+		v.Keys = append(v.Keys, apiKeyRow{APIKey: k, State: k.State(now)})
 	}
 	return h.render(c, http.StatusOK, "apikeys", "API keys", v)
 }

@@ -1,7 +1,6 @@
 package http_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,28 +10,8 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	herhttp "github.com/heraldstatus/herald/gateway/http"
-	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
-
-// openReplica opens another store on a migrated database, as a second
-// herald process would.
-func openReplica(t *testing.T, url string) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, url, storetest.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Prepare(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 // withKey sends a request with a given secret.
 func (e *env) withKey(method, path, secret, body string) response {
@@ -53,9 +32,9 @@ func TestAPIKeysAPI(t *testing.T) {
 	for _, d := range storetest.Databases() {
 		t.Run(d, func(t *testing.T) {
 			url := storetest.URL(t, d)
-			one := newEnv(t, openReplica(t, url), herhttp.Options{})
+			one := newEnv(t, storetest.OpenURL(t, url), herhttp.Options{})
 			srv := herhttp.New(herhttp.Options{Log: storetest.Logger(t)})
-			srv.SetStore(openReplica(t, url))
+			srv.SetStore(storetest.OpenURL(t, url))
 			ts := httptest.NewServer(srv.Handler())
 			t.Cleanup(ts.Close)
 			two := &env{t: t, url: ts.URL, srv: srv, keys: one.keys}

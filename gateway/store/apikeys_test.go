@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,19 +13,6 @@ import (
 	"github.com/heraldstatus/herald/migrations"
 )
 
-// settable is a store clock a test moves by hand.
-type settable struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *settable) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *settable) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // A key's whole life: listed with at most 4 characters of it, revoked at
 // once (the lookup reads the database, so every replica agrees), expired
 // by the clock, its name free again after a revoke; the list keeps every
@@ -37,31 +23,15 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	}
 }
 
-// openPrepared opens a second store on a migrated database: a replica.
-func openPrepared(t *testing.T, url string) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, url, storetest.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	must(t, s.Prepare(ctx))
-	return s
-}
-
 func testAPIKeyLifecycle(t *testing.T, dialect string) {
 	url := storetest.URL(t, dialect)
-	s, replica := openPrepared(t, url), openPrepared(t, url)
+	s, replica := storetest.OpenURL(t, url), storetest.OpenURL(t, url)
 	ctx := context.Background()
-	clock := &settable{t: time.Now().UTC()}
-	s.Now = clock.Now
-	ci, ciSecret, err := s.CreateAPIKeyUntil(ctx, "ci", gateway.RoleSupport, "test", clock.Now().Add(time.Hour))
+	now := time.Now().UTC()
+	s.Now = func() time.Time { return now }
+	ci, ciSecret, err := s.CreateAPIKeyUntil(ctx, "ci", gateway.RoleSupport, "test", now.Add(time.Hour))
 	must(t, err)
-	if _, _, err := s.CreateAPIKeyUntil(ctx, "old", gateway.RoleViewer, "test", clock.Now().Add(-time.Second)); gateway.ErrorCode(err) != gateway.EUNPROCESSABLE {
+	if _, _, err := s.CreateAPIKeyUntil(ctx, "old", gateway.RoleViewer, "test", now.Add(-time.Second)); gateway.ErrorCode(err) != gateway.EUNPROCESSABLE {
 		t.Errorf("a key expiring in the past: %v, want unprocessable", err)
 	}
 	ops, opsSecret, err := s.CreateAPIKey(ctx, "ops", gateway.RoleAdmin, "test")
@@ -82,7 +52,6 @@ func testAPIKeyLifecycle(t *testing.T, dialect string) {
 
 	// A second process (a replica) on the same database sees the revoke
 	// at its next lookup.
-	now := time.Now().UTC()
 	must(t, s.CreateSession(ctx, &store.Session{IDHash: "sess-ops", APIKeyID: ops.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}))
 	if _, err := replica.APIKeyBySecret(ctx, opsSecret); err != nil {
 		t.Fatalf("before the revoke: %v", err)
@@ -106,7 +75,7 @@ func testAPIKeyLifecycle(t *testing.T, dialect string) {
 	if _, err := s.APIKeyBySecret(ctx, ciSecret); err != nil {
 		t.Fatalf("before expiry: %v", err)
 	}
-	clock.Add(time.Hour + time.Second)
+	now = now.Add(time.Hour + time.Second)
 	if _, err := s.APIKeyBySecret(ctx, ciSecret); gateway.ErrorCode(err) != gateway.EUNAUTHORIZED {
 		t.Errorf("an expired key still works: %v", err)
 	}

@@ -99,17 +99,25 @@ func URL(tb testing.TB, dialect string) string {
 // closed when the test ends.
 func Open(tb testing.TB, dialect string) *store.Store {
 	tb.Helper()
+	return OpenURL(tb, URL(tb, dialect))
+}
+
+// OpenURL returns a migrated, prepared store on the database at url,
+// closed when the test ends. Opening one url twice gives two stores over
+// one database, as two herald processes (replicas) have.
+func OpenURL(tb testing.TB, url string) *store.Store {
+	tb.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, URL(tb, dialect), Logger(tb))
+	s, err := store.Open(ctx, url, Logger(tb))
 	if err != nil {
-		tb.Fatalf("open %s: %v", dialect, err)
+		tb.Fatalf("open %s: %v", url, err)
 	}
 	tb.Cleanup(func() { s.Close() })
 	if _, err := s.Migrate(ctx); err != nil {
-		tb.Fatalf("migrate %s: %v", dialect, err)
+		tb.Fatalf("migrate %s: %v", url, err)
 	}
 	if err := s.Prepare(ctx); err != nil {
-		tb.Fatalf("prepare %s: %v", dialect, err)
+		tb.Fatalf("prepare %s: %v", url, err)
 	}
 	return s
 }
