@@ -74,6 +74,28 @@ func TestAPIKeysAPI(t *testing.T) {
 			if r := two.withKey("GET", "/api/v1/incidents", created.Key, ""); r.status != 200 {
 				t.Errorf("the new key on the other replica: %d %s", r.status, r.body)
 			}
+			// Its use is recorded (off the request's path: poll for it).
+			deadline := time.Now().Add(30 * time.Second) // a hang guard, not a performance bound
+			for {
+				var got struct {
+					Data []struct {
+						ID         string    `json:"id"`
+						LastUsedAt time.Time `json:"last_used_at"`
+					} `json:"data"`
+				}
+				_ = json.Unmarshal([]byte(one.do("GET", "/api/v1/apikeys", gateway.RoleAdmin, "").body), &got)
+				used := false
+				for _, k := range got.Data {
+					used = used || k.ID == created.ID && !k.LastUsedAt.IsZero()
+				}
+				if used {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the key's last use was never recorded")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 			if r := one.do("POST", "/api/v1/apikeys", gateway.RoleAdmin, `{"name":"ci","role":"viewer"}`); r.status != 409 {
 				t.Errorf("a second live key named ci: %d", r.status)
 			}

@@ -107,7 +107,9 @@ func (s *Store) EnsureAPIKey(ctx context.Context, name string, role gateway.Role
 			return wrap("api key by name", err)
 		}
 		if old != "" {
-			if err := s.revokeAPIKey(ctx, tx, old); err != nil {
+			// ENOTFOUND: a replica starting with the same new token revoked
+			// it first; the insert below then conflicts, and that is fine.
+			if err := s.revokeAPIKey(ctx, tx, old); err != nil && gateway.ErrorCode(err) != gateway.ENOTFOUND {
 				return err
 			}
 			rotated = true
