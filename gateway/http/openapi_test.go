@@ -169,7 +169,13 @@ func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 		}
 		check("GET", "/api/v1/incidents/"+got.ID, gateway.RoleViewer, "", 200)
 		check("GET", "/api/v1/incidents", gateway.RoleViewer, "", 200)
-		check("POST", "/api/v1/subscribers", gateway.RoleSupport, `{"email":"ann@example.com"}`, 201)
+		ann := check("POST", "/api/v1/subscribers", gateway.RoleSupport, `{"email":"ann@example.com"}`, 201)
+		if err := json.Unmarshal([]byte(ann), &got); err != nil {
+			t.Fatal(err)
+		}
+		check("POST", "/api/v1/subscribers/"+got.ID+"/reconfirm", gateway.RoleSupport, "", 429) // her first went out just now
+		check("POST", "/api/v1/apikeys", gateway.RoleAdmin, `{"name":"ci","role":"viewer","expires_at":"2099-01-01T00:00:00Z"}`, 201)
+		check("GET", "/api/v1/apikeys", gateway.RoleAdmin, "", 200)
 		check("GET", "/api/v1/subscribers", gateway.RoleSupport, "", 200)
 		check("GET", "/api/v1/deliveries", gateway.RoleViewer, "", 200)
 		check("GET", "/api/v1/audit", gateway.RoleAdmin, "", 200)
