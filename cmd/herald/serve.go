@@ -256,7 +256,11 @@ func bootstrapKey(ctx context.Context, st *store.Store, cfg *config.Config, log 
 	}
 	_, secret, err := st.CreateAPIKey(ctx, "admin", gateway.RoleAdmin, "bootstrap")
 	if gateway.ErrorCode(err) == gateway.ECONFLICT {
-		return nil // another replica made it
+		// Another replica made it, or an expired key still holds the name.
+		if n, cerr := st.CountAPIKeys(ctx); cerr == nil && n == 0 {
+			log.Error("no API key works (all revoked or expired) and the name admin is taken: run `herald apikey revoke admin` and start again, or set HERALD_ADMIN_TOKEN")
+		}
+		return nil
 	}
 	if err != nil {
 		return err
