@@ -17,8 +17,8 @@ func TestSourceTokens(t *testing.T) {
 		src := &gateway.Source{Name: "prometheus", Kind: "alertmanager", RateLimit: 5}
 		token, err := s.CreateSource(ctx, src)
 		must(t, err)
-		if len(token) < 30 || token[:5] != "hsrc_" || src.TokenPrefix != token[:9] || src.ID == "" {
-			t.Fatalf("CreateSource = %q, %+v; want an hsrc_ token and its prefix", token, src)
+		if len(token) < 30 || token[:5] != "hsrc_" || src.TokenPrefix != token[5:9] || src.ID == "" {
+			t.Fatalf("CreateSource = %q, %+v; want an hsrc_ token and 4 characters of it after hsrc_", token, src)
 		}
 		if _, err := s.CreateSource(ctx, &gateway.Source{Name: "prometheus", Kind: "generic"}); gateway.ErrorCode(err) != gateway.ECONFLICT {
 			t.Errorf("a second source of the same name: err = %v, want conflict", err)
