@@ -29,7 +29,7 @@ var seedComponents = []struct{ name, service string }{
 }
 
 const (
-	e2eAdmin      = "hrld_e2e_admin_token_0123456789"
+	e2eAdmin      = "hrld_e2e_admin_token_0123456789ab"
 	e2eAMToken    = "am-webhook-token-0123456789"
 	e2ePromToken  = "prom-api-token-0123456789"
 	e2eRuleAlert  = "HeraldE2EAlwaysFiring"
