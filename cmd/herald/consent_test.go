@@ -15,19 +15,17 @@ import (
 	"github.com/heraldstatus/herald/internal/mailsink"
 )
 
-// call sends a JSON request with an API key and returns the status and body.
-func (in *instance) call(method, path, key, body string) (int, string) {
+// call sends a request with an API key and returns the status and body: a
+// body is JSON unless header (name, value pairs) says otherwise.
+func (in *instance) call(method, path, key, body string, header ...string) (int, string) {
 	in.t.Helper()
 	req, _ := http.NewRequest(method, in.url+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+key)
-	switch {
-	case strings.HasPrefix(path, "/api/v1/subscribers/import"):
-		req.Header.Set("Content-Type", "text/csv")
-	case body != "":
+	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if path == "/api/v1/broadcasts" {
-		req.Header.Set("Idempotency-Key", "consent-1")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -100,7 +98,8 @@ func TestNextBroadcastDoesNotReachWhoLeft(t *testing.T) {
 			}
 
 			// The admin CSV import and the CLI import of confirmed rows.
-			code, out := in.call("POST", "/api/v1/subscribers/import?confirmed=true&consent_source=CRM", admin, "email\nleft@example.com\nnever@example.com\n")
+			code, out := in.call("POST", "/api/v1/subscribers/import?confirmed=true&consent_source=CRM", admin, "email\nleft@example.com\nnever@example.com\n",
+				"Content-Type", "text/csv")
 			if code != 200 || !strings.Contains(out, `"suppressed":1`) || !strings.Contains(out, `"existing":1`) {
 				t.Errorf("API import: %d %s", code, out)
 			}
@@ -122,7 +121,8 @@ func TestNextBroadcastDoesNotReachWhoLeft(t *testing.T) {
 				t.Errorf("a second reconfirm at once: %d %s, want 429", code, out)
 			}
 
-			code, out = in.call("POST", "/api/v1/broadcasts", support, `{"subject":"After the refusals","body":"Only for those who stayed."}`)
+			code, out = in.call("POST", "/api/v1/broadcasts", support, `{"subject":"After the refusals","body":"Only for those who stayed."}`,
+				"Idempotency-Key", "consent-1")
 			if code != 202 {
 				t.Fatalf("broadcast: %d %s", code, out)
 			}

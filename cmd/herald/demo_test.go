@@ -84,16 +84,7 @@ func TestDemoReplaysTheSeedOutage(t *testing.T) {
 // status and body.
 func (in *instance) postAPI(path, key, body string) (int, string) {
 	in.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, in.url+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		in.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return in.call(http.MethodPost, path, key, body)
 }
 
 // The demo's page takes a webhook subscriber on this machine when
