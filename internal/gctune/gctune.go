@@ -7,38 +7,90 @@
 // doubles) then collects many times a second, and the collector took about
 // a fifth of the CPU of a fan-out in the benchmarks. Letting the heap grow
 // to five times the live data (GOGC=400) costs tens of MiB and gives that
-// CPU back to sending. A soft memory limit keeps the larger target from
-// growing without bound when the live heap is large (a big import): near
-// it, the collector works harder again.
+// CPU back to sending.
+//
+// A soft memory limit keeps that larger target inside the box Herald runs
+// in: near the limit the collector works harder again instead of letting
+// the kernel kill the process. In a container (a cgroup with a memory
+// limit) the soft limit is 90 % of the cgroup's limit, leaving the rest to
+// memory Go does not count (thread stacks, SQLite's page cache, the
+// binary); elsewhere it is a fixed 512 MiB. A container limited to 256 MB
+// thus gets a soft limit of about 230 MB instead of 512 MiB, which it could
+// never reach alive.
+//
+// Reading the cgroup limit (v1 and v2, nested hierarchies, mount points)
+// is left to github.com/KimMachineGun/automemlimit, which handles the
+// cases Herald would otherwise get wrong; Herald only decides which figure
+// wins.
 package gctune
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 )
 
 // Defaults applied when GOGC or GOMEMLIMIT is unset.
 const (
-	Percent     = 400
-	MemoryLimit = 512 << 20 // bytes
+	Percent = 400
+	// MemoryLimit is the soft limit, in bytes, where no cgroup limits
+	// the process's memory.
+	MemoryLimit = 512 << 20
+	// CgroupRatio is the share of a cgroup memory limit used as the soft
+	// limit.
+	CgroupRatio = 0.9
 )
 
-// Apply sets the collector's target and soft memory limit, each only when
-// its environment variable (GOGC, GOMEMLIMIT) is unset, and reports
-// whether it changed anything.
-func Apply() bool {
-	return apply(os.LookupEnv)
+// Settings says what Apply chose, for the start-up log.
+type Settings struct {
+	// Percent is the GOGC value set, or 0 when GOGC was left alone.
+	Percent int
+	// MemoryLimit is the soft limit set in bytes, or 0 when GOMEMLIMIT
+	// was left alone.
+	MemoryLimit int64
+	// FromCgroup reports that MemoryLimit was derived from the cgroup's
+	// memory limit.
+	FromCgroup bool
 }
 
-func apply(env func(string) (string, bool)) bool {
-	changed := false
+// Changed reports whether Apply set anything.
+func (s Settings) Changed() bool { return s.Percent != 0 || s.MemoryLimit != 0 }
+
+// Apply sets the collector's target and soft memory limit, each only when
+// its environment variable (GOGC, GOMEMLIMIT) is unset, and reports what
+// it set.
+func Apply() Settings {
+	return apply(os.LookupEnv, memlimit.FromCgroup)
+}
+
+// apply is Apply with the environment and the cgroup reader as parameters,
+// so tests can decide both.
+func apply(env func(string) (string, bool), cgroup memlimit.Provider) Settings {
+	var s Settings
 	if _, set := env("GOGC"); !set {
 		debug.SetGCPercent(Percent)
-		changed = true
+		s.Percent = Percent
 	}
 	if _, set := env("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(MemoryLimit)
-		changed = true
+		s.MemoryLimit, s.FromCgroup = memoryLimit(cgroup)
+		debug.SetMemoryLimit(s.MemoryLimit)
 	}
-	return changed
+	return s
+}
+
+// memoryLimit decides the soft limit: CgroupRatio of the cgroup's limit
+// when there is one, MemoryLimit otherwise (no cgroup limit, not Linux,
+// or a cgroup tree that cannot be read: a wrong guess must not stop
+// Herald from starting).
+func memoryLimit(cgroup memlimit.Provider) (limit int64, fromCgroup bool) {
+	n, err := memlimit.ApplyRatio(cgroup, CgroupRatio)()
+	switch {
+	case err != nil || n == 0:
+		return MemoryLimit, false
+	case n > math.MaxInt64:
+		return math.MaxInt64, true
+	}
+	return int64(n), true
 }

@@ -1,19 +1,17 @@
 package gctune
 
 import (
+	"errors"
 	"math"
 	"runtime/debug"
 	"testing"
+
+	"github.com/KimMachineGun/automemlimit/memlimit"
 )
 
 func TestApplyLeavesWhatTheOperatorSet(t *testing.T) {
-	// Restore the process's settings whatever the test does.
-	prevPercent := debug.SetGCPercent(100)
-	prevLimit := debug.SetMemoryLimit(math.MaxInt64)
-	t.Cleanup(func() {
-		debug.SetGCPercent(prevPercent)
-		debug.SetMemoryLimit(prevLimit)
-	})
+	restoreCollector(t)
+	noCgroup := func() (uint64, error) { return 0, memlimit.ErrNoLimit }
 	for _, tc := range []struct {
 		name        string
 		env         map[string]string
@@ -28,16 +26,62 @@ func TestApplyLeavesWhatTheOperatorSet(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			debug.SetGCPercent(100)
 			debug.SetMemoryLimit(math.MaxInt64)
-			changed := apply(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+			s := apply(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }, noCgroup)
 			if got := debug.SetGCPercent(100); got != tc.wantPercent {
 				t.Errorf("GC percent = %d, want %d", got, tc.wantPercent)
 			}
 			if got := debug.SetMemoryLimit(-1); got != tc.wantLimit {
 				t.Errorf("memory limit = %d, want %d", got, tc.wantLimit)
 			}
-			if want := len(tc.env) < 2; changed != want {
-				t.Errorf("changed = %v, want %v", changed, want)
+			if want := len(tc.env) < 2; s.Changed() != want {
+				t.Errorf("changed = %v, want %v", s.Changed(), want)
 			}
 		})
 	}
+}
+
+// The soft limit follows the box: 90 % of a cgroup limit when there is
+// one, whether it is below or above the fixed default, and the fixed
+// default when the cgroup sets none or cannot be read. An operator's
+// GOMEMLIMIT still wins over the cgroup.
+func TestApplyDerivesTheMemoryLimitFromTheCgroup(t *testing.T) {
+	restoreCollector(t)
+	unset := func(string) (string, bool) { return "", false }
+	for _, tc := range []struct {
+		name       string
+		env        func(string) (string, bool)
+		cgroup     memlimit.Provider
+		wantLimit  int64
+		wantCgroup bool
+	}{
+		{"container of 256 MB", unset, memlimit.Limit(256 << 20), 256 << 20 * 9 / 10, true},
+		{"container of 4 GiB", unset, memlimit.Limit(4 << 30), 4 << 30 * 9 / 10, true},
+		{"no cgroup limit", unset, func() (uint64, error) { return 0, memlimit.ErrNoLimit }, MemoryLimit, false},
+		{"unreadable cgroup", unset, func() (uint64, error) { return 0, errors.New("no mountinfo") }, MemoryLimit, false},
+		{"huge cgroup limit", unset, memlimit.Limit(math.MaxUint64), math.MaxInt64, true},
+		{"GOMEMLIMIT beats the cgroup", func(k string) (string, bool) { return "1GiB", k == "GOMEMLIMIT" }, memlimit.Limit(256 << 20), math.MaxInt64, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			debug.SetMemoryLimit(math.MaxInt64)
+			s := apply(tc.env, tc.cgroup)
+			got := debug.SetMemoryLimit(-1)
+			// The ratio is applied in floating point: allow a byte of rounding.
+			if d := got - tc.wantLimit; d < -1 || d > 1 {
+				t.Errorf("memory limit = %d, want %d", got, tc.wantLimit)
+			}
+			if s.FromCgroup != tc.wantCgroup {
+				t.Errorf("FromCgroup = %v, want %v", s.FromCgroup, tc.wantCgroup)
+			}
+		})
+	}
+}
+
+func restoreCollector(t *testing.T) {
+	t.Helper()
+	prevPercent := debug.SetGCPercent(100)
+	prevLimit := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() {
+		debug.SetGCPercent(prevPercent)
+		debug.SetMemoryLimit(prevLimit)
+	})
 }
