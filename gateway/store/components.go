@@ -76,6 +76,7 @@ func (s *Store) insertGroup(ctx context.Context, tx *sqlx.Tx, g *gateway.Compone
 func (s *Store) UpdateComponentGroup(ctx context.Context, g *gateway.ComponentGroup) error {
 	g.UpdatedAt = s.now()
 	res, err := s.wdb.ExecContext(ctx, s.q.UpdateGroup, g.Name, g.Description, g.Position, g.UpdatedAt, g.ID)
+	s.noteWrite()
 	if err != nil {
 		return conflictName(wrap("update group", err), "component group", g.Name)
 	}
@@ -85,6 +86,7 @@ func (s *Store) UpdateComponentGroup(ctx context.Context, g *gateway.ComponentGr
 // DeleteComponentGroup removes a group; its components stay, ungrouped.
 func (s *Store) DeleteComponentGroup(ctx context.Context, id string) error {
 	res, err := s.wdb.ExecContext(ctx, s.q.DeleteGroup, id)
+	s.noteWrite()
 	if err != nil {
 		return wrap("delete group", err)
 	}
@@ -144,6 +146,7 @@ func (s *Store) insertComponent(ctx context.Context, tx *sqlx.Tx, c *gateway.Com
 func (s *Store) UpdateComponent(ctx context.Context, c *gateway.Component) error {
 	c.UpdatedAt = s.now()
 	res, err := s.wdb.ExecContext(ctx, s.q.UpdateComponent, c.GroupID, c.Name, c.Description, c.Position, c.UpdatedAt, c.ID)
+	s.noteWrite()
 	if err != nil {
 		if gateway.ErrorCode(mapError(err)) == gateway.EUNPROCESSABLE {
 			return gateway.FieldError("group", "no such component group")
@@ -156,6 +159,7 @@ func (s *Store) UpdateComponent(ctx context.Context, c *gateway.Component) error
 // DeleteComponent removes a component with its subscriptions and routing.
 func (s *Store) DeleteComponent(ctx context.Context, id string) error {
 	res, err := s.wdb.ExecContext(ctx, s.q.DeleteComponent, id)
+	s.noteWrite()
 	if err != nil {
 		return wrap("delete component", err)
 	}

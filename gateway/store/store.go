@@ -46,6 +46,8 @@ type Store struct {
 	q       *queries
 	log     *slog.Logger
 	box     atomic.Pointer[boxed] // seals and opens webhook secrets; see SetSecretBox
+	// writes counts the writes this process committed (see Writes).
+	writes atomic.Uint64
 	// Now is the store's clock, replaceable in tests; times are stored in UTC
 	// at microsecond precision (PostgreSQL's), so what is read equals what
 	// was written.
@@ -207,11 +209,24 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	// Counted committed or not: a failed commit may still have committed
+	// (a lost connection), and a needless re-read costs one query.
+	s.noteWrite()
+	if err != nil {
 		return mapError(fmt.Errorf("store: commit: %w", err))
 	}
 	return nil
 }
+
+// Writes counts the write transactions (and the writes to what public
+// pages show outside a transaction) this Store has committed. A reader
+// that cached something read after the count was n knows, while Writes
+// still returns n, that no write of this process changed it since; writes
+// of other processes it does not see (see gateway/web's version cache).
+func (s *Store) Writes() uint64 { return s.writes.Load() }
+
+func (s *Store) noteWrite() { s.writes.Add(1) }
 
 // snakeCase maps Go field names onto column names (GroupID → group_id,
 // StatusChangedAt → status_changed_at), so domain types scan without tags.

@@ -7,7 +7,8 @@
 // Everything is rendered on the server with html/template from templates
 // embedded in the package, works without JavaScript, and carries an ETag
 // and a Last-Modified header derived from the data's version (one cheap
-// query), so unchanged pages cost one query and a 304. A page that did
+// query, read again after each write of this process and at least every
+// second), so unchanged pages cost at most that query and a 304. A page that did
 // change is rendered from a fixed handful of queries, whatever the number
 // of incidents (see store.PageSnapshot).
 package web
@@ -49,14 +50,18 @@ type Options struct {
 }
 
 // Handler serves the public pages. It keeps no state another replica
-// needs: its only cache holds rendered bodies by the data version they
-// were rendered from, and every request checks that version first.
+// needs: its caches hold rendered bodies by the data version they were
+// rendered from, and that version, re-read after every write of this
+// process and at least every second (so a change made through another
+// replica shows within a second).
 type Handler struct {
 	opt   Options
 	log   *slog.Logger
 	tmpl  *pageSet
 	md    *markdown
 	cache *bodyCache
+	// versions spares cached answers the version query.
+	versions versionCache
 	// renders joins concurrent renders of one body.
 	renders singleflight.Group
 	csrf    echo.MiddlewareFunc
@@ -76,7 +81,8 @@ func Register(e *echo.Echo, opt Options) *Handler {
 	if opt.Store == nil {
 		opt.Store = func() *store.Store { return nil }
 	}
-	h := &Handler{opt: opt, log: opt.Log, tmpl: mustParseTemplates(), md: newMarkdown(), cache: newBodyCache(256)}
+	h := &Handler{opt: opt, log: opt.Log, tmpl: mustParseTemplates(), md: newMarkdown(), cache: newBodyCache(256),
+		versions: versionCache{maxAge: versionMaxAge}}
 	get := func(path string, fn echo.HandlerFunc) {
 		e.GET(path, fn)
 		e.HEAD(path, fn)
