@@ -5,6 +5,10 @@
 //	herald-load -url http://127.0.0.1:8080 -source prom -token hsrc_… \
 //	    -format alertmanager -batch 100 -concurrency 8 -duration 20s
 //	herald-load … -batch 1 -rate 1000 -concurrency 32 -duration 20s
+//	herald-load -url http://127.0.0.1:9093 -path /api/v2/alerts -format alertmanager-api …
+//
+// The last form posts the same alertmanager-api bodies to Alertmanager
+// itself, for docs/bench/ingest-vs-alertmanager.sh's side-by-side figures.
 //
 // Without -rate, each of -concurrency workers sends its next request as
 // soon as the last is answered (throughput). With -rate, requests are
@@ -36,6 +40,7 @@ import (
 
 type config struct {
 	url, source, token, format string
+	path                       string
 	concurrency, batch         int
 	requests                   int64
 	duration                   time.Duration
@@ -61,6 +66,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "stop after this long, unless -requests is set")
 	flag.Float64Var(&c.rate, "rate", 0, "requests per second in all (0: as fast as answered)")
 	flag.Int64Var(&c.keys, "keys", 0, "cycle through this many distinct alerts (0: every alert new), to measure deduplication")
+	flag.StringVar(&c.path, "path", "", "post to this path instead of the format's (e.g. /api/v2/alerts with -format alertmanager-api: Alertmanager itself, the same bodies; then -source and -token are not needed)")
 	flag.Parse()
 	if err := c.check(); err != nil {
 		fmt.Fprintln(os.Stderr, "herald-load:", err)
@@ -82,10 +88,10 @@ func (c *config) check() error {
 	}
 	if c.format == "pagerduty" {
 		c.batch = 1
-	} else if c.source == "" {
+	} else if c.source == "" && c.path == "" {
 		return errors.New("-source is required")
 	}
-	if c.token == "" {
+	if c.token == "" && c.path == "" {
 		return errors.New("-token is required")
 	}
 	if c.concurrency < 1 || c.batch < 1 || c.rate < 0 {
@@ -111,6 +117,9 @@ func run(ctx context.Context, c config) *report {
 	target := strings.TrimRight(c.url, "/") + fmt.Sprintf(formats[c.format], c.source)
 	if c.format == "pagerduty" {
 		target = strings.TrimRight(c.url, "/") + formats[c.format]
+	}
+	if c.path != "" {
+		target = strings.TrimRight(c.url, "/") + c.path
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: c.concurrency, MaxIdleConnsPerHost: c.concurrency, IdleConnTimeout: time.Minute, DisableCompression: true}}
@@ -187,7 +196,7 @@ func post(ctx context.Context, client *http.Client, url, token, format string, b
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if format != "pagerduty" {
+	if format != "pagerduty" && token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res, err := client.Do(req)
