@@ -20,6 +20,7 @@ import (
 	"github.com/heraldstatus/herald/gateway/metrics"
 	"github.com/heraldstatus/herald/gateway/notify"
 	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/internal/gctune"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -110,6 +111,9 @@ func (a *app) serve(ctx context.Context) error {
 		// Deliveries: runs until shutdown, then finishes the sends in flight.
 		d := withDelivery(newDispatcher(s, chans, subs.Links, log, m), cfg.Delivery)
 		disp.Store(d)
+		// Start-up is over: its garbage must not set the collector's
+		// goal for the first burst of work (see gctune.Settle).
+		gctune.Settle()
 		if err := d.Run(ctx); err != nil {
 			storeErr <- fmt.Errorf("dispatcher: %w", err)
 		}

@@ -3,7 +3,9 @@ package gctune
 import (
 	"errors"
 	"math"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
@@ -84,4 +86,33 @@ func restoreCollector(t *testing.T) {
 		debug.SetGCPercent(prevPercent)
 		debug.SetMemoryLimit(prevLimit)
 	})
+}
+
+// After Settle, the collector's goal follows the heap that is live now,
+// not the one that was live at the last collection (start-up's).
+func TestSettleResetsTheGoalAfterStartUp(t *testing.T) {
+	restoreCollector(t)
+	debug.SetGCPercent(Percent)
+	startUp := make([][]byte, 0, 64)
+	for range 64 { // 32 MiB live at a collection, as start-up leaves
+		startUp = append(startUp, make([]byte, 512<<10))
+	}
+	runtime.GC()
+	before := heapGoal()
+	runtime.KeepAlive(startUp)
+	startUp = nil
+	Settle()
+	after := heapGoal()
+	// The goal was five times 32 MiB (160 MiB and more); after, five times
+	// what the test binary holds besides, a few MiB.
+	if before < 150<<20 || after > before/2 {
+		t.Errorf("heap goal: %d MiB before Settle, %d MiB after; want at least 150 before and less than half of it after",
+			before>>20, after>>20)
+	}
+}
+
+func heapGoal() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
