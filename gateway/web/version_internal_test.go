@@ -24,7 +24,7 @@ func TestCachedPageSkipsTheVersionQueryUntilAWrite(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			ctx := context.Background()
 			url := storetest.URL(t, dialect)
-			here, other := openStore(t, url), openStore(t, url)
+			here, other := storetest.OpenURL(t, url), storetest.OpenURL(t, url)
 			if _, err := here.SyncConfig(ctx, store.Declaration{Components: []store.DeclaredComponent{{Name: "API"}}}); err != nil {
 				t.Fatal(err)
 			}
@@ -72,21 +72,4 @@ func TestCachedPageSkipsTheVersionQueryUntilAWrite(t *testing.T) {
 			}
 		})
 	}
-}
-
-func openStore(t *testing.T, url string) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	s, err := store.Open(ctx, url, storetest.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Prepare(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
