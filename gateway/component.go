@@ -39,9 +39,12 @@ type Component struct {
 	// ManualStatus is support's override; while set it wins over what alerts say.
 	ManualStatus    ComponentStatus `json:"manual_status,omitempty"`
 	StatusChangedAt time.Time       `json:"status_changed_at"`
-	Origin          Origin          `json:"origin"`
-	CreatedAt       time.Time       `json:"created_at"`
-	UpdatedAt       time.Time       `json:"updated_at"`
+	// DependsOn holds the ids of the components this one depends on (its
+	// upstreams), sorted; the store keeps the graph acyclic.
+	DependsOn []string  `json:"depends_on,omitempty" db:"-"`
+	Origin    Origin    `json:"origin"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // MaxNameLength bounds names of components, groups, sources and keys.

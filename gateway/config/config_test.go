@@ -83,7 +83,7 @@ func TestLoadFull(t *testing.T) {
 				{Name: "Asset Module"}, {Name: "Inventory Module"}, {Name: "Mail Module"},
 				{Name: "Copy Module"}, {Name: "Visitor Module"}, {Name: "Insights Module"},
 			}},
-			{Group: "Apps", Components: []ComponentDecl{{Name: "Hummingbird App"}}},
+			{Group: "Apps", Components: []ComponentDecl{{Name: "Hummingbird App", DependsOn: []string{"Public API"}}}},
 			{Name: "Public API", Description: "REST API for integrations"},
 		},
 		Sources: []Source{{Name: "prometheus", Kind: "alertmanager", Token: "prom-token-0123456789", RateLimit: 5}},
@@ -101,6 +101,14 @@ func TestLoadFull(t *testing.T) {
 		SMTP:   SMTP{MaxConns: 4, Rate: 2.5},
 		// full.yml has no delivery block: the defaults.
 		Delivery: Default().Delivery,
+		Probes: []Probe{
+			{Name: "dns-api", Kind: "dns", Component: "Public API", Target: "api.example.com", Record: "A",
+				Resolvers: []string{"192.0.2.53:53", "198.51.100.53:53"}, Expect: []string{"203.0.113.10"},
+				Interval: Duration(30 * time.Second), Timeout: Duration(5 * time.Second), Failures: 2, Successes: 1, Severity: "critical"},
+			{Name: "api-health", Kind: "http", Component: "Public API", Target: "https://api.example.com/healthz",
+				ExpectStatus: 200, BodyContains: "ok", TLSExpiryWarning: Duration(14 * 24 * time.Hour)},
+			{Name: "smtp", Kind: "tcp", Target: "mail.example.com:587", Severity: "warning"},
+		},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load(full.yml):\ngot  %+v\nwant %+v", got, want)
@@ -142,14 +150,14 @@ func TestComponentDecls(t *testing.T) {
 		i    int
 		want DeclaredComponent
 	}{
-		{0, DeclaredComponent{Group: "Eptura Workplace Modules", Name: "Space Module", Position: 0}},
-		{3, DeclaredComponent{Group: "Eptura Workplace Modules", Name: "Service Request Module", Description: "Work orders and requests", Position: 3}},
-		{9, DeclaredComponent{Group: "Eptura Workplace Modules", Name: "Insights Module", Position: 9}},
-		{10, DeclaredComponent{Group: "Apps", Name: "Hummingbird App", Position: 0}},
-		{11, DeclaredComponent{Name: "Public API", Description: "REST API for integrations", Position: 2}},
+		{0, DeclaredComponent{Group: "Eptura Workplace Modules", Name: "Space Module", Position: 0, Path: "components[0].components[0]"}},
+		{3, DeclaredComponent{Group: "Eptura Workplace Modules", Name: "Service Request Module", Description: "Work orders and requests", Position: 3, Path: "components[0].components[3]"}},
+		{9, DeclaredComponent{Group: "Eptura Workplace Modules", Name: "Insights Module", Position: 9, Path: "components[0].components[9]"}},
+		{10, DeclaredComponent{Group: "Apps", Name: "Hummingbird App", Position: 0, DependsOn: []string{"Public API"}, Path: "components[1].components[0]"}},
+		{11, DeclaredComponent{Name: "Public API", Description: "REST API for integrations", Position: 2, Path: "components[2]"}},
 	}
 	for _, tt := range tests {
-		if got[tt.i] != tt.want {
+		if !reflect.DeepEqual(got[tt.i], tt.want) {
 			t.Errorf("ComponentDecls()[%d]: got %+v, want %+v", tt.i, got[tt.i], tt.want)
 		}
 	}

@@ -2,6 +2,8 @@ package config
 
 import (
 	"crypto"
+	"fmt"
+	"time"
 
 	"github.com/heraldstatus/herald/gateway"
 )
@@ -53,6 +55,7 @@ type Config struct {
 	SMTP        SMTP             `yaml:"smtp"`
 	Delivery    Delivery         `yaml:"delivery"`
 	DKIM        DKIM             `yaml:"dkim"`
+	Probes      []Probe          `yaml:"probes"`
 }
 
 // Page describes the status page itself.
@@ -72,6 +75,8 @@ type ComponentEntry struct {
 	Name        string          `yaml:"name,omitempty"`
 	Description string          `yaml:"description,omitempty"`
 	Components  []ComponentDecl `yaml:"components,omitempty"`
+	// DependsOn names the components a lone component depends on.
+	DependsOn []string `yaml:"depends_on,omitempty"`
 }
 
 // ComponentDecl is a component inside a group. In YAML it is either a plain
@@ -79,6 +84,8 @@ type ComponentEntry struct {
 type ComponentDecl struct {
 	Name        string `yaml:"name"`
 	Description string `yaml:"description,omitempty"`
+	// DependsOn names the components this one depends on (its upstreams).
+	DependsOn []string `yaml:"depends_on,omitempty"`
 }
 
 // DeclaredComponent is one component from the configuration, with where it
@@ -92,6 +99,10 @@ type DeclaredComponent struct {
 	// a group, the index of its entry in the top-level list: groups and
 	// lone components share the page's top level, in file order.
 	Position int
+	// DependsOn names the components it depends on.
+	DependsOn []string
+	// Path is the YAML path of the component's entry, for messages.
+	Path string
 }
 
 // DeclaredGroup is one component group from the configuration.
@@ -122,10 +133,12 @@ func (c *Config) ComponentDecls() []DeclaredComponent {
 		switch {
 		case e.Group != "":
 			for i, d := range e.Components {
-				out = append(out, DeclaredComponent{Group: e.Group, Name: d.Name, Description: d.Description, Position: i})
+				out = append(out, DeclaredComponent{Group: e.Group, Name: d.Name, Description: d.Description, Position: i,
+					DependsOn: d.DependsOn, Path: fmt.Sprintf("components[%d].components[%d]", top, i)})
 			}
 		case e.Name != "":
-			out = append(out, DeclaredComponent{Name: e.Name, Description: e.Description, Position: top})
+			out = append(out, DeclaredComponent{Name: e.Name, Description: e.Description, Position: top,
+				DependsOn: e.DependsOn, Path: fmt.Sprintf("components[%d]", top)})
 		}
 	}
 	return out
@@ -257,3 +270,45 @@ type DKIM struct {
 // Enabled reports whether mail is to be signed. On a loaded Config,
 // Enabled means Domain, Selector and Signer are all set.
 func (d DKIM) Enabled() bool { return d.Domain != "" || d.Selector != "" || d.PrivateKeyFile != "" }
+
+// Probe is a check Herald runs itself; see gateway.Probe for what each key
+// means. Keys left out take gateway.Probe's defaults.
+type Probe struct {
+	Name string `yaml:"name"`
+	// Kind is dns, http or tcp.
+	Kind string `yaml:"kind"`
+	// Component names the component the probe's alerts go to (declared in
+	// the file or made through the API).
+	Component string `yaml:"component,omitempty"`
+	Target    string `yaml:"target"`
+
+	Record    string   `yaml:"record,omitempty"`
+	Resolvers []string `yaml:"resolvers,omitempty"`
+	Expect    []string `yaml:"expect,omitempty"`
+
+	ExpectStatus     int      `yaml:"expect_status,omitempty"`
+	BodyContains     string   `yaml:"body_contains,omitempty"`
+	TLSExpiryWarning Duration `yaml:"tls_expiry_warning,omitempty"`
+
+	Interval  Duration `yaml:"interval,omitempty"`
+	Timeout   Duration `yaml:"timeout,omitempty"`
+	Failures  int      `yaml:"failures,omitempty"`
+	Successes int      `yaml:"successes,omitempty"`
+	Severity  string   `yaml:"severity,omitempty"`
+}
+
+// Probe returns the probe as the domain has it, defaults applied. Severity
+// aliases ("crit", "warn") are normalized; an unknown word is kept for
+// Validate to name.
+func (p Probe) Probe() gateway.Probe {
+	gp := gateway.Probe{Name: p.Name, Kind: p.Kind, Target: p.Target, Record: p.Record,
+		Resolvers: p.Resolvers, Expect: p.Expect, ExpectStatus: p.ExpectStatus, BodyContains: p.BodyContains,
+		TLSExpiryWarning: time.Duration(p.TLSExpiryWarning), Interval: time.Duration(p.Interval),
+		Timeout: time.Duration(p.Timeout), Failures: p.Failures, Successes: p.Successes,
+		Severity: gateway.Severity(p.Severity), Origin: gateway.OriginConfig}
+	if p.Severity != "" {
+		gp.Severity = gateway.ParseSeverity(p.Severity, gateway.Severity(p.Severity))
+	}
+	gp.Defaults()
+	return gp
+}

@@ -39,6 +39,7 @@ func (c *Config) Validate() error {
 	var p problems
 	c.validateServer(&p)
 	c.validateComponents(&p)
+	c.validateDependencies(&p)
 	c.validateSources(&p)
 	c.validateRules(&p)
 	c.validateCorrelation(&p)
@@ -56,6 +57,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateDelivery(&p)
 	c.validateDKIM(&p)
+	c.validateProbes(&p)
 	return errors.Join(p...)
 }
 
@@ -337,5 +339,48 @@ func (c *Config) validateCorrelation(p *problems) {
 	}
 	if co.Publish != PublishAuto && co.Publish != PublishDraft {
 		p.add("correlation.publish", "unknown mode %q (want auto or draft)", co.Publish)
+	}
+}
+
+// validateDependencies checks the depends_on lists of the declared
+// components: names not blank, no self-dependency and no cycle among the
+// components the file declares (the store checks the whole graph,
+// components made through the API included, when it syncs).
+func (c *Config) validateDependencies(p *problems) {
+	edges := map[string][]string{}
+	for _, d := range c.ComponentDecls() {
+		for j, dep := range d.DependsOn {
+			at := fmt.Sprintf("%s.depends_on[%d]", d.Path, j)
+			switch {
+			case strings.TrimSpace(dep) == "":
+				p.add(at, "must name a component")
+			case dep == d.Name:
+				p.add(at, "a component cannot depend on itself")
+			default:
+				edges[d.Name] = append(edges[d.Name], dep)
+			}
+		}
+	}
+	if cycle := gateway.DependencyCycle(edges); cycle != nil {
+		p.add("components", "depends_on makes a dependency cycle: %s", strings.Join(cycle, " → "))
+	}
+}
+
+// validateProbes checks each probe with the domain's rules, naming the
+// key as probes[i].key, and that names are unique.
+func (c *Config) validateProbes(p *problems) {
+	names := map[string]int{}
+	for i, cp := range c.Probes {
+		at := fmt.Sprintf("probes[%d]", i)
+		gp := cp.Probe()
+		bad := gp.Validate()
+		for _, k := range slices.Sorted(maps.Keys(bad)) {
+			p.add(at+"."+k, "%s", bad[k])
+		}
+		if first, dup := names[cp.Name]; dup && cp.Name != "" {
+			p.add(at+".name", "duplicate probe %q (first at probes[%d])", cp.Name, first)
+		} else {
+			names[cp.Name] = i
+		}
 	}
 }

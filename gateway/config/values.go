@@ -82,8 +82,9 @@ func (b ByteSize) MarshalYAML() (any, error) { return b.String(), nil }
 
 // componentDeclYAML is the mapping form of a ComponentDecl.
 type componentDeclYAML struct {
-	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description"`
+	DependsOn   []string `yaml:"depends_on,omitempty"`
 }
 
 func (ComponentDecl) yamlShape() any { return componentDeclYAML{} }
@@ -110,7 +111,7 @@ func (d *ComponentDecl) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML writes a component without a description as its bare name.
 func (d ComponentDecl) MarshalYAML() (any, error) {
-	if d.Description == "" {
+	if d.Description == "" && len(d.DependsOn) == 0 {
 		return d.Name, nil
 	}
 	return componentDeclYAML(d), nil

@@ -26,6 +26,10 @@ type componentQueries struct {
 	SyncUpdateGroup  string `query:"sync-update-group"`
 	SyncUpdateComp   string `query:"sync-update-component"`
 	LockConfigSync   string `query:"lock-config-sync"`
+	ListDeps         string `query:"list-dependencies"`
+	InsertDep        string `query:"insert-dependency"`
+	DeleteDeps       string `query:"delete-dependencies"`
+	LockDeps         string `query:"lock-dependencies"`
 }
 
 // ComponentGroups lists every group in page order.
@@ -96,13 +100,31 @@ func (s *Store) DeleteComponentGroup(ctx context.Context, id string) error {
 // Components lists every component in page order (by group, then position).
 func (s *Store) Components(ctx context.Context) ([]gateway.Component, error) {
 	var out []gateway.Component
-	err := s.db.SelectContext(ctx, &out, s.q.ListComponents)
-	return out, wrap("list components", err)
+	if err := s.db.SelectContext(ctx, &out, s.q.ListComponents); err != nil {
+		return nil, wrap("list components", err)
+	}
+	edges, err := s.dependencies(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].DependsOn = edges[out[i].ID]
+	}
+	return out, nil
 }
 
 // Component finds a component by id or exact name; ENOTFOUND when none.
 func (s *Store) Component(ctx context.Context, idOrName string) (*gateway.Component, error) {
-	return getComponent(ctx, s.db, s.q, idOrName)
+	c, err := getComponent(ctx, s.db, s.q, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	edges, err := s.dependencies(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	c.DependsOn = edges[c.ID]
+	return c, nil
 }
 
 func getComponent(ctx context.Context, q sqlx.QueryerContext, qs *queries, idOrName string) (*gateway.Component, error) {

@@ -32,6 +32,9 @@ type DeclaredGroup struct {
 type DeclaredComponent struct {
 	Name, Description, Group string
 	Position                 int
+	// DependsOn names the components it depends on (declared in the file
+	// or made through the API).
+	DependsOn []string
 }
 
 // DeclaredSource is an ingest source from the config file, with its token
@@ -186,6 +189,35 @@ func (sy *syncer) components(decl []DeclaredComponent) error {
 		if c.Origin == gateway.OriginConfig && !declared[c.Name] {
 			sy.rep.Orphans = append(sy.rep.Orphans, "component "+quote(c.Name))
 		}
+	}
+	return sy.dependencies(decl)
+}
+
+// dependencies makes each declared component depend on what the file
+// says, and nothing else; the whole graph must stay acyclic.
+func (sy *syncer) dependencies(decl []DeclaredComponent) error {
+	var all []gateway.Component
+	if err := sy.tx.SelectContext(sy.ctx, &all, sy.s.q.ListComponents); err != nil {
+		return wrap("sync: list components", err)
+	}
+	ids := map[string]string{}
+	for _, c := range all {
+		ids[c.Name] = c.ID
+	}
+	set := map[string][]string{}
+	for _, dc := range decl {
+		deps := []string{}
+		for _, name := range dc.DependsOn {
+			id, ok := ids[name]
+			if !ok {
+				return fmt.Errorf("sync: component %q: depends_on: no component named %q", dc.Name, name)
+			}
+			deps = append(deps, id)
+		}
+		set[ids[dc.Name]] = deps
+	}
+	if err := sy.s.setDependencies(sy.ctx, sy.tx, set, "depends_on"); err != nil {
+		return fmt.Errorf("sync: components: %w", err)
 	}
 	return nil
 }

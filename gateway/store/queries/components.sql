@@ -69,3 +69,20 @@ UPDATE components SET group_id = NULLIF(?, ''), description = ?, position = ?, o
 -- advisory lock).
 -- name: lock-config-sync
 SELECT 1;
+
+-- Dependencies: the edges of the component graph.
+
+-- name: list-dependencies
+SELECT component_id, depends_on_id FROM component_dependencies ORDER BY component_id, depends_on_id;
+
+-- name: insert-dependency
+INSERT INTO component_dependencies (component_id, depends_on_id) VALUES (?, ?);
+
+-- name: delete-dependencies
+DELETE FROM component_dependencies WHERE component_id = ?;
+
+-- Serializes changes of the dependency graph, so that two that are each
+-- acyclic cannot together make a cycle (a no-op on SQLite's single
+-- writer; PostgreSQL overrides it with an advisory lock).
+-- name: lock-dependencies
+SELECT 1;
