@@ -33,6 +33,10 @@ const (
 	DefaultTLSExpiryWarn  = 14 * 24 * time.Hour
 	// MinProbeInterval is the shortest interval a probe may have.
 	MinProbeInterval = time.Second
+	// MaxProbeTimeout is the longest timeout a probe may have: a run is
+	// leased for a little longer, and a replica that dies mid-run delays
+	// the probe by that lease.
+	MaxProbeTimeout = time.Minute
 )
 
 // Probe is a check Herald runs itself, once per Interval across all
@@ -155,6 +159,8 @@ func (p *Probe) Validate() map[string]string {
 	switch {
 	case p.Timeout <= 0:
 		bad["timeout"] = "must be positive"
+	case p.Timeout > MaxProbeTimeout:
+		bad["timeout"] = fmt.Sprintf("must be at most %s", MaxProbeTimeout)
 	case p.Timeout > p.Interval && p.Interval >= MinProbeInterval:
 		bad["timeout"] = fmt.Sprintf("must not be longer than interval (%s)", p.Interval)
 	}

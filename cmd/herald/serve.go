@@ -280,13 +280,17 @@ func declaration(cfg *config.Config) store.Declaration {
 		d.Groups = append(d.Groups, store.DeclaredGroup{Name: g.Name, Description: g.Description, Position: g.Position})
 	}
 	for _, c := range cfg.ComponentDecls() {
-		d.Components = append(d.Components, store.DeclaredComponent{Name: c.Name, Description: c.Description, Group: c.Group, Position: c.Position})
+		d.Components = append(d.Components, store.DeclaredComponent{Name: c.Name, Description: c.Description, Group: c.Group,
+			Position: c.Position, DependsOn: c.DependsOn})
 	}
 	for _, s := range cfg.Sources {
 		d.Sources = append(d.Sources, store.DeclaredSource{Name: s.Name, Kind: s.Kind, Token: s.Token, RateLimit: s.RateLimit})
 	}
 	for _, r := range cfg.Rules {
 		d.Rules = append(d.Rules, store.DeclaredRule{Name: r.Name, Matchers: r.Matchers, Components: r.Components, SeverityStatus: r.SeverityStatus})
+	}
+	for i, p := range cfg.Probes {
+		d.Probes = append(d.Probes, store.DeclaredProbe{Probe: p.Probe(), Component: p.Component, Path: fmt.Sprintf("probes[%d]", i)})
 	}
 	return d
 }

@@ -19,6 +19,12 @@ type Metrics struct {
 	// IncidentTimers counts fired incident timers by kind (reconcile,
 	// notify, resolve, update_due, maintenance_start, maintenance_end).
 	IncidentTimers *prometheus.CounterVec
+	// ProbeUp is 1 while a probe's last run succeeded, 0 after a failed
+	// one, by probe; each replica reports the runs it made (a probe runs on
+	// one replica per interval), so take the newest sample across replicas.
+	ProbeUp *prometheus.GaugeVec
+	// ProbeDuration observes probe runs by probe and kind.
+	ProbeDuration *prometheus.HistogramVec
 	// ConsoleSignIns counts support console sign-in attempts by outcome
 	// (ok, failed, limited): a rise in failed or limited is someone guessing.
 	ConsoleSignIns *prometheus.CounterVec
@@ -177,6 +183,16 @@ func New() *Metrics {
 		Help: "Support console sign-in attempts, by outcome (ok, failed, limited).",
 	}, []string{"outcome"})
 	m.Registry.MustRegister(m.ConsoleSignIns)
+	m.ProbeUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "herald_probe_up",
+		Help: "Whether a probe's last run on this replica succeeded (1) or failed (0), by probe.",
+	}, []string{"probe"})
+	m.ProbeDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "herald_probe_duration_seconds",
+		Help:    "Duration of probe runs, by probe and kind.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"probe", "kind"})
+	m.Registry.MustRegister(m.ProbeUp, m.ProbeDuration)
 	m.IngestCommitRequests = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "herald_ingest_commit_requests",
 		Help:    "Ingest requests per transaction (group commit).",

@@ -38,6 +38,7 @@ type queries struct {
 	broadcastQueries
 	timelineQueries
 	draftQueries
+	probeQueries
 }
 
 // parseQueries reads `-- name: X` blocks from every .sql file directly in dir.

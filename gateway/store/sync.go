@@ -19,6 +19,15 @@ type Declaration struct {
 	Components []DeclaredComponent
 	Sources    []DeclaredSource
 	Rules      []DeclaredRule
+	Probes     []DeclaredProbe
+}
+
+// DeclaredProbe is a probe from the config file (valid, defaults applied);
+// Component is a component name, "" for none, and Path its YAML path.
+type DeclaredProbe struct {
+	Probe     gateway.Probe
+	Component string
+	Path      string
 }
 
 // DeclaredGroup is a component group from the config file.
@@ -87,7 +96,10 @@ func (s *Store) SyncConfig(ctx context.Context, d Declaration) (SyncReport, erro
 		if err := sy.sources(d.Sources); err != nil {
 			return err
 		}
-		return sy.rules(d.Rules)
+		if err := sy.rules(d.Rules); err != nil {
+			return err
+		}
+		return sy.probes(d.Probes)
 	})
 	return rep, err
 }
@@ -331,4 +343,64 @@ func sameRule(a, b gateway.Rule) bool {
 	slices.Sort(cb)
 	return a.Name == b.Name && a.Position == b.Position && string(ma) == string(mb) &&
 		slices.Equal(ca, cb) && maps.Equal(a.SeverityStatus, b.SeverityStatus)
+}
+
+// probes makes the config probes what the file declares, matched by name;
+// a config probe no longer in the file is deleted (its results go with
+// it: a probe is configuration, not history).
+func (sy *syncer) probes(decl []DeclaredProbe) error {
+	var have []probeRow
+	if err := sy.tx.SelectContext(sy.ctx, &have, sy.s.q.ListProbes); err != nil {
+		return wrap("sync: list probes", err)
+	}
+	byName := map[string]probeRow{}
+	for _, r := range have {
+		byName[r.Name] = r
+	}
+	declared := map[string]bool{}
+	for _, dp := range decl {
+		p := dp.Probe
+		declared[p.Name] = true
+		if dp.Component != "" {
+			c, err := getComponent(sy.ctx, sy.tx, sy.s.q, dp.Component)
+			if gateway.ErrorCode(err) == gateway.ENOTFOUND {
+				return fmt.Errorf("sync: %s.component: no component named %q", dp.Path, dp.Component)
+			} else if err != nil {
+				return err
+			}
+			p.ComponentID = c.ID
+		}
+		p.Origin = gateway.OriginConfig
+		old, ok := byName[p.Name]
+		if !ok {
+			if err := sy.s.insertProbe(sy.ctx, sy.tx, &p); err != nil {
+				return fmt.Errorf("sync: %s: %w", dp.Path, err)
+			}
+			sy.rep.Created++
+			continue
+		}
+		if old.Kind == p.Kind && old.ComponentID == p.ComponentID && old.Spec == specOf(&p) && old.Origin == gateway.OriginConfig {
+			continue
+		}
+		p.ID = old.ID
+		if err := sy.s.updateProbe(sy.ctx, sy.tx, &p); err != nil {
+			return fmt.Errorf("sync: %s: %w", dp.Path, err)
+		}
+		sy.rep.Updated++
+	}
+	for _, r := range have {
+		if r.Origin != gateway.OriginConfig || declared[r.Name] {
+			continue
+		}
+		if err := sy.exec("sync: delete probe", sy.s.q.DeleteProbe, r.ID); err != nil {
+			return err
+		}
+		if r.RuleID != "" {
+			if err := sy.exec("sync: delete probe rule", sy.s.q.DeleteRule, r.RuleID); err != nil {
+				return err
+			}
+		}
+		sy.rep.Deleted++
+	}
+	return nil
 }
