@@ -33,13 +33,13 @@ func systemResolvers() []string {
 // on its own (rather than the first that answers, as a stub resolver
 // does) is the point: one resolver of several going bad is what leaves
 // some nodes of a fleet unable to resolve.
-func (r *Runner) checkDNS(ctx context.Context, p *gateway.Probe) outcome {
+func (r *Runner) checkDNS(ctx context.Context, p *gateway.Probe) Outcome {
 	resolvers := p.Resolvers
 	if len(resolvers) == 0 {
 		resolvers = r.o.SystemResolvers
 	}
 	if len(resolvers) == 0 {
-		return outcome{ProbeResult: gateway.ProbeResult{Message: "no resolvers: none given and none in /etc/resolv.conf"}}
+		return Outcome{ProbeResult: gateway.ProbeResult{Message: "no resolvers: none given and none in /etc/resolv.conf"}}
 	}
 	qtype := dns.StringToType[p.Record]
 	type answer struct {
@@ -71,10 +71,10 @@ func (r *Runner) checkDNS(ctx context.Context, p *gateway.Probe) outcome {
 	}
 	what := p.Record + " " + p.Target
 	if len(bad) > 0 {
-		return outcome{ProbeResult: gateway.ProbeResult{Message: fmt.Sprintf("%s: %d of %d resolvers fail: %s",
+		return Outcome{ProbeResult: gateway.ProbeResult{Message: fmt.Sprintf("%s: %d of %d resolvers fail: %s",
 			what, len(bad), len(resolvers), strings.Join(bad, "; "))}}
 	}
-	return outcome{ProbeResult: gateway.ProbeResult{OK: true, Message: what + ": " + strings.Join(good, "; ")}}
+	return Outcome{ProbeResult: gateway.ProbeResult{OK: true, Message: what + ": " + strings.Join(good, "; ")}}
 }
 
 // query asks one server and returns the answer's values of type qtype, or

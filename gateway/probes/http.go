@@ -19,7 +19,7 @@ const bodyLimit = 1 << 20
 // subscribers' webhooks, so the webhook address guard does not apply.
 // Each run has its own connection, so that a run measures a whole
 // request (DNS, connect, TLS) as a client would see it.
-func (r *Runner) checkHTTP(ctx context.Context, p *gateway.Probe) outcome {
+func (r *Runner) checkHTTP(ctx context.Context, p *gateway.Probe) Outcome {
 	var tc *tls.Config
 	if r.o.TLS != nil {
 		tc = r.o.TLS.Clone()
@@ -28,15 +28,15 @@ func (r *Runner) checkHTTP(ctx context.Context, p *gateway.Probe) outcome {
 		Proxy: http.ProxyFromEnvironment}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.Target, nil)
 	if err != nil {
-		return outcome{ProbeResult: gateway.ProbeResult{Message: err.Error()}}
+		return Outcome{ProbeResult: gateway.ProbeResult{Message: err.Error()}}
 	}
 	req.Header.Set("User-Agent", "Herald-Probe/1")
 	resp, err := client.Do(req)
 	if err != nil {
-		return outcome{ProbeResult: gateway.ProbeResult{Message: "GET " + p.Target + ": " + failure(ctx, err)}}
+		return Outcome{ProbeResult: gateway.ProbeResult{Message: "GET " + p.Target + ": " + failure(ctx, err)}}
 	}
 	defer resp.Body.Close()
-	var out outcome
+	var out Outcome
 	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
 		out.TLSExpiry = resp.TLS.PeerCertificates[0].NotAfter
 	}

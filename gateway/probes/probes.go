@@ -139,7 +139,7 @@ func (r *Runner) run(ctx context.Context, run store.ProbeRun) {
 	if r.o.Started != nil {
 		r.o.Started(run.Name, run.DueAt, started)
 	}
-	res := r.check(ctx, &run.Probe)
+	res := r.Check(ctx, &run.Probe)
 	res.At = started.UTC()
 	r.o.Metrics.ProbeDuration.WithLabelValues(run.Name, run.Kind).Observe(res.Duration.Seconds())
 	up := 0.0
@@ -177,18 +177,20 @@ func nextRun(due time.Time, every time.Duration, now time.Time) time.Time {
 	return next
 }
 
-// outcome is what one check found.
-type outcome struct {
+// Outcome is what one run of a probe found.
+type Outcome struct {
 	gateway.ProbeResult
 	// TLSExpiry is the server certificate's expiry (http over TLS).
 	TLSExpiry time.Time
 }
 
-func (r *Runner) check(ctx context.Context, p *gateway.Probe) outcome {
+// Check runs probe p once, bounded by its timeout, and says what it found;
+// it records nothing and sends no alert.
+func (r *Runner) Check(ctx context.Context, p *gateway.Probe) Outcome {
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
 	t0 := time.Now()
-	var out outcome
+	var out Outcome
 	switch p.Kind {
 	case gateway.ProbeDNS:
 		out = r.checkDNS(ctx, p)
@@ -203,13 +205,13 @@ func (r *Runner) check(ctx context.Context, p *gateway.Probe) outcome {
 	return out
 }
 
-func (r *Runner) checkTCP(ctx context.Context, p *gateway.Probe) outcome {
+func (r *Runner) checkTCP(ctx context.Context, p *gateway.Probe) Outcome {
 	conn, err := r.dialer.DialContext(ctx, "tcp", p.Target)
 	if err != nil {
-		return outcome{ProbeResult: gateway.ProbeResult{Message: "connect " + p.Target + ": " + failure(ctx, err)}}
+		return Outcome{ProbeResult: gateway.ProbeResult{Message: "connect " + p.Target + ": " + failure(ctx, err)}}
 	}
 	conn.Close()
-	return outcome{ProbeResult: gateway.ProbeResult{OK: true, Message: "connected to " + p.Target}}
+	return Outcome{ProbeResult: gateway.ProbeResult{OK: true, Message: "connected to " + p.Target}}
 }
 
 // failure names a network error as an operator would: "timeout" rather
@@ -230,7 +232,7 @@ func failure(ctx context.Context, err error) string {
 // a firing alert while the probe is down (every run, so that its message
 // says what fails now), a resolved one when it comes back, and the same
 // for the certificate-expiry warning.
-func advance(run *store.ProbeRun, res outcome) []gateway.Alert {
+func advance(run *store.ProbeRun, res Outcome) []gateway.Alert {
 	var out []gateway.Alert
 	if res.OK {
 		run.Oks, run.Fails = run.Oks+1, 0

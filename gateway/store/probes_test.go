@@ -162,7 +162,7 @@ func TestProbeClaimOncePerInterval(t *testing.T) {
 			t.Errorf("results = %+v", results)
 		}
 		// The next claim carries the state the run left.
-		storetest.Exec(t, s, "UPDATE probes SET next_run_at = ?", time.Now().Add(-time.Second).UTC())
+		storetest.Exec(t, s, "UPDATE probes SET next_run_at = ?", time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond))
 		c, err := s.ClaimProbes(ctx, "b", 10, time.Minute)
 		must(t, err)
 		if len(c) != 1 || c[0].Up || c[0].Fails != 1 {

@@ -1,0 +1,180 @@
+package probes_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/probes"
+)
+
+func dnsProbe(resolvers ...string) *gateway.Probe {
+	p := &gateway.Probe{Name: "dns", Kind: gateway.ProbeDNS, Target: "example.test", Record: "A",
+		Resolvers: resolvers, Expect: []string{"192.0.2.10"}, Timeout: 300 * time.Millisecond}
+	p.Defaults()
+	return p
+}
+
+// TestDNSProbeSaysWhichResolverFailsAndHow checks each failure a resolver
+// can have against a real DNS server on loopback, with a second resolver
+// that stays right: the result names the failing one and the failure.
+func TestDNSProbeSaysWhichResolverFailsAndHow(t *testing.T) {
+	good, bad := newResolver(t), newResolver(t)
+	r := probes.New(probes.Options{SystemResolvers: []string{}})
+	p := dnsProbe(good.Addr, bad.Addr)
+	tests := []struct {
+		mode int32
+		want string
+	}{
+		{modeWrong, `wrong answer ["192.0.2.66"] (want ["192.0.2.10"])`},
+		{modeServfail, "SERVFAIL"},
+		{modeNXDomain, "NXDOMAIN"},
+		{modeSilent, "timeout"},
+	}
+	for _, tt := range tests {
+		bad.set(tt.mode)
+		got := r.Check(context.Background(), p)
+		if got.OK {
+			t.Errorf("mode %d: OK, want a failure", tt.mode)
+			continue
+		}
+		want := "1 of 2 resolvers fail: " + bad.Addr + " " + tt.want
+		if !strings.Contains(got.Message, want) || strings.Contains(got.Message, good.Addr) {
+			t.Errorf("mode %d: message %q, want it to contain %q and not name the good resolver", tt.mode, got.Message, want)
+		}
+	}
+	bad.set(modeRight)
+	if got := r.Check(context.Background(), p); !got.OK {
+		t.Errorf("both right: %q, want OK", got.Message)
+	}
+	// Without expect, any answer will do.
+	p.Expect = nil
+	bad.set(modeWrong)
+	if got := r.Check(context.Background(), p); !got.OK {
+		t.Errorf("no expect, wrong answer: %q, want OK", got.Message)
+	}
+}
+
+func TestHTTPProbe(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == "/down" {
+			http.Error(w, "nope", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("status: all good"))
+	}))
+	defer srv.Close()
+	r := probes.New(probes.Options{})
+	probe := func(path string, f func(p *gateway.Probe)) probes.Outcome {
+		p := &gateway.Probe{Name: "web", Kind: gateway.ProbeHTTP, Target: srv.URL + path}
+		if f != nil {
+			f(p)
+		}
+		p.Defaults()
+		return r.Check(context.Background(), p)
+	}
+	if got := probe("/", nil); !got.OK || !got.TLSExpiry.IsZero() {
+		t.Errorf("200: %+v, want OK without TLS", got)
+	}
+	if got := probe("/down", nil); got.OK || !strings.Contains(got.Message, "status 503 (want 2xx)") {
+		t.Errorf("503: %+v", got)
+	}
+	if got := probe("/down", func(p *gateway.Probe) { p.ExpectStatus = 503 }); !got.OK {
+		t.Errorf("503 expected: %+v", got)
+	}
+	if got := probe("/", func(p *gateway.Probe) { p.BodyContains = "all good" }); !got.OK {
+		t.Errorf("body contains: %+v", got)
+	}
+	if got := probe("/", func(p *gateway.Probe) { p.BodyContains = "degraded" }); got.OK || !strings.Contains(got.Message, `does not contain "degraded"`) {
+		t.Errorf("body lacks: %+v", got)
+	}
+}
+
+// TestHTTPProbeSeesCertificateExpiry serves TLS with a certificate made
+// here that expires in three days, trusted through Options.TLS.
+func TestHTTPProbeSeesCertificateExpiry(t *testing.T) {
+	notAfter := time.Now().Add(72 * time.Hour).Truncate(time.Second)
+	cert, pool := testCertificate(t, notAfter)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	defer srv.Close()
+
+	p := &gateway.Probe{Name: "tls", Kind: gateway.ProbeHTTP, Target: srv.URL}
+	p.Defaults()
+	untrusting := probes.New(probes.Options{})
+	if got := untrusting.Check(context.Background(), p); got.OK {
+		t.Fatalf("an unknown authority was trusted: %+v", got)
+	}
+	r := probes.New(probes.Options{TLS: &tls.Config{RootCAs: pool}})
+	got := r.Check(context.Background(), p)
+	if !got.OK || !got.TLSExpiry.Equal(notAfter) {
+		t.Fatalf("got %+v, want OK with expiry %v", got, notAfter)
+	}
+}
+
+func TestTCPProbe(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	r := probes.New(probes.Options{})
+	p := &gateway.Probe{Name: "tcp", Kind: gateway.ProbeTCP, Target: ln.Addr().String()}
+	p.Defaults()
+	if got := r.Check(context.Background(), p); !got.OK {
+		t.Errorf("open port: %+v", got)
+	}
+	ln.Close()
+	if got := r.Check(context.Background(), p); got.OK || !strings.Contains(got.Message, "refused") {
+		t.Errorf("closed port: %+v, want connection refused", got)
+	}
+}
+
+// testCertificate makes a self-signed certificate for 127.0.0.1 valid
+// until notAfter, and a pool that trusts it.
+func testCertificate(t *testing.T, notAfter time.Time) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "probe test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter,
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
