@@ -19,6 +19,7 @@ import (
 	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/metrics"
 	"github.com/heraldstatus/herald/gateway/notify"
+	"github.com/heraldstatus/herald/gateway/probes"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/internal/gctune"
 )
@@ -108,6 +109,13 @@ func (a *app) serve(ctx context.Context) error {
 		srv.SetIncidents(inc)
 		incDone := make(chan struct{})
 		go func() { defer close(incDone); _ = inc.Run(ctx) }()
+		// Probes: their alerts go through an ingest service of their own
+		// (the same pipeline, with its own rule cache and commit queue).
+		probeDone := make(chan struct{})
+		pr := probes.New(probes.Options{Store: s, Log: log.With("component", "probes"), Metrics: m,
+			Ingest: ingest.New(s, ingest.Options{Log: log.With("component", "probes"), Metrics: m,
+				FlapWindow: time.Duration(cfg.Correlation.Flap.Window)})})
+		go func() { defer close(probeDone); _ = pr.Run(ctx) }()
 		// Deliveries: runs until shutdown, then finishes the sends in flight.
 		d := withDelivery(newDispatcher(s, chans, subs.Links, log, m), cfg.Delivery)
 		disp.Store(d)
@@ -118,6 +126,7 @@ func (a *app) serve(ctx context.Context) error {
 			storeErr <- fmt.Errorf("dispatcher: %w", err)
 		}
 		<-incDone
+		<-probeDone
 	}()
 
 	var runErr error

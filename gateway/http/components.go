@@ -1,7 +1,9 @@
 package http
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -39,14 +41,19 @@ type componentJSON struct {
 	Status          gateway.ComponentStatus  `json:"status"`
 	ManualStatus    *gateway.ComponentStatus `json:"manual_status"`
 	StatusChangedAt time.Time                `json:"status_changed_at"`
-	Origin          gateway.Origin           `json:"origin"`
-	CreatedAt       time.Time                `json:"created_at"`
-	UpdatedAt       time.Time                `json:"updated_at"`
+	// DependsOn holds the ids of the components this one depends on.
+	DependsOn []string       `json:"depends_on"`
+	Origin    gateway.Origin `json:"origin"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
 }
 
 func toComponentJSON(c gateway.Component) componentJSON {
 	out := componentJSON{ID: c.ID, Name: c.Name, Description: c.Description, Position: c.Position, Status: c.Status,
-		StatusChangedAt: c.StatusChangedAt, Origin: c.Origin, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		StatusChangedAt: c.StatusChangedAt, DependsOn: c.DependsOn, Origin: c.Origin, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	if out.DependsOn == nil {
+		out.DependsOn = []string{}
+	}
 	if c.GroupID != "" {
 		out.GroupID = &c.GroupID
 	}
@@ -62,6 +69,9 @@ type componentRequest struct {
 	// Group is a group's id or exact name; "" or null (on update) removes it.
 	Group    *string `json:"group"`
 	Position *int    `json:"position" validate:"omitempty,min=0"`
+	// DependsOn names (by id or exact name) every component this one
+	// depends on; it replaces the list, [] clears it.
+	DependsOn *[]string `json:"depends_on"`
 }
 
 func (s *Server) listComponents(c echo.Context) error {
@@ -96,8 +106,21 @@ func (s *Server) createComponent(c echo.Context) error {
 	if err := s.applyComponent(c, &comp, req); err != nil {
 		return err
 	}
+	deps, err := s.dependsOn(c, req.DependsOn)
+	if err != nil {
+		return err
+	}
 	if err := s.Store().CreateComponent(c.Request().Context(), &comp); err != nil {
 		return err
+	}
+	if deps != nil {
+		if err := s.Store().SetDependencies(c.Request().Context(), comp.ID, deps); err != nil {
+			// A refused graph (a cycle) fails the whole request: the new
+			// component, which nothing refers to yet, goes again.
+			_ = s.Store().DeleteComponent(c.Request().Context(), comp.ID)
+			return err
+		}
+		comp.DependsOn = slices.Sorted(slices.Values(deps))
 	}
 	s.audit(c, "component.create", "component", comp.ID, map[string]any{"name": comp.Name})
 	return c.JSON(http.StatusCreated, toComponentJSON(comp))
@@ -116,7 +139,20 @@ func (s *Server) updateComponent(c echo.Context) error {
 	if err := s.applyComponent(c, comp, req); err != nil {
 		return err
 	}
+	// The graph first: a cycle, the likeliest refusal, then changes nothing.
+	deps, err := s.dependsOn(c, req.DependsOn)
+	if err != nil {
+		return err
+	}
+	if deps != nil {
+		if err := s.Store().SetDependencies(ctx, comp.ID, deps); err != nil {
+			return err
+		}
+	}
 	if err := s.Store().UpdateComponent(ctx, comp); err != nil {
+		return err
+	}
+	if comp, err = s.Store().Component(ctx, comp.ID); err != nil {
 		return err
 	}
 	s.audit(c, "component.update", "component", comp.ID, map[string]any{"name": comp.Name})
@@ -150,6 +186,25 @@ func (s *Server) applyComponent(c echo.Context, comp *gateway.Component, req com
 		}
 	}
 	return nil
+}
+
+// dependsOn resolves a depends_on list of ids or names to ids; nil when
+// the request has none (leave the edges as they are).
+func (s *Server) dependsOn(c echo.Context, names *[]string) ([]string, error) {
+	if names == nil {
+		return nil, nil
+	}
+	ids := []string{}
+	for i, n := range *names {
+		dep, err := s.Store().Component(c.Request().Context(), n)
+		if gateway.ErrorCode(err) == gateway.ENOTFOUND {
+			return nil, gateway.FieldError(fmt.Sprintf("depends_on[%d]", i), "no component with this id or name")
+		} else if err != nil {
+			return nil, err
+		}
+		ids = append(ids, dep.ID)
+	}
+	return ids, nil
 }
 
 func (s *Server) deleteComponent(c echo.Context) error {

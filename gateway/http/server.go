@@ -123,6 +123,7 @@ func (s *Server) routes() {
 	s.openAPIRoutes(e)
 	api := e.Group("/api/v1", s.limitAuthFailures("api"), s.limitBody(s.opt.APIBodyLimit), s.requireStore, s.authenticate)
 	s.componentRoutes(api)
+	s.probeRoutes(api)
 	s.incidentRoutes(api)
 	s.broadcastRoutes(api)
 	s.templateRoutes(api)
