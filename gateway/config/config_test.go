@@ -327,6 +327,14 @@ func TestLoadErrors(t *testing.T) {
 		{"bad_regex.yml", nil, []string{`bad_regex.yml:4: rules[0].match: matcher "service=~sp[ace": invalid regular expression`}},
 		{"bad_duplicate_component.yml", nil, []string{`bad_duplicate_component.yml:7: components[1].components[1].name: duplicate component "Space Module" (first at components[0].components[0].name)`}},
 		{"bad_token_both.yml", nil, []string{`bad_token_both.yml:4: sources[0].token: set together with token_file; use one`}},
+		{"bad_probes.yml", nil, []string{
+			`bad_probes.yml:3: probes[0].kind: unknown kind "icmp" (want dns, http or tcp)`,
+			`probes[1].target: is required: an http or https URL`,
+			`bad_probes.yml:10: probes[2].interval: must be at least 1s (got 500ms)`,
+			`probes[3].expect[0]: "2001:db8::1" is not an IPv4 address, which an A record holds`,
+			`probes[4].expect[0]: "192.0.2.25" is not a host name, which a MX record holds`,
+		}},
+		{"bad_dependency_cycle.yml", nil, []string{`components: depends_on makes a dependency cycle: DNS → Hummingbird App → Space Module → DNS`}},
 		{"full.yml", map[string]string{"PROM_TOKEN": "short"}, []string{`full.yml:41: sources[0].token: must be at least 16 characters`}},
 		{"full.yml", map[string]string{"PROM_TOKEN": "prom-token-0123456789", "HERALD_PUBLIC_URL": "ftp://x", "HERALD_ALLOW_PRIVATE_TARGETS": "maybe"}, []string{
 			`HERALD_PUBLIC_URL: public_url: must be an absolute http or https URL (got "ftp://x")`,
