@@ -30,6 +30,7 @@ type componentQueries struct {
 	InsertDep        string `query:"insert-dependency"`
 	DeleteDeps       string `query:"delete-dependencies"`
 	LockDeps         string `query:"lock-dependencies"`
+	TouchComponent   string `query:"touch-component"`
 }
 
 // ComponentGroups lists every group in page order.

@@ -84,6 +84,9 @@ func (s *Store) setDependencies(ctx context.Context, tx *sqlx.Tx, set map[string
 		if _, err := tx.ExecContext(ctx, s.q.DeleteDeps, id); err != nil {
 			return wrap("clear dependencies", err)
 		}
+		if _, err := tx.ExecContext(ctx, s.q.TouchComponent, s.now(), id); err != nil {
+			return wrap("touch component", err)
+		}
 		for _, d := range deps {
 			if _, err := tx.ExecContext(ctx, s.q.InsertDep, id, d); err != nil {
 				if gateway.ErrorCode(mapError(err)) == gateway.EUNPROCESSABLE {

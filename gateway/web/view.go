@@ -2,6 +2,8 @@ package web
 
 import (
 	"html/template"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
@@ -29,6 +31,9 @@ func (h *Handler) layout(title string) layoutView {
 type componentView struct {
 	gateway.Component
 	Uptime Uptime
+	// DependsOnText names the components it depends on, in page order
+	// ("DNS and Database"); "" when none.
+	DependsOnText string
 }
 
 // groupView is a group of components; Open expands it when one of its
@@ -96,7 +101,7 @@ func (cat *catalog) sections(uptime func(gateway.Component) Uptime) []sectionVie
 	var out []sectionView
 	seen := map[string]*groupView{}
 	for _, c := range cat.order {
-		cv := componentView{Component: c, Uptime: uptime(c)}
+		cv := componentView{Component: c, Uptime: uptime(c), DependsOnText: cat.upstreams(c)}
 		g, grouped := cat.groups[c.GroupID]
 		if !grouped {
 			out = append(out, sectionView{Component: &cv})
@@ -113,6 +118,26 @@ func (cat *catalog) sections(uptime func(gateway.Component) Uptime) []sectionVie
 		gv.Open = gv.Open || c.Status != gateway.Operational
 	}
 	return out
+}
+
+// upstreams words the components c depends on, in page order.
+func (cat *catalog) upstreams(c gateway.Component) string {
+	if len(c.DependsOn) == 0 {
+		return ""
+	}
+	var names []string
+	for _, o := range cat.order {
+		if slices.Contains(c.DependsOn, o.ID) {
+			names = append(names, o.Name)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // affected words the components an incident touched as the seed's page

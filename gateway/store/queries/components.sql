@@ -86,3 +86,8 @@ DELETE FROM component_dependencies WHERE component_id = ?;
 -- writer; PostgreSQL overrides it with an advisory lock).
 -- name: lock-dependencies
 SELECT 1;
+
+-- A dependency change is a change of the component: the public page's
+-- version follows components' updated_at.
+-- name: touch-component
+UPDATE components SET updated_at = ? WHERE id = ?;
