@@ -173,7 +173,13 @@ func (h *Handler) componentCreate(c echo.Context) error {
 type componentEditView struct {
 	Component gateway.Component
 	Groups    []gateway.ComponentGroup
+	// Others are the components it may depend on: all but itself.
+	Others []gateway.Component
 }
+
+// DependsOn reports whether the component depends on id (the form's
+// ticked boxes).
+func (v componentEditView) DependsOn(id string) bool { return slices.Contains(v.Component.DependsOn, id) }
 
 func (h *Handler) componentEdit(c echo.Context) error {
 	st, err := h.store()
@@ -190,7 +196,12 @@ func (h *Handler) componentEdit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "components-edit", "Edit "+comp.Name, componentEditView{Component: *comp, Groups: gs})
+	all, err := st.Components(ctx)
+	if err != nil {
+		return err
+	}
+	others := slices.DeleteFunc(all, func(x gateway.Component) bool { return x.ID == comp.ID })
+	return h.render(c, http.StatusOK, "components-edit", "Edit "+comp.Name, componentEditView{Component: *comp, Groups: gs, Others: others})
 }
 
 // componentEditForm reads the edit form onto comp; a component moved
@@ -199,6 +210,17 @@ func componentEditForm(c echo.Context, ctx context.Context, st *store.Store, com
 	oldGroup := comp.GroupID
 	if err := componentForm(c, st, comp); err != nil {
 		return err
+	}
+	// The boxes of the form's depends_on list; the graph first, so that a
+	// cycle refuses the whole form.
+	if c.FormValue("depends_on_shown") != "" {
+		form, err := c.FormParams()
+		if err != nil {
+			return err
+		}
+		if err := st.SetDependencies(ctx, comp.ID, form["depends_on"]); err != nil {
+			return err
+		}
 	}
 	if comp.GroupID != oldGroup {
 		all, err := st.Components(ctx)

@@ -195,3 +195,38 @@ func TestMove(t *testing.T) {
 		t.Error("move left: no error")
 	}
 }
+
+// TestComponentDependsOnForm: the edit form ticks what a component depends
+// on, saves the ticked boxes, and refuses a cycle naming it.
+func TestComponentDependsOnForm(t *testing.T) {
+	for _, d := range storetest.Databases() {
+		t.Run(d, func(t *testing.T) {
+			e := newTestEnv(t, d)
+			ctx := context.Background()
+			admin := e.signIn(gateway.RoleAdmin)
+			const list = "/console/components"
+			for _, name := range []string{"DNS", "Space Module"} {
+				admin.submit(list, list, url.Values{"name": {name}}).wantStatus(t, http.StatusOK)
+			}
+			dns, _ := e.st.Component(ctx, "DNS")
+			space, _ := e.st.Component(ctx, "Space Module")
+			edit := "/console/components/" + space.ID
+			admin.get(edit).wantContains(t, `name="depends_on" value="`+dns.ID+`"> DNS`)
+			admin.submit(edit, edit, url.Values{"name": {"Space Module"}, "depends_on_shown": {"1"}, "depends_on": {dns.ID}}).wantStatus(t, http.StatusOK)
+			got, _ := e.st.Component(ctx, space.ID)
+			if !slices.Equal(got.DependsOn, []string{dns.ID}) {
+				t.Fatalf("depends on %v, want [DNS]", got.DependsOn)
+			}
+			admin.get(edit).wantContains(t, `value="`+dns.ID+`" checked> DNS`)
+
+			dnsEdit := "/console/components/" + dns.ID
+			res := admin.submit(dnsEdit, dnsEdit, url.Values{"name": {"DNS"}, "depends_on_shown": {"1"}, "depends_on": {space.ID}})
+			res.wantContains(t, "DNS → Space Module → DNS")
+			// Unticking every box clears the list.
+			admin.submit(edit, edit, url.Values{"name": {"Space Module"}, "depends_on_shown": {"1"}}).wantStatus(t, http.StatusOK)
+			if got, _ := e.st.Component(ctx, space.ID); len(got.DependsOn) != 0 {
+				t.Errorf("after unticking: depends on %v", got.DependsOn)
+			}
+		})
+	}
+}
