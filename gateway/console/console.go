@@ -52,6 +52,7 @@ var screens = []func(h *Handler, r Router){
 	(*Handler).componentsRoutes,
 	(*Handler).sourcesRoutes,
 	(*Handler).apikeysRoutes,
+	(*Handler).probesRoutes,
 	(*Handler).auditRoutes,
 	(*Handler).broadcastRoutes,
 	(*Handler).maintenanceRoutes,
@@ -68,6 +69,7 @@ var nav = []navItem{
 	{"Components", Prefix + "/components"},
 	{"Sources", Prefix + "/sources"},
 	{"API keys", Prefix + "/apikeys"},
+	{"Probes", Prefix + "/probes"},
 	{"Audit", Prefix + "/audit"},
 }
 
