@@ -179,7 +179,9 @@ type componentEditView struct {
 
 // DependsOn reports whether the component depends on id (the form's
 // ticked boxes).
-func (v componentEditView) DependsOn(id string) bool { return slices.Contains(v.Component.DependsOn, id) }
+func (v componentEditView) DependsOn(id string) bool {
+	return slices.Contains(v.Component.DependsOn, id)
+}
 
 func (h *Handler) componentEdit(c echo.Context) error {
 	st, err := h.store()
