@@ -24,6 +24,7 @@ type probeQueries struct {
 	TrimProbeResults  string `query:"trim-probe-results"`
 	ListProbeResults  string `query:"list-probe-results"`
 	EnsureProbeSource string `query:"ensure-probe-source"`
+	ProbeUptime       string `query:"probe-uptime"`
 }
 
 // Bounds of the results kept per probe: the newest ProbeResultsKept, none
@@ -317,6 +318,15 @@ func (s *Store) ProbeResults(ctx context.Context, id string, since time.Time, li
 			Duration: time.Duration(r.DurationMs * float64(time.Millisecond))}
 	}
 	return out, nil
+}
+
+// ProbeUptime counts probe id's kept runs since since, and the good ones.
+func (s *Store) ProbeUptime(ctx context.Context, id string, since time.Time) (good, total int, err error) {
+	var r struct{ Good, Total int }
+	if err := s.db.GetContext(ctx, &r, s.q.ProbeUptime, id, storedTime(since)); err != nil {
+		return 0, 0, wrap("probe uptime", err)
+	}
+	return r.Good, r.Total, nil
 }
 
 // ProbeSource returns the source probe alerts are stored under, making it

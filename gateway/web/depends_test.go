@@ -35,3 +35,35 @@ func TestStatusPageShowsDependencies(t *testing.T) {
 		wantIn(t, "the page", body, `<p class="component-depends">Depends on DNS and Database</p>`)
 	})
 }
+
+// TestStatusPageShowsProbeChart: a probed component's entry has its
+// response-time chart, server-rendered SVG, with its failed runs marked.
+func TestStatusPageShowsProbeChart(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		app, _ := st.Component(e.ctx, "Hummingbird App")
+		p := &gateway.Probe{Name: "app", Kind: gateway.ProbeTCP, Target: "127.0.0.1:9", ComponentID: app.ID}
+		p.Defaults()
+		if err := st.CreateProbe(e.ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if body := e.mustGet("/"); strings.Contains(body, "probe-chart") {
+			t.Error("a chart before any run")
+		}
+		for i, ok := range []bool{true, false, true, true} {
+			runs, err := st.ClaimProbes(e.ctx, "test", 1, time.Minute)
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("claim %d: %v %v", i, runs, err)
+			}
+			res := gateway.ProbeResult{At: e.clock(), OK: ok, Duration: time.Duration(10*(i+1)) * time.Millisecond, Message: "m"}
+			if _, err := st.FinishProbe(e.ctx, runs[0], "test", res, e.clock()); err != nil {
+				t.Fatal(err)
+			}
+			e.advance(time.Second)
+		}
+		e.advance(time.Minute) // the page is rendered as of the minute
+		body := e.mustGet("/")
+		wantIn(t, "the page", body, `<polyline class="rt" points="0.0,28.5 100.0,20.0 200.0,11.5 300.0,3.0"/>`,
+			`<line class="fail" x1="100.0" x2="100.0"`, "Response time 40 ms (peak 40 ms over the last 4 checks) · 75.00% of checks succeeded in 24 hours")
+	})
+}

@@ -75,6 +75,20 @@ func (h *Handler) renderStatus(r *request) ([]byte, error) {
 	v.Sections = cat.sections(func(c gateway.Component) Uptime {
 		return ComputeUptime(c, snap.Changes, r.now, UptimeDays)
 	})
+	charts, err := probeCharts(r)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range v.Sections {
+		if s.Component != nil {
+			s.Component.Chart = charts[s.Component.ID]
+		}
+		if s.Group != nil {
+			for i := range s.Group.Components {
+				s.Group.Components[i].Chart = charts[s.Group.Components[i].ID]
+			}
+		}
+	}
 	return h.tmpl.render("status", v)
 }
 

@@ -34,6 +34,8 @@ type componentView struct {
 	// DependsOnText names the components it depends on, in page order
 	// ("DNS and Database"); "" when none.
 	DependsOnText string
+	// Chart is its probe's response-time chart, nil when none probes it.
+	Chart *probeChart
 }
 
 // groupView is a group of components; Open expands it when one of its

@@ -62,3 +62,7 @@ SELECT id, up FROM probes;
 INSERT INTO sources (id, name, kind, token_hash, token_prefix, rate_limit, origin, created_at, updated_at)
 VALUES (?, 'probe', 'probe', 'none: alerts of the built-in probes', '', 0, 'api', ?, ?)
 ON CONFLICT (name) DO NOTHING;
+
+-- name: probe-uptime
+SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN ok THEN 1 ELSE 0 END), 0) AS good
+FROM probe_results WHERE probe_id = ? AND at >= ?;
