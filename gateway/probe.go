@@ -179,6 +179,31 @@ func (p *Probe) Validate() map[string]string {
 	return bad
 }
 
+// Check applies the defaults to p and validates it, with the problems the
+// caller found while reading it (found; they win over Validate's for the
+// same key). It returns nil, or one EUNPROCESSABLE error naming every key.
+// The config file, the API and the console all check a probe with it.
+func (p *Probe) Check(found map[string]string) error {
+	p.Defaults()
+	bad := p.Validate()
+	for k, v := range found {
+		bad[k] = v
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(bad))
+	for k := range bad {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	msgs := make([]string, len(keys))
+	for i, k := range keys {
+		msgs[i] = k + ": " + bad[k]
+	}
+	return &Error{Code: EUNPROCESSABLE, Message: "The probe is not valid: " + strings.Join(msgs, "; ") + ".", Fields: bad}
+}
+
 func (p *Probe) validateDNS(bad map[string]string) {
 	switch {
 	case p.Target == "":

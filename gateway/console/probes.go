@@ -133,18 +133,8 @@ func probeForm(c echo.Context, st *store.Store) (*gateway.Probe, error) {
 			p.ComponentID = comp.ID
 		}
 	}
-	p.Defaults()
-	for k, v := range p.Validate() {
-		if _, dup := bad[k]; !dup {
-			bad[k] = v
-		}
-	}
-	if len(bad) > 0 {
-		var msgs []string
-		for k, v := range bad {
-			msgs = append(msgs, k+": "+v)
-		}
-		return nil, &gateway.Error{Code: gateway.EUNPROCESSABLE, Message: strings.Join(msgs, "; "), Fields: bad}
+	if err := p.Check(bad); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

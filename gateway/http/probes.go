@@ -152,16 +152,7 @@ func (s *Server) applyProbe(c echo.Context, p *gateway.Probe, req probeRequest) 
 			}
 		}
 	}
-	p.Defaults()
-	for k, v := range p.Validate() {
-		if _, dup := bad[k]; !dup {
-			bad[k] = v
-		}
-	}
-	if len(bad) > 0 {
-		return &gateway.Error{Code: gateway.EUNPROCESSABLE, Message: "The probe is not valid.", Fields: bad}
-	}
-	return nil
+	return p.Check(bad)
 }
 
 func (s *Server) listProbes(c echo.Context) error {

@@ -3,7 +3,6 @@ package probes_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -37,20 +36,7 @@ func BenchmarkSchedule(b *testing.B) {
 		}
 		every = d
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	ln := acceptor(b)
 	for range b.N {
 		st := storetest.Open(b, "sqlite")
 		ctx, cancel := context.WithCancel(context.Background())

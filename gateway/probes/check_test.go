@@ -126,19 +126,7 @@ func TestHTTPProbeSeesCertificateExpiry(t *testing.T) {
 }
 
 func TestTCPProbe(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	ln := acceptor(t)
 	r := probes.New(probes.Options{})
 	p := &gateway.Probe{Name: "tcp", Kind: gateway.ProbeTCP, Target: ln.Addr().String()}
 	p.Defaults()
@@ -177,4 +165,25 @@ func testCertificate(t *testing.T, notAfter time.Time) (tls.Certificate, *x509.C
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+// acceptor listens on loopback and closes every connection it accepts:
+// the target of tcp probes.
+func acceptor(tb testing.TB) net.Listener {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln
 }
