@@ -17,18 +17,20 @@ import (
 )
 
 // BenchmarkSchedule measures how well one node keeps the probes' schedule:
-// N tcp probes (default 1,000) every INTERVAL (default 30s) against a
-// listener on loopback, on SQLite, for ROUNDS intervals (default 2). Drift
-// is how late each run starts after it was due. The first round (every
-// probe due at once, as at the first start) is reported apart from the
-// steady rounds after it. Run it alone, once:
+// HERALD_BENCH_PROBES tcp probes every HERALD_BENCH_PROBE_INTERVAL against
+// a listener on loopback, on SQLite, for HERALD_BENCH_PROBE_ROUNDS
+// intervals. Drift is how late each run starts after it was due. The first
+// round (every probe due at once, as at the first start) is reported apart
+// from the steady rounds after it. Its defaults (100 probes, 2s, 2 rounds)
+// keep CI's single run short; the figure in docs/probes.md is of 1,000
+// probes at 30s, run alone, once:
 //
 //	HERALD_BENCH_PROBES=1000 HERALD_BENCH_PROBE_INTERVAL=30s HERALD_BENCH_PROBE_ROUNDS=2 \
 //	  go test ./gateway/probes/ -run '^$' -bench BenchmarkSchedule -benchtime 1x
 func BenchmarkSchedule(b *testing.B) {
-	n := envInt(b, "HERALD_BENCH_PROBES", 1000)
+	n := envInt(b, "HERALD_BENCH_PROBES", 100)
 	rounds := envInt(b, "HERALD_BENCH_PROBE_ROUNDS", 2)
-	every := 30 * time.Second
+	every := 2 * time.Second
 	if v := os.Getenv("HERALD_BENCH_PROBE_INTERVAL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
