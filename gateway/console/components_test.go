@@ -202,18 +202,16 @@ func TestComponentDependsOnForm(t *testing.T) {
 	for _, d := range storetest.Databases() {
 		t.Run(d, func(t *testing.T) {
 			e := newTestEnv(t, d)
-			ctx := context.Background()
 			admin := e.signIn(gateway.RoleAdmin)
 			const list = "/console/components"
 			for _, name := range []string{"DNS", "Space Module"} {
 				admin.submit(list, list, url.Values{"name": {name}}).wantStatus(t, http.StatusOK)
 			}
-			dns, _ := e.st.Component(ctx, "DNS")
-			space, _ := e.st.Component(ctx, "Space Module")
+			dns, space := e.component(t, "DNS"), e.component(t, "Space Module")
 			edit := "/console/components/" + space.ID
 			admin.get(edit).wantContains(t, `name="depends_on" value="`+dns.ID+`"> DNS`)
 			admin.submit(edit, edit, url.Values{"name": {"Space Module"}, "depends_on_shown": {"1"}, "depends_on": {dns.ID}}).wantStatus(t, http.StatusOK)
-			got, _ := e.st.Component(ctx, space.ID)
+			got := e.component(t, space.ID)
 			if !slices.Equal(got.DependsOn, []string{dns.ID}) {
 				t.Fatalf("depends on %v, want [DNS]", got.DependsOn)
 			}
@@ -224,9 +222,20 @@ func TestComponentDependsOnForm(t *testing.T) {
 			res.wantContains(t, "DNS → Space Module → DNS")
 			// Unticking every box clears the list.
 			admin.submit(edit, edit, url.Values{"name": {"Space Module"}, "depends_on_shown": {"1"}}).wantStatus(t, http.StatusOK)
-			if got, _ := e.st.Component(ctx, space.ID); len(got.DependsOn) != 0 {
+			if got := e.component(t, space.ID); len(got.DependsOn) != 0 {
 				t.Errorf("after unticking: depends on %v", got.DependsOn)
 			}
 		})
 	}
+}
+
+// component reads a component by id or name, failing the test when it
+// cannot.
+func (e *testEnv) component(t *testing.T, idOrName string) *gateway.Component {
+	t.Helper()
+	c, err := e.st.Component(context.Background(), idOrName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

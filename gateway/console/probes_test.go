@@ -22,7 +22,7 @@ func TestProbesScreen(t *testing.T) {
 			if err := e.st.CreateComponent(ctx, &gateway.Component{Name: "DNS", Position: -1}); err != nil {
 				t.Fatal(err)
 			}
-			dns, _ := e.st.Component(ctx, "DNS")
+			dns := e.component(t, "DNS")
 			if res := support.get(page); res.status != http.StatusForbidden && res.status != http.StatusNotFound {
 				t.Errorf("support sees the probes: %d", res.status)
 			}

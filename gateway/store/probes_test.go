@@ -115,8 +115,8 @@ func TestSyncDependenciesAndProbes(t *testing.T) {
 		if rep.Deleted != 1 {
 			t.Errorf("report = %+v, want 1 deleted", rep)
 		}
-		if rules, _ := s.Rules(ctx); len(rules) != 0 {
-			t.Errorf("rules left: %+v", rules)
+		if rules, err := s.Rules(ctx); err != nil || len(rules) != 0 {
+			t.Errorf("rules left: %+v (%v)", rules, err)
 		}
 	})
 }
@@ -153,8 +153,8 @@ func TestProbeClaimOncePerInterval(t *testing.T) {
 			t.Fatal("FinishProbe by the holder = false")
 		}
 		// Not due again before its next run.
-		if c, _ := s.ClaimProbes(ctx, "b", 10, time.Minute); len(c) != 0 {
-			t.Errorf("claimed again before its interval: %+v", c)
+		if c, err := s.ClaimProbes(ctx, "b", 10, time.Minute); err != nil || len(c) != 0 {
+			t.Errorf("claimed again before its interval: %+v (%v)", c, err)
 		}
 		results, err := s.ProbeResults(ctx, p.ID, time.Time{}, 10)
 		must(t, err)

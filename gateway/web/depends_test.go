@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -24,9 +25,7 @@ func TestStatusPageShowsDependencies(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		app, _ := st.Component(e.ctx, "Hummingbird App")
-		dns, _ := st.Component(e.ctx, "DNS")
-		db, _ := st.Component(e.ctx, "Database")
+		app, dns, db := mustComponent(t, st, "Hummingbird App"), mustComponent(t, st, "DNS"), mustComponent(t, st, "Database")
 		e.advance(time.Second)
 		if err := st.SetDependencies(e.ctx, app.ID, []string{db.ID, dns.ID}); err != nil {
 			t.Fatal(err)
@@ -41,7 +40,7 @@ func TestStatusPageShowsDependencies(t *testing.T) {
 func TestStatusPageShowsProbeChart(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st)
-		app, _ := st.Component(e.ctx, "Hummingbird App")
+		app := mustComponent(t, st, "Hummingbird App")
 		p := &gateway.Probe{Name: "app", Kind: gateway.ProbeTCP, Target: "127.0.0.1:9", ComponentID: app.ID}
 		p.Defaults()
 		if err := st.CreateProbe(e.ctx, p); err != nil {
@@ -66,4 +65,13 @@ func TestStatusPageShowsProbeChart(t *testing.T) {
 		wantIn(t, "the page", body, `<polyline class="rt" points="0.0,28.5 100.0,20.0 200.0,11.5 300.0,3.0"/>`,
 			`<line class="fail" x1="100.0" x2="100.0"`, "Response time 40 ms (peak 40 ms over the last 4 checks) · 75.00% of checks succeeded in 24 hours")
 	})
+}
+
+func mustComponent(t *testing.T, st *store.Store, name string) *gateway.Component {
+	t.Helper()
+	c, err := st.Component(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
