@@ -67,6 +67,13 @@ func (s *Store) setDependencies(ctx context.Context, tx *sqlx.Tx, set map[string
 		return nil
 	}
 	if cycle := gateway.DependencyCycle(edges); cycle != nil {
+		// Told from the component being changed: "DNS → Space Module →
+		// DNS" for a change of DNS.
+		ring := cycle[:len(cycle)-1]
+		if i := slices.IndexFunc(ring, func(id string) bool { _, ok := write[id]; return ok }); i > 0 {
+			ring = append(slices.Clone(ring[i:]), ring[:i]...)
+			cycle = append(ring, ring[0])
+		}
 		var comps []gateway.Component
 		if err := tx.SelectContext(ctx, &comps, s.q.ListComponents); err != nil {
 			return wrap("list components", err)
