@@ -53,12 +53,17 @@ type Options struct {
 	Started func(name string, due, started time.Time)
 }
 
+// sweepEvery is how often a runner resolves the alerts of probes that are
+// gone (see sweep).
+const sweepEvery = 10 * time.Second
+
 // Runner runs due probes until its context ends.
 type Runner struct {
-	o      Options
-	sem    chan struct{}
-	dialer *net.Dialer
-	src    *gateway.Source
+	o         Options
+	sem       chan struct{}
+	dialer    *net.Dialer
+	src       *gateway.Source
+	lastSweep time.Time
 }
 
 // New returns a runner; call Run to start it.
@@ -114,6 +119,12 @@ func (r *Runner) Tick(ctx context.Context) (int, error) {
 		}
 		r.src = src
 	}
+	if time.Since(r.lastSweep) >= sweepEvery {
+		if err := r.sweep(ctx); err != nil {
+			return 0, err
+		}
+		r.lastSweep = time.Now()
+	}
 	free := cap(r.sem) - len(r.sem)
 	if free == 0 {
 		return 0, nil
@@ -130,6 +141,26 @@ func (r *Runner) Tick(ctx context.Context) (int, error) {
 		}()
 	}
 	return len(runs), nil
+}
+
+// sweep resolves the firing alerts that no probe will resolve any more: a
+// probe deleted or renamed while it was down, or no longer an http probe
+// while its certificate warning fired. Without it their components would
+// stay down for good. Replicas may sweep at once: a second resolve of an
+// alert is a duplicate, which ingest ignores.
+func (r *Runner) sweep(ctx context.Context) error {
+	fps, err := r.o.Store.OrphanProbeAlerts(ctx, r.src.ID)
+	if err != nil || len(fps) == 0 {
+		return err
+	}
+	now := time.Now().UTC()
+	alerts := make([]gateway.Alert, len(fps))
+	for i, fp := range fps {
+		alerts[i] = gateway.Alert{Fingerprint: fp, Status: gateway.AlertResolved, StartsAt: now, EndsAt: now,
+			Raw: []byte(`{"status":"resolved","reason":"the probe was removed or changed"}`)}
+	}
+	_, err = r.o.Ingest.Accept(ctx, r.src, alerts, now)
+	return err
 }
 
 // run checks one probe, sends the alerts its state change calls for and

@@ -167,3 +167,31 @@ func TestProbeWarnsOfCertificateExpiry(t *testing.T) {
 		}
 	})
 }
+
+// TestDeletedProbesAlertResolves: a probe deleted while it is down leaves
+// no alert firing for good: the runner resolves it.
+func TestDeletedProbesAlertResolves(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		p := &gateway.Probe{Name: "gone", Kind: gateway.ProbeTCP, Target: "127.0.0.1:1", Failures: 1, Timeout: time.Second}
+		p.Defaults()
+		if err := st.CreateProbe(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		h := newHarness(t, st, probes.Options{})
+		h.runOnce()
+		if a := h.alert("probe:gone"); a == nil || a.Status != gateway.AlertFiring {
+			t.Fatalf("alert = %+v, want firing", a)
+		}
+		if err := st.DeleteProbe(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		// A new runner sweeps at its first tick.
+		if _, err := newHarness(t, st, probes.Options{}).runner.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if a := h.alert("probe:gone"); a.Status != gateway.AlertResolved {
+			t.Errorf("after deleting the probe: alert %s, want resolved", a.Status)
+		}
+	})
+}

@@ -25,6 +25,7 @@ type probeQueries struct {
 	ListProbeResults  string `query:"list-probe-results"`
 	EnsureProbeSource string `query:"ensure-probe-source"`
 	ProbeUptime       string `query:"probe-uptime"`
+	OrphanProbeAlerts string `query:"orphan-probe-alerts"`
 }
 
 // Bounds of the results kept per probe: the newest ProbeResultsKept, none
@@ -327,6 +328,14 @@ func (s *Store) ProbeUptime(ctx context.Context, id string, since time.Time) (go
 		return 0, 0, wrap("probe uptime", err)
 	}
 	return r.Good, r.Total, nil
+}
+
+// OrphanProbeAlerts returns the fingerprints of the firing alerts of
+// source sourceID (the probe source) that no probe will resolve any more.
+func (s *Store) OrphanProbeAlerts(ctx context.Context, sourceID string) ([]string, error) {
+	var out []string
+	err := s.db.SelectContext(ctx, &out, s.q.OrphanProbeAlerts, sourceID)
+	return out, wrap("orphan probe alerts", err)
 }
 
 // ProbeSource returns the source probe alerts are stored under, making it

@@ -66,3 +66,14 @@ ON CONFLICT (name) DO NOTHING;
 -- name: probe-uptime
 SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN ok THEN 1 ELSE 0 END), 0) AS good
 FROM probe_results WHERE probe_id = ? AND at >= ?;
+
+-- Firing probe alerts that no probe will resolve any more: their probe was
+-- deleted or renamed, or (a certificate warning) is no longer an http probe.
+-- name: orphan-probe-alerts
+SELECT a.fingerprint FROM alerts a
+WHERE a.source_id = ? AND a.status = 'firing'
+  AND NOT EXISTS (
+    SELECT 1 FROM probes p
+    WHERE a.fingerprint = 'probe:' || p.name
+       OR (p.kind = 'http' AND a.fingerprint = 'probe:' || p.name || ':tls_expiry')
+  );
