@@ -100,6 +100,12 @@ func (s *Server) applyProbe(c echo.Context, p *gateway.Probe, req probeRequest) 
 			*dst = *v
 		}
 	}
+	if req.Kind != nil && *req.Kind != p.Kind {
+		// A new kind starts from its own defaults: the old kind's keys
+		// would only be refused as not its own.
+		p.Record, p.Resolvers, p.Expect = "", nil, nil
+		p.ExpectStatus, p.BodyContains, p.TLSExpiryWarning = 0, "", 0
+	}
 	set(&p.Name, req.Name)
 	set(&p.Kind, req.Kind)
 	set(&p.Target, req.Target)

@@ -85,6 +85,10 @@ func TestProbesAPI(t *testing.T) {
 		if r := e.do("PATCH", "/api/v1/probes/dns-main", admin, `{"interval":"1m"}`); r.status != 200 || !strings.Contains(r.body, `"interval":"1m0s"`) {
 			t.Errorf("patch: %d %s", r.status, r.body)
 		}
+		r = e.do("PATCH", "/api/v1/probes/dns-main", admin, `{"kind":"tcp","target":"db.internal:5432"}`)
+		if r.status != 200 || strings.Contains(r.body, `"record"`) || strings.Contains(r.body, `"expect"`) {
+			t.Errorf("kind change: %d %s, want the dns keys gone", r.status, r.body)
+		}
 		if r := e.do("GET", "/api/v1/probes/dns-main/results", admin, ""); r.status != 200 || !strings.Contains(r.body, `"data":[]`) {
 			t.Errorf("results: %d %s", r.status, r.body)
 		}
