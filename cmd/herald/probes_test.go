@@ -38,7 +38,7 @@ probes:
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	const key = "boot-admin-token-0123456789"
+	const key = "probes-test-admin-token-0123456789abcdef"
 	in := start(t, map[string]string{"HERALD_DATABASE_URL": storetest.URL(t, "sqlite"), "HERALD_CONFIG": path, "HERALD_ADMIN_TOKEN": key})
 	defer in.stop()
 	in.waitReady(200, 20*time.Second)
