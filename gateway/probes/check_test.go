@@ -2,13 +2,6 @@ package probes_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +11,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/probes"
+	"github.com/heraldstatus/herald/internal/testcert"
 )
 
 func dnsProbe(resolvers ...string) *gateway.Probe {
@@ -106,9 +100,9 @@ func TestHTTPProbe(t *testing.T) {
 // here that expires in three days, trusted through Options.TLS.
 func TestHTTPProbeSeesCertificateExpiry(t *testing.T) {
 	notAfter := time.Now().Add(72 * time.Hour).Truncate(time.Second)
-	cert, pool := testCertificate(t, notAfter)
+	server, client := testcert.New(t, notAfter)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.TLS = server
 	srv.StartTLS()
 	defer srv.Close()
 
@@ -118,7 +112,7 @@ func TestHTTPProbeSeesCertificateExpiry(t *testing.T) {
 	if got := untrusting.Check(context.Background(), p); got.OK {
 		t.Fatalf("an unknown authority was trusted: %+v", got)
 	}
-	r := probes.New(probes.Options{TLS: &tls.Config{RootCAs: pool}})
+	r := probes.New(probes.Options{TLS: client})
 	got := r.Check(context.Background(), p)
 	if !got.OK || !got.TLSExpiry.Equal(notAfter) {
 		t.Fatalf("got %+v, want OK with expiry %v", got, notAfter)
@@ -137,34 +131,6 @@ func TestTCPProbe(t *testing.T) {
 	if got := r.Check(context.Background(), p); got.OK || !strings.Contains(got.Message, "refused") {
 		t.Errorf("closed port: %+v, want connection refused", got)
 	}
-}
-
-// testCertificate makes a self-signed certificate for 127.0.0.1 valid
-// until notAfter, and a pool that trusts it.
-func testCertificate(t *testing.T, notAfter time.Time) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "probe test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter,
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
 
 // acceptor listens on loopback and closes every connection it accepts:

@@ -2,7 +2,6 @@ package probes_test
 
 import (
 	"context"
-	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/heraldstatus/herald/gateway/probes"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/internal/testcert"
 )
 
 // harness runs a Runner on a real store, one run at a time: runOnce makes
@@ -137,9 +137,9 @@ func TestProbeAlertsGoThroughIngest(t *testing.T) {
 func TestProbeWarnsOfCertificateExpiry(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		cert, pool := testCertificate(t, time.Now().Add(72*time.Hour))
+		server, client := testcert.New(t, time.Now().Add(72*time.Hour))
 		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-		srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		srv.TLS = server
 		srv.StartTLS()
 		defer srv.Close()
 		p := &gateway.Probe{Name: "web", Kind: gateway.ProbeHTTP, Target: srv.URL}
@@ -147,7 +147,7 @@ func TestProbeWarnsOfCertificateExpiry(t *testing.T) {
 		if err := st.CreateProbe(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		h := newHarness(t, st, probes.Options{TLS: &tls.Config{RootCAs: pool}})
+		h := newHarness(t, st, probes.Options{TLS: client})
 		h.runOnce()
 		if a := h.alert("probe:web"); a != nil {
 			t.Errorf("the probe is up but alerts: %+v", a)
