@@ -102,13 +102,16 @@ func TestStaffCannotActivateWithoutConsent(t *testing.T) {
 			t.Errorf("pausing an unsubscribed subscriber: %v, want conflict", err)
 		}
 		for _, s := range []*gateway.Subscriber{left, never, bounced} {
-			got, _ := e.svc.Get(ctx, s.ID)
+			got, err := e.svc.Get(ctx, s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got.Status == gateway.SubscriberActive {
 				t.Errorf("%s became active", s.Address)
 			}
 		}
-		if r, _ := st.Suppression(ctx, "left@example.com"); r != subscribers.ReasonUnsubscribe {
-			t.Errorf("the unsubscribe suppression is %q after the refusals, want it kept", r)
+		if r, err := st.Suppression(ctx, "left@example.com"); err != nil || r != subscribers.ReasonUnsubscribe {
+			t.Errorf("the unsubscribe suppression is %q, %v after the refusals, want it kept", r, err)
 		}
 		planned := e.notify(t, "App")
 		for _, s := range []*gateway.Subscriber{left, never, bounced, paused} {
@@ -264,8 +267,8 @@ func TestImportKeepsConsent(t *testing.T) {
 			t.Errorf("report %+v, want 1 added, 1 existing, 2 suppressed", rep)
 		}
 		for id, want := range map[string]gateway.SubscriberStatus{left.ID: unsub, never.ID: gateway.SubscriberPending} {
-			if got, _ := e.svc.Get(ctx, id); got.Status != want {
-				t.Errorf("%s after the import: %s, want %s", got.Address, got.Status, want)
+			if got, err := e.svc.Get(ctx, id); err != nil || got.Status != want {
+				t.Errorf("%s after the import: %+v, %v, want %s", id, got, err, want)
 			}
 		}
 		n, err := st.SubscriberByAddress(ctx, gateway.SubscriberEmail, "new@example.com")
@@ -275,8 +278,8 @@ func TestImportKeepsConsent(t *testing.T) {
 		if _, err := st.SubscriberByAddress(ctx, gateway.SubscriberEmail, "erased@example.com"); err == nil {
 			t.Error("a suppressed address was imported")
 		}
-		if r, _ := st.Suppression(ctx, "left@example.com"); r != subscribers.ReasonUnsubscribe {
-			t.Errorf("suppression of left@ after the import: %q", r)
+		if r, err := st.Suppression(ctx, "left@example.com"); err != nil || r != subscribers.ReasonUnsubscribe {
+			t.Errorf("suppression of left@ after the import: %q, %v", r, err)
 		}
 	})
 }

@@ -197,8 +197,8 @@ func TestSubscribersScreen(t *testing.T) {
 				if after := countRows(t, e.st, "SELECT COUNT(*) FROM events WHERE subscriber_id = ?", ann.ID); after != before+1 {
 					t.Errorf("confirmation events %d → %d, want one more", before, after)
 				}
-				if got, _ := e.svc.Get(context.Background(), ann.ID); got.Status != gateway.SubscriberPending {
-					t.Errorf("after a fresh confirmation: %s, want pending", got.Status)
+				if got, err := e.svc.Get(context.Background(), ann.ID); err != nil || got.Status != gateway.SubscriberPending {
+					t.Errorf("after a fresh confirmation: %+v, %v, want pending", got, err)
 				}
 				e.wantAudit(t, "subscriber.reconfirm", support.name)
 				// At once again: spaced out per address.
