@@ -137,7 +137,7 @@ func (a *app) demo(ctx context.Context, o demoOptions) error {
 	}
 
 	srv := herhttp.New(herhttp.Options{Log: log, Metrics: m, Version: version, Page: pageInfo(cfg), Wake: wake,
-		IngestBodyLimit: int64(cfg.Limits.IngestBody)})
+		IngestBodyLimit: int64(cfg.Limits.IngestBody), PublicBodyLimit: int64(cfg.Limits.PublicBody)})
 	srv.SetStore(st)
 	srv.SetIncidents(svc)
 	srv.SetSubscribers(subs)

@@ -58,7 +58,7 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	}
 	srv := herhttp.New(herhttp.Options{Log: log, Metrics: m, Version: version, Page: pageInfo(cfg), PublicURL: cfg.PublicURL, Wake: wakeDispatcher, APIBodyLimit: int64(cfg.Limits.IngestBody),
-		IngestBodyLimit: int64(cfg.Limits.IngestBody), Previews: previews,
+		IngestBodyLimit: int64(cfg.Limits.IngestBody), PublicBodyLimit: int64(cfg.Limits.PublicBody), Previews: previews,
 		// The ingest service is built by the server once the store is set.
 		NewIngest: func(st *store.Store) *ingest.Service {
 			return ingest.New(st, ingest.Options{Log: log.With("component", "ingest"), Metrics: m,

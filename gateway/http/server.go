@@ -44,6 +44,9 @@ type Options struct {
 	// IngestBodyLimit bounds ingest request bodies (limits.ingest_body), in
 	// bytes; default 10 MiB.
 	IngestBodyLimit int64
+	// PublicBodyLimit bounds the bodies of the public subscribe, manage
+	// and unsubscribe forms (limits.public_body), in bytes; default 64 KiB.
+	PublicBodyLimit int64
 	// NewIngest builds the ingest service once the store is set (see
 	// SetStore); nil builds one with default options.
 	NewIngest func(*store.Store) *ingest.Service

@@ -16,6 +16,7 @@ func (s *Server) webRoutes(e *echo.Echo) {
 		Page:        s.opt.Page,
 		Store:       s.Store,
 		Subscribers: s.subs.Load, // see SetSubscribers
+		BodyLimit:   s.opt.PublicBodyLimit,
 		Log:         s.log.With("component", "web"),
 		ErrorStatus: func(err error, c echo.Context) int {
 			status, _ := s.describe(err, c)

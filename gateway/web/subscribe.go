@@ -16,9 +16,9 @@ import (
 	"github.com/heraldstatus/herald/subscribers"
 )
 
-// publicBodyLimit bounds what the public forms read (limits.public_body's
-// default).
-const publicBodyLimit = 64 << 10
+// defaultPublicBodyLimit is limits.public_body's default: what the public
+// forms read when Options.BodyLimit is not set.
+const defaultPublicBodyLimit = 64 << 10
 
 // honeypot is the form field people never see and bots fill in.
 const honeypot = "website"
@@ -62,7 +62,7 @@ func (h *Handler) subscribers() (*subscribers.Service, error) {
 
 // private marks a page personal: never stored by caches, its URL (which
 // may hold a token) never sent as a referrer, its body size bounded: a
-// body past publicBodyLimit, declared or chunked, is ETOOLARGE (413)
+// body past Options.BodyLimit (limits.public_body), declared or chunked, is ETOOLARGE (413)
 // before the form is parsed, since the form and JSON parsers would only
 // see a body cut short and answer as if it were malformed.
 func (h *Handler) private(fn echo.HandlerFunc) echo.HandlerFunc {
@@ -70,13 +70,13 @@ func (h *Handler) private(fn echo.HandlerFunc) echo.HandlerFunc {
 		hdr := c.Response().Header()
 		hdr.Set("Cache-Control", "no-store")
 		hdr.Set("Referrer-Policy", "no-referrer")
-		r := c.Request()
-		tooLarge := gateway.Errorf(gateway.ETOOLARGE, "The request body is larger than the limit of %d bytes.", publicBodyLimit)
-		if r.ContentLength > publicBodyLimit {
+		r, limit := c.Request(), h.opt.BodyLimit
+		tooLarge := gateway.Errorf(gateway.ETOOLARGE, "The request body is larger than the limit of %d bytes.", limit)
+		if r.ContentLength > limit {
 			return tooLarge
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, publicBodyLimit))
+			b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, limit))
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				return tooLarge

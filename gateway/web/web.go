@@ -44,6 +44,10 @@ type Options struct {
 	// starting (the subscribe pages then answer 503). Leaving it nil
 	// serves no subscribe pages at all.
 	Subscribers func() *subscribers.Service
+	// BodyLimit bounds what the subscribe, manage and unsubscribe forms
+	// (and the subscribe form's JSON twin) read (limits.public_body), in
+	// bytes; default 64 KiB.
+	BodyLimit int64
 	// Now is the clock of uptime bars and the history's current month.
 	Now func() time.Time
 	Log *slog.Logger
@@ -80,6 +84,9 @@ func Register(e *echo.Echo, opt Options) *Handler {
 	}
 	if opt.Store == nil {
 		opt.Store = func() *store.Store { return nil }
+	}
+	if opt.BodyLimit <= 0 {
+		opt.BodyLimit = defaultPublicBodyLimit
 	}
 	h := &Handler{opt: opt, log: opt.Log, tmpl: mustParseTemplates(), md: newMarkdown(), cache: newBodyCache(256),
 		versions: versionCache{maxAge: versionMaxAge}}
