@@ -144,15 +144,12 @@ func (c *Config) ComponentDecls() []DeclaredComponent {
 	return out
 }
 
-// SourceKinds lists the ingest formats a source may name as its kind.
-var SourceKinds = []string{"alertmanager", "alertmanager-api", "grafana", "pagerduty", "generic"}
-
 // Source is a monitoring tool allowed to post alerts to /ingest/{Name}.
 type Source struct {
 	// Name is the URL path segment; Validate guarantees it matches
 	// ^[a-z0-9][a-z0-9_-]{0,62}$ and is unique.
 	Name string `yaml:"name"`
-	// Kind is one of SourceKinds.
+	// Kind names its ingest format: a key of sources.Registry.
 	Kind string `yaml:"kind"`
 	// Token is the bearer token the tool sends; at least 16 characters.
 	Token     string `yaml:"token,omitempty"`

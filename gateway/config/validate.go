@@ -13,7 +13,23 @@ import (
 	"strings"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/sources"
 )
+
+// sourceKinds is the kinds of sources.Registry, the one list of ingest
+// formats, as a validation message names them: the formats of named
+// tools in order, then generic, the format for any other tool. Config
+// imports the registry rather than keeping a list of its own: the
+// registry and its format packages use only the standard library and
+// the domain package, so the import costs nothing and cannot cycle (none
+// of them reads the configuration).
+func sourceKinds() []string {
+	kinds := slices.DeleteFunc(sources.Kinds(), func(k string) bool { return k == "generic" })
+	if _, ok := sources.Registry["generic"]; ok {
+		kinds = append(kinds, "generic")
+	}
+	return kinds
+}
 
 // FieldError is one problem with one configuration key. Path names the key
 // as it is written in YAML, such as "correlation.group_wait" or
@@ -246,9 +262,10 @@ func (c *Config) validateSources(p *problems) {
 		default:
 			names[s.Name] = i
 		}
-		if !slices.Contains(SourceKinds, s.Kind) {
+		if _, ok := sources.Registry[s.Kind]; !ok {
+			kinds := sourceKinds()
 			p.add(at+".kind", "unknown kind %q (want %s or %s)", s.Kind,
-				strings.Join(SourceKinds[:len(SourceKinds)-1], ", "), SourceKinds[len(SourceKinds)-1])
+				strings.Join(kinds[:len(kinds)-1], ", "), kinds[len(kinds)-1])
 		}
 		switch {
 		case s.Token != "" && s.TokenFile != "":
