@@ -15,11 +15,10 @@ import (
 // one source that arrive while that source's transactions are all busy
 // wait for one to finish, then share the next: under light load a request
 // commits alone at once (no added wait, no hand-off to another goroutine),
-// under load each transaction carries several requests. On SQLite, whose
-// one writer serializes every transaction anyway, this raised batches of
-// 100 alerts, 8 in flight, from 11,700–13,600 to 14,400–18,600 alerts/s
-// with a p99 of 75–170 ms instead of 216–265 ms (side by side, alternating
-// 5 s runs on the shared machine, load average 2.5–3.4).
+// under load each transaction carries several requests. It pays most on
+// SQLite, whose one writer serializes every transaction anyway; what it
+// was measured to gain is in docs/performance.md, not here, since figures
+// go stale with the machine they were taken on.
 //
 // A request's content is validated (decoded, normalized) before it is
 // queued, so that one bad request is refused on its own. A transaction
@@ -61,12 +60,11 @@ type commitQueue struct {
 // has one writer, so more would only wait for it: there every request
 // that arrives during a transaction joins the next one. PostgreSQL already
 // shares one WAL flush among the commits that arrive together, and each
-// transaction's round trips wait on a shared, busy CPU; measured at 1,000
-// single-alert requests/s on the loaded 2-core machine, two lanes could not
-// keep up (450–635 requests/s, p50 1.6–3.4 s) where eight kept pace with a
-// transaction per request. So PostgreSQL gets eight: under light load each
-// request commits alone at once, and only beyond eight transactions in
-// flight do requests share one.
+// transaction's round trips wait on a shared, busy CPU, so a few lanes
+// fall behind a steady stream of single-alert requests that a transaction
+// per request keeps pace with (docs/performance.md). So PostgreSQL gets
+// eight: under light load each request commits alone at once, and only
+// beyond eight transactions in flight do requests share one.
 func commitLimit(st *store.Store, opt int) int {
 	switch {
 	case opt > 0:

@@ -37,7 +37,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/sources/decode"
-	"github.com/heraldstatus/herald/gateway/sources/internal/ingest"
+	"github.com/heraldstatus/herald/gateway/sources/internal/normalize"
 )
 
 // Version is the webhook body version this package decodes.
@@ -59,13 +59,13 @@ var _ decode.Decoder = Decoder{}
 // empty alerts list gives no alerts.
 func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
 	var m message
-	if err := ingest.Body(body, &m); err != nil {
+	if err := normalize.Body(body, &m); err != nil {
 		return nil, err
 	}
 	if m.Version != "" && m.Version != Version {
-		return nil, gateway.FieldError("version", "Alertmanager webhook version "+ingest.Quote(m.Version)+" is not supported; Herald decodes version \"4\"")
+		return nil, gateway.FieldError("version", "Alertmanager webhook version "+normalize.Quote(m.Version)+" is not supported; Herald decodes version \"4\"")
 	}
-	return ingest.WebhookAlerts(m.Alerts, now, "")
+	return normalize.WebhookAlerts(m.Alerts, now, "")
 }
 
 // ContentTypes implements decode.Decoder: Alertmanager sends

@@ -9,7 +9,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/sources/alertmanager"
-	"github.com/heraldstatus/herald/gateway/sources/internal/ingest"
+	"github.com/heraldstatus/herald/gateway/sources/internal/normalize"
 	"github.com/heraldstatus/herald/gateway/sources/internal/sourcetest"
 )
 
@@ -74,10 +74,10 @@ func BenchmarkDecode(b *testing.B) {
 // alertmanager-firing.json.
 func syntheticBody(tb testing.TB, n int) []byte {
 	tb.Helper()
-	alerts := make([]ingest.PrometheusAlert, n)
+	alerts := make([]normalize.PrometheusAlert, n)
 	for i := range alerts {
 		instance := fmt.Sprintf("web-%d:9090", i)
-		alerts[i] = ingest.PrometheusAlert{
+		alerts[i] = normalize.PrometheusAlert{
 			Status:       "firing",
 			Labels:       map[string]string{"alertname": "HighLatency", "component": "checkout-api", "instance": instance, "service": "checkout", "severity": "critical"},
 			Annotations:  map[string]string{"runbook_url": "https://runbooks.example.com/high-latency", "summary": "p99 latency above 2s on " + instance},

@@ -29,7 +29,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/sources/decode"
-	"github.com/heraldstatus/herald/gateway/sources/internal/ingest"
+	"github.com/heraldstatus/herald/gateway/sources/internal/normalize"
 )
 
 // Decoder decodes the bodies of Alertmanager's POST /api/v2/alerts.
@@ -42,23 +42,23 @@ var _ decode.Decoder = Decoder{}
 // "[2].labels". An empty array gives no alerts.
 func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
 	var raws []json.RawMessage
-	if err := ingest.Body(body, &raws); err != nil {
+	if err := normalize.Body(body, &raws); err != nil {
 		return nil, err
 	}
-	var p ingest.Problems
+	var p normalize.Problems
 	alerts := make([]gateway.Alert, 0, len(raws))
 	for i, raw := range raws {
 		field := fmt.Sprintf("[%d]", i)
-		var pa ingest.PrometheusAlert
-		if !ingest.Element(&p, field, raw, &pa) {
+		var pa normalize.PrometheusAlert
+		if !normalize.Element(&p, field, raw, &pa) {
 			continue
 		}
 		a := pa.Alert(&p, field, raw, "")
 		a.Status = gateway.AlertFiring
-		if ingest.Ended(&a, now) {
+		if normalize.Ended(&a, now) {
 			a.Status = gateway.AlertResolved
 		}
-		ingest.Finish(&p, field+".endsAt", &a, now)
+		normalize.Finish(&p, field+".endsAt", &a, now)
 		alerts = append(alerts, a)
 	}
 	if err := p.Err(); err != nil {

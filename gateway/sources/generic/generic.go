@@ -55,7 +55,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/sources/decode"
-	"github.com/heraldstatus/herald/gateway/sources/internal/ingest"
+	"github.com/heraldstatus/herald/gateway/sources/internal/normalize"
 )
 
 // MaxFingerprintLength bounds a fingerprint sent by the caller.
@@ -83,10 +83,10 @@ var _ decode.Decoder = Decoder{}
 // list gives no alerts) or one alert object.
 func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
 	var top map[string]json.RawMessage
-	if err := ingest.Body(body, &top); err != nil {
+	if err := normalize.Body(body, &top); err != nil {
 		return nil, err
 	}
-	var p ingest.Problems
+	var p normalize.Problems
 	wrapped, ok := top["alerts"]
 	if !ok {
 		a := decodeAlert(&p, "", body, now)
@@ -113,32 +113,32 @@ func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
 func (Decoder) ContentTypes() []string { return []string{"application/json"} }
 
 // decodeAlert converts the alert named field; problems go to p.
-func decodeAlert(p *ingest.Problems, field string, raw json.RawMessage, now time.Time) gateway.Alert {
+func decodeAlert(p *normalize.Problems, field string, raw json.RawMessage, now time.Time) gateway.Alert {
 	var in alert
-	if !ingest.Element(p, field, raw, &in) {
+	if !normalize.Element(p, field, raw, &in) {
 		return gateway.Alert{}
 	}
-	name := func(f string) string { return ingest.Join(field, f) }
-	labels := ingest.Labels(p, name("labels"), in.Labels, false)
+	name := func(f string) string { return normalize.Join(field, f) }
+	labels := normalize.Labels(p, name("labels"), in.Labels, false)
 	a := gateway.Alert{
 		Fingerprint:  in.Fingerprint,
-		Status:       ingest.Status(p, name("status"), in.Status),
-		Severity:     ingest.Severity(labels),
+		Status:       normalize.Status(p, name("status"), in.Status),
+		Severity:     normalize.Severity(labels),
 		Summary:      strings.TrimSpace(in.Summary),
 		Labels:       labels,
 		Annotations:  in.Annotations,
-		StartsAt:     ingest.Time(p, name("starts_at"), in.StartsAt),
-		EndsAt:       ingest.Time(p, name("ends_at"), in.EndsAt),
+		StartsAt:     normalize.Time(p, name("starts_at"), in.StartsAt),
+		EndsAt:       normalize.Time(p, name("ends_at"), in.EndsAt),
 		GeneratorURL: in.GeneratorURL,
 		Raw:          raw,
 	}
 	if a.Summary == "" {
-		a.Summary = ingest.Summary(in.Annotations, labels["alertname"])
+		a.Summary = normalize.Summary(in.Annotations, labels["alertname"])
 	}
 	if in.Severity != "" {
 		a.Severity = gateway.ParseSeverity(in.Severity, "")
 		if a.Severity == "" {
-			p.Add(name("severity"), "must be critical, error, warning or info, not "+ingest.Quote(in.Severity))
+			p.Add(name("severity"), "must be critical, error, warning or info, not "+normalize.Quote(in.Severity))
 		}
 	}
 	if strings.TrimSpace(in.Summary) == "" && len(labels) == 0 {
@@ -150,6 +150,6 @@ func decodeAlert(p *ingest.Problems, field string, raw json.RawMessage, now time
 	if a.Fingerprint == "" && len(labels) == 0 {
 		a.Fingerprint = gateway.LabelsFingerprint(map[string]string{"__summary__": a.Summary})
 	}
-	ingest.Finish(p, name("ends_at"), &a, now)
+	normalize.Finish(p, name("ends_at"), &a, now)
 	return a
 }

@@ -35,7 +35,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/sources/decode"
-	"github.com/heraldstatus/herald/gateway/sources/internal/ingest"
+	"github.com/heraldstatus/herald/gateway/sources/internal/normalize"
 )
 
 // message is the webhook body; only what Herald uses is decoded.
@@ -54,14 +54,14 @@ var _ decode.Decoder = Decoder{}
 // gateway.EUNPROCESSABLE error naming "alerts".
 func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
 	var m message
-	if err := ingest.Body(body, &m); err != nil {
+	if err := normalize.Body(body, &m); err != nil {
 		return nil, err
 	}
 	title := m.Title
 	if len(m.Alerts) != 1 {
 		title = "" // a group's title describes none of its alerts alone
 	}
-	return ingest.WebhookAlerts(m.Alerts, now, title)
+	return normalize.WebhookAlerts(m.Alerts, now, title)
 }
 
 // ContentTypes implements decode.Decoder: Grafana sends application/json.

@@ -47,7 +47,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/sources/decode"
-	"github.com/heraldstatus/herald/gateway/sources/internal/ingest"
+	"github.com/heraldstatus/herald/gateway/sources/internal/normalize"
 )
 
 // Action is an event's event_action.
@@ -131,14 +131,14 @@ func (Decoder) ContentTypes() []string { return []string{"application/json"} }
 // caller can authenticate first.
 func DecodeEvent(body []byte, now time.Time) (Event, error) {
 	var e event
-	if err := ingest.Body(body, &e); err != nil {
+	if err := normalize.Body(body, &e); err != nil {
 		return Event{RoutingKey: e.RoutingKey}, err
 	}
 	ev := Event{RoutingKey: e.RoutingKey, DedupKey: e.DedupKey, Action: Action(e.EventAction)}
 	if e.Payload == nil {
 		e.Payload = &payload{}
 	}
-	var p ingest.Problems
+	var p normalize.Problems
 	e.validate(&p)
 	a := gateway.Alert{
 		Severity:     gateway.ParseSeverity(e.Payload.Severity, gateway.SeverityWarning),
@@ -154,7 +154,7 @@ func DecodeEvent(body []byte, now time.Time) (Event, error) {
 	switch ev.Action {
 	case ActionTrigger:
 		a.Status = gateway.AlertFiring
-		a.StartsAt = ingest.Time(&p, "payload.timestamp", e.Payload.Timestamp, iso8601)
+		a.StartsAt = normalize.Time(&p, "payload.timestamp", e.Payload.Timestamp, iso8601)
 	case ActionAcknowledge:
 		// An acknowledge says someone is on it, not how bad it is: no
 		// severity (ingest keeps the stored one), only the label.
@@ -171,14 +171,14 @@ func DecodeEvent(body []byte, now time.Time) (Event, error) {
 		ev.DedupKey = newDedupKey()
 	}
 	a.Fingerprint = ev.DedupKey
-	ingest.Finish(&p, "payload.timestamp", &a, now)
+	normalize.Finish(&p, "payload.timestamp", &a, now)
 	ev.Alert = a
 	return ev, p.Err()
 }
 
 // validate checks the event, its payload no longer nil, as the Events
 // API v2 does, in PagerDuty's words.
-func (e *event) validate(p *ingest.Problems) {
+func (e *event) validate(p *normalize.Problems) {
 	const missing = "is missing or blank"
 	if strings.TrimSpace(e.RoutingKey) == "" {
 		p.Add("routing_key", missing)

@@ -1,4 +1,4 @@
-package ingest_test
+package normalize_test
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
-	"github.com/heraldstatus/herald/gateway/sources/internal/ingest"
+	"github.com/heraldstatus/herald/gateway/sources/internal/normalize"
 	"github.com/heraldstatus/herald/gateway/sources/internal/sourcetest"
 )
 
@@ -43,7 +43,7 @@ func TestBody(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var p payload
-			err := ingest.Body([]byte(tc.body), &p)
+			err := normalize.Body([]byte(tc.body), &p)
 			if got, want := gateway.ErrorCode(err), tc.code; got != want {
 				t.Fatalf("code = %q, want %q (%v)", got, want, err)
 			}
@@ -85,8 +85,8 @@ func TestTime(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			var p ingest.Problems
-			got := ingest.Time(&p, "at", tc.in, tc.extra...)
+			var p normalize.Problems
+			got := normalize.Time(&p, "at", tc.in, tc.extra...)
 			if err := p.Err(); (err != nil) != tc.bad {
 				t.Fatalf("error = %v, want one: %v", err, tc.bad)
 			}
@@ -109,7 +109,7 @@ func TestSummary(t *testing.T) {
 		{nil, nil, ""},
 	}
 	for _, tc := range tests {
-		if got := ingest.Summary(tc.annotations, tc.fallbacks...); got != tc.want {
+		if got := normalize.Summary(tc.annotations, tc.fallbacks...); got != tc.want {
 			t.Errorf("Summary(%v, %q) = %q, want %q", tc.annotations, tc.fallbacks, got, tc.want)
 		}
 	}
@@ -133,9 +133,9 @@ func TestFinish(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var p ingest.Problems
+			var p normalize.Problems
 			a := tc.in
-			ingest.Finish(&p, "endsAt", &a, now)
+			normalize.Finish(&p, "endsAt", &a, now)
 			if !a.StartsAt.Equal(tc.wantStart) || !a.EndsAt.Equal(tc.wantEnd) {
 				t.Errorf("starts %v, ends %v; want %v, %v", a.StartsAt, a.EndsAt, tc.wantStart, tc.wantEnd)
 			}
@@ -152,7 +152,7 @@ func TestFinish(t *testing.T) {
 }
 
 func TestProblems(t *testing.T) {
-	var p ingest.Problems
+	var p normalize.Problems
 	if err := p.Err(); err != nil {
 		t.Fatalf("Err() of no problems = %v, want nil", err)
 	}
@@ -181,7 +181,7 @@ func TestJoin(t *testing.T) {
 		{"alerts", "[1]", "alerts[1]"},
 	}
 	for _, tc := range tests {
-		if got := ingest.Join(tc.element, tc.field); got != tc.want {
+		if got := normalize.Join(tc.element, tc.field); got != tc.want {
 			t.Errorf("Join(%q, %q) = %q, want %q", tc.element, tc.field, got, tc.want)
 		}
 	}

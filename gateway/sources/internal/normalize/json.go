@@ -1,9 +1,11 @@
-// Package ingest holds what the ingest formats under gateway/sources share:
-// JSON decoding whose errors say where the body went wrong, the collection
-// of field problems into one *gateway.Error, RFC 3339 time parsing, the
-// severity and summary rules, and the final normalization every decoded
-// alert goes through.
-package ingest
+// Package normalize turns a monitoring tool's request body into normalized
+// gateway.Alerts; it holds what the ingest formats under gateway/sources
+// share: JSON decoding whose errors say where the body went wrong, the
+// collection of field problems into one *gateway.Error, RFC 3339 time
+// parsing, the severity and summary rules, and the final normalization
+// every decoded alert goes through. (It is not gateway/ingest, the service
+// that authenticates, correlates and commits what these decoders return.)
+package normalize
 
 import (
 	"bytes"
