@@ -126,6 +126,8 @@ type Handler struct {
 	// flashMu guards flashSecret, the key of flash cookies once loaded.
 	flashMu     sync.Mutex
 	flashSecret []byte
+	// imports are the subscriber imports this console started.
+	imports importJobs
 }
 
 // Register adds the console's routes to e under /console and returns its

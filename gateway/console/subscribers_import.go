@@ -100,27 +100,35 @@ func (j *importJob) finish(r subscribers.ImportReport, err error, now time.Time)
 	close(j.finished)
 }
 
-// importJobs holds the imports of this process by their unguessable id.
-var importJobs = struct {
-	sync.Mutex
-	m map[string]*importJob
-}{m: map[string]*importJob{}}
-
-func addImportJob(j *importJob, now time.Time) {
-	importJobs.Lock()
-	defer importJobs.Unlock()
-	for id, old := range importJobs.m {
-		if v := old.view(); v.Done && now.Sub(v.Ended) > importKeep {
-			delete(importJobs.m, id)
-		}
-	}
-	importJobs.m[j.ID] = j
+// importJobs holds the imports one console started, by their unguessable
+// id. It is a field of the Handler, not a package variable, so that two
+// consoles in one process (tests, or two servers) never see each other's
+// imports. The zero value is ready to use.
+type importJobs struct {
+	mu sync.Mutex
+	m  map[string]*importJob
 }
 
-func findImportJob(id string) *importJob {
-	importJobs.Lock()
-	defer importJobs.Unlock()
-	return importJobs.m[id]
+// add keeps j, dropping the reports finished more than importKeep ago.
+func (js *importJobs) add(j *importJob, now time.Time) {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	if js.m == nil {
+		js.m = map[string]*importJob{}
+	}
+	for id, old := range js.m {
+		if v := old.view(); v.Done && now.Sub(v.Ended) > importKeep {
+			delete(js.m, id)
+		}
+	}
+	js.m[j.ID] = j
+}
+
+// find returns the import of id, or nil.
+func (js *importJobs) find(id string) *importJob {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	return js.m[id]
 }
 
 // upload registers a POST that takes a file of up to limit bytes, with
@@ -167,7 +175,7 @@ func (h *Handler) subscriberImport(c echo.Context) error {
 	}
 	who := Principal(c)
 	j := &importJob{ID: gateway.NewSecret("imp_"), File: fh.Filename, By: who.Name, Started: h.now(), finished: make(chan struct{})}
-	addImportJob(j, h.now())
+	h.imports.add(j, h.now())
 	opt.Progress = j.progress
 	go func() {
 		defer os.Remove(tmp.Name())
@@ -210,7 +218,7 @@ func spool(fh *multipart.FileHeader) (*os.File, error) {
 }
 
 func (h *Handler) subscriberImportProgress(c echo.Context) error {
-	j := findImportJob(c.Param("job"))
+	j := h.imports.find(c.Param("job"))
 	if j == nil {
 		return gateway.Errorf(gateway.ENOTFOUND, "There is no such import on this server (reports are kept for %d hours).", int(importKeep.Hours()))
 	}

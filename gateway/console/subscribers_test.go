@@ -382,10 +382,14 @@ func TestSubscriberImport(t *testing.T) {
 			res := admin.uploadCSV("list.csv", importFixture, url.Values{"consent_source": {"old status page export, 2026"}})
 			res.wantStatus(t, http.StatusOK)
 			res.wantContains(t, "Import started")
-			job := findImportJob(strings.TrimPrefix(res.url.Path, "/console/subscribers/import/"))
+			job := e.h.imports.find(strings.TrimPrefix(res.url.Path, "/console/subscribers/import/"))
 			if job == nil {
 				t.Fatalf("no job at %s", res.url)
 			}
+			// The job belongs to this console, not to the process: another
+			// console in the same process knows nothing of it.
+			other := newSubsEnv(t, d)
+			other.signIn(gateway.RoleAdmin).get(res.url.Path).wantStatus(t, http.StatusNotFound)
 			select {
 			case <-job.finished:
 			case <-time.After(time.Minute):
