@@ -8,7 +8,7 @@ import (
 )
 
 // TestImportBoundaries keeps the shape docs/architecture.md describes (and
-// .golangci.yml's depguard states for those who run golangci-lint): the
+// .golangci.yml's depguard states for golangci-lint, which CI runs): the
 // domain package imports only the standard library, SQL stays in the store,
 // and Echo stays in the HTTP-facing packages. A violation names the package
 // and the import, so the fix is obvious.

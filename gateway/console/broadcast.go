@@ -2,6 +2,7 @@ package console
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -184,7 +185,8 @@ func (h *Handler) renderCompose(c echo.Context, status int, f broadcastForm, pro
 	v := composeView{Form: f, Groups: groups}
 	if problem != nil {
 		v.Error = gateway.ErrorMessage(problem)
-		if ge, ok := problem.(*gateway.Error); ok {
+		var ge *gateway.Error
+		if errors.As(problem, &ge) {
 			v.Fields = ge.Fields
 		}
 	}

@@ -51,16 +51,6 @@ func loadCatalog(ctx context.Context, st *store.Store) (*catalog, error) {
 	return &catalog{components: cs, groups: gs}, nil
 }
 
-// component finds a component by id or exact name.
-func (cat *catalog) component(idOrName string) *gateway.Component {
-	for i, c := range cat.components {
-		if c.ID == idOrName || c.Name == idOrName {
-			return &cat.components[i]
-		}
-	}
-	return nil
-}
-
 // targets names what sub is subscribed to, groups first, in the status
 // page's order.
 func (cat *catalog) targets(sub gateway.Subscriber) []string {

@@ -190,7 +190,6 @@ func TestSessionExpiry(t *testing.T) {
 			}
 
 			// Absolute: 7 days after sign-in, however busy.
-			c = e.newClient()
 			c = e.signIn(gateway.RoleSupport)
 			for range 7*2 - 1 {
 				e.clock.Advance(12*time.Hour - time.Minute)

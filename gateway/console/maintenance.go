@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -144,7 +145,8 @@ func problemText(err error) (string, map[string]string) {
 		return "", nil
 	}
 	var fields map[string]string
-	if ge, ok := err.(*gateway.Error); ok {
+	var ge *gateway.Error
+	if errors.As(err, &ge) {
 		fields = ge.Fields
 	}
 	return gateway.ErrorMessage(err), fields

@@ -104,7 +104,7 @@ func (s *Server) recoverer() echo.MiddlewareFunc {
 		return func(c echo.Context) (err error) {
 			defer func() {
 				if r := recover(); r != nil {
-					if r == http.ErrAbortHandler {
+					if r == http.ErrAbortHandler { //nolint:errorlint // r is recover()'s value, not an error chain: net/http panics with this very value
 						panic(r)
 					}
 					err = fmt.Errorf("%w: %v", errPanic, r)

@@ -82,8 +82,3 @@ func (s *Server) previewTemplate(c echo.Context) error {
 	}
 	return c.JSONBlob(http.StatusOK, body)
 }
-
-// renderEmail renders the email of data's event type.
-func renderEmail(set *templates.Set, data templates.EmailData) (*emailPreview, error) {
-	return preview.RenderEmail(set, data)
-}

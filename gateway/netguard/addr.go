@@ -109,8 +109,9 @@ func Check(ip netip.Addr, allowPrivate bool) error {
 	}
 	ip = ip.WithZone("")
 	if v4, ok := embeddedIPv4(ip); ok {
-		if err := Check(v4, allowPrivate); err != nil {
-			return &AddressError{Addr: ip, Reason: err.(*AddressError).Reason + " (embeds IPv4 " + v4.String() + ")"}
+		var inner *AddressError
+		if errors.As(Check(v4, allowPrivate), &inner) {
+			return &AddressError{Addr: ip, Reason: inner.Reason + " (embeds IPv4 " + v4.String() + ")"}
 		}
 		if ip.Is4In6() {
 			return nil

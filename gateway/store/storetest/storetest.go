@@ -13,7 +13,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -135,7 +134,7 @@ func Run(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 // t.Log: background goroutines may log after the test has ended.)
 func Logger(tb testing.TB) *slog.Logger {
 	if os.Getenv("HERALD_TEST_LOG") == "" {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
+		return slog.New(slog.DiscardHandler)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", tb.Name())
 }
