@@ -35,7 +35,6 @@ import (
 	"github.com/heraldstatus/herald/gateway/metrics"
 	"github.com/heraldstatus/herald/gateway/notify"
 	"github.com/heraldstatus/herald/gateway/store"
-	"github.com/heraldstatus/herald/gateway/web"
 	"github.com/heraldstatus/herald/subscribers"
 	"github.com/heraldstatus/herald/templates"
 )
@@ -97,9 +96,6 @@ type Options struct {
 	// PublicURL is HERALD_PUBLIC_URL; an https URL makes cookies Secure
 	// even behind a TLS-terminating proxy.
 	PublicURL string
-	// ErrorStatus maps an error onto its HTTP status (the transport's one
-	// mapping); by default the usual domain codes.
-	ErrorStatus func(err error, c echo.Context) int
 	// Now is the clock of session expiry and rate limits (tests inject one).
 	Now func() time.Time
 	Log *slog.Logger
@@ -155,9 +151,6 @@ func newHandler(opt Options) *Handler {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
-	}
-	if opt.ErrorStatus == nil {
-		opt.ErrorStatus = web.ErrorStatus
 	}
 	if opt.Store == nil {
 		opt.Store = func() *store.Store { return nil }

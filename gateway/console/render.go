@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/http/errstatus"
 	"github.com/heraldstatus/herald/templates"
 )
 
@@ -150,7 +151,7 @@ func (h *Handler) page(fn echo.HandlerFunc) echo.HandlerFunc {
 		if err == nil || c.Response().Committed {
 			return err
 		}
-		status := h.opt.ErrorStatus(err, c)
+		status := errstatus.Of(err)
 		var ge *gateway.Error
 		switch {
 		case status == http.StatusServiceUnavailable:

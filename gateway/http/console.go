@@ -9,8 +9,8 @@ import (
 // consoleRoutes mounts the support console at /console. It gets the same
 // services the API handlers use (store, incidents, subscribers, previews,
 // the dispatcher's Wake), through getters because they arrive after
-// start-up, and maps errors onto statuses through this package's one
-// mapping.
+// start-up, and maps errors onto statuses through errstatus, as the API
+// does.
 func (s *Server) consoleRoutes(e *echo.Echo) {
 	console.Register(e, console.Options{
 		Store:       s.Store,
@@ -24,9 +24,5 @@ func (s *Server) consoleRoutes(e *echo.Echo) {
 		PublicURL:   s.opt.PublicURL,
 		Log:         s.log.With("component", "console"),
 		SignIn:      func(outcome string) { s.opt.Metrics.ConsoleSignIns.WithLabelValues(outcome).Inc() },
-		ErrorStatus: func(err error, c echo.Context) int {
-			status, _ := s.describe(err, c)
-			return status
-		},
 	})
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
-	"github.com/heraldstatus/herald/gateway/web"
+	"github.com/heraldstatus/herald/gateway/http/errstatus"
 )
 
 // codeOfStatus maps Echo's own errors (unknown route, wrong method, body
@@ -68,8 +68,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 // (and only those) with the request ID.
 func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
 	var body errorBody
+	// A domain error wins over an Echo error it wraps, as in errstatus.Of.
+	var ge *gateway.Error
 	var he *echo.HTTPError
-	if errors.As(err, &he) {
+	if !errors.As(err, &ge) && errors.As(err, &he) {
 		code, ok := codeOfStatus[he.Code]
 		if !ok {
 			code = gateway.EINTERNAL
@@ -81,10 +83,9 @@ func (s *Server) describe(err error, c echo.Context) (int, errorBody) {
 		return he.Code, body
 	}
 	code := gateway.ErrorCode(err)
-	status := web.StatusOf(code)
+	status := errstatus.OfCode(code)
 	body.Error.Code, body.Error.Message = code, gateway.ErrorMessage(err)
-	var ge *gateway.Error
-	if errors.As(err, &ge) {
+	if ge != nil {
 		body.Error.Fields = ge.Fields
 	}
 	if status == http.StatusInternalServerError {

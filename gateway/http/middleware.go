@@ -14,7 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/heraldstatus/herald/gateway"
-	"github.com/heraldstatus/herald/gateway/web"
+	"github.com/heraldstatus/herald/gateway/http/errstatus"
 )
 
 // accessLog writes one structured line per request. Query strings are left
@@ -64,12 +64,13 @@ func (s *Server) observe() echo.MiddlewareFunc {
 }
 
 func (s *Server) describeStatus(err error) (int, string) {
+	var ge *gateway.Error
 	var he *echo.HTTPError
-	if errors.As(err, &he) {
+	if !errors.As(err, &ge) && errors.As(err, &he) { // a domain error wins, as in errstatus.Of
 		return he.Code, ""
 	}
 	code := gateway.ErrorCode(err)
-	return web.StatusOf(code), code
+	return errstatus.OfCode(code), code
 }
 
 // limitBody caps request bodies at n bytes: reading past it fails with

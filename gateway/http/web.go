@@ -10,7 +10,7 @@ import (
 // permalinks, the history and its feeds, the Statuspage-compatible API
 // and the subscribe, confirm, manage and unsubscribe pages. They read the
 // store and the subscribers service once set (503 until then) and map
-// errors onto statuses through this package's one mapping.
+// errors onto statuses through errstatus, as the API does.
 func (s *Server) webRoutes(e *echo.Echo) {
 	web.Register(e, web.Options{
 		Page:        s.opt.Page,
@@ -18,9 +18,5 @@ func (s *Server) webRoutes(e *echo.Echo) {
 		Subscribers: s.subs.Load, // see SetSubscribers
 		BodyLimit:   s.opt.PublicBodyLimit,
 		Log:         s.log.With("component", "web"),
-		ErrorStatus: func(err error, c echo.Context) int {
-			status, _ := s.describe(err, c)
-			return status
-		},
 	})
 }

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/http/errstatus"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/subscribers"
 )
@@ -36,10 +37,6 @@ type Options struct {
 	// Store returns the store, or nil while Herald is starting: the pages
 	// then answer 503 with Retry-After.
 	Store func() *store.Store
-	// ErrorStatus maps an error onto its HTTP status (the transport's one
-	// mapping); by default, domain codes map as gateway/http maps them for
-	// the few codes pages meet.
-	ErrorStatus func(err error, c echo.Context) int
 	// Subscribers returns the subscribers service, or nil while Herald is
 	// starting (the subscribe pages then answer 503). Leaving it nil
 	// serves no subscribe pages at all.
@@ -78,9 +75,6 @@ func Register(e *echo.Echo, opt Options) *Handler {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
-	}
-	if opt.ErrorStatus == nil {
-		opt.ErrorStatus = ErrorStatus
 	}
 	if opt.Store == nil {
 		opt.Store = func() *store.Store { return nil }
@@ -133,7 +127,8 @@ func (h *Handler) pageName() string {
 }
 
 // page wraps an HTML page handler: an error becomes an HTML error page
-// with the status the transport maps it to.
+// with the status errstatus maps it to; a 5xx is logged, since no error
+// handler sees it after the page is written.
 func (h *Handler) page(fn echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Content-Security-Policy", contentSecurityPolicy)
@@ -141,12 +136,15 @@ func (h *Handler) page(fn echo.HandlerFunc) echo.HandlerFunc {
 		if err == nil || c.Response().Committed {
 			return err
 		}
-		status := h.opt.ErrorStatus(err, c)
-		switch status {
-		case http.StatusServiceUnavailable:
+		status := errstatus.Of(err)
+		switch {
+		case status == http.StatusServiceUnavailable:
 			c.Response().Header().Set("Retry-After", "5")
-		case http.StatusTooManyRequests:
+		case status == http.StatusTooManyRequests:
 			retryAfter(c, err)
+		case status >= 500:
+			h.log.Error("internal error", "err", err, "method", c.Request().Method, "path", c.Path(),
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		}
 		body, rerr := h.tmpl.render("error", errorView{
 			layoutView: h.layout("Error"), Status: status, StatusText: http.StatusText(status),
