@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -251,7 +252,7 @@ func checkMultipart(where, b string, body []byte, bad func(string, ...any)) {
 	n := 0
 	for {
 		p, err := r.NextRawPart() // raw: the transfer encoding is checked, not undone
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
