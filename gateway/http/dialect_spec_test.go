@@ -44,9 +44,9 @@ func TestAlertmanagerAPIAnswersItsOpenAPIDocument(t *testing.T) {
 			{"Prometheus posts resolved alerts", "POST", "/ingest/prom/api/v2/alerts", "/alerts",
 				sample(t, "alertmanagerapi", "api-v2-alerts-post-resolve.json"), 200},
 			{"amtool alert add", "POST", "/ingest/prom/api/v2/alerts", "/alerts",
-				sample(t, "alertmanagerapi", "amtool-alert-add.json"), 200},
+				sample(t, "alertmanagerapi", "amtool-0.25-alert-add.json"), 200},
 			{"the source's own URL", "POST", "/ingest/prom", "/alerts",
-				sample(t, "alertmanagerapi", "amtool-alert-add.json"), 200},
+				sample(t, "alertmanagerapi", "amtool-0.25-alert-add.json"), 200},
 			{"status", "GET", "/ingest/prom/api/v2/status", "/status", "", 200},
 			// Requests Alertmanager refuses with 400 and its message.
 			{"malformed", "POST", "/ingest/prom/api/v2/alerts", "/alerts", `[{"labels":`, 400},
