@@ -250,6 +250,12 @@ func (s *Service) postUpdate(tx *store.Tx, who gateway.Principal, inc *gateway.I
 	}
 	if !in.Status.Open() {
 		inc.ResolvedAt, inc.CorrelationKey = now, ""
+		// Alerts that still fire are in no incident now: their episode
+		// is correlated again (a new incident, after group_wait), since a
+		// closed incident explains no red component.
+		if err := tx.DetachFiringAlerts(inc.ID); err != nil {
+			return false, err
+		}
 	}
 	if err := tx.SaveIncident(inc); err != nil {
 		return false, err
@@ -293,7 +299,9 @@ func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incide
 			}
 		}
 	}
-	if _, err := s.reconcile(tx, now, nil, 0); err != nil {
+	// The update announces what happens to the incident's components:
+	// none of them sends a message of its own.
+	if err := s.settle(tx, now, inc.Components); err != nil {
 		return false, err
 	}
 	after := map[string]gateway.ComponentStatus{}
