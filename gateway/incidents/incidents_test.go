@@ -50,7 +50,7 @@ func newWorld(t *testing.T, st *store.Store, set correlate.Settings) *world {
 	w := &world{t: t, ctx: context.Background(), st: st, now: t0, set: set}
 	st.Now = w.clock
 	d := store.Declaration{
-		Groups:  []store.DeclaredGroup{{Name: "Eptura Workplace Modules", Position: 0}, {Name: "Apps", Position: 1}},
+		Groups: []store.DeclaredGroup{{Name: "Eptura Workplace Modules", Position: 0}, {Name: "Apps", Position: 1}},
 		Sources: []store.DeclaredSource{{Name: "prometheus", Kind: "alertmanager", Token: "prom-token-0123456789"},
 			{Name: "prometheus-api", Kind: "alertmanager-api", Token: "prom-api-token-0123456789"}},
 	}
