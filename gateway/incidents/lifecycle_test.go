@@ -456,3 +456,33 @@ func (w *world) lastEventBody(incidentID string) string {
 	}
 	return p
 }
+
+// TestALongOutageTakesLateFailures lets an outage fire for longer than
+// correlation.window before another component fails: the incident is not
+// quiet while its alerts fire, so the late failure joins it (as the
+// Hummingbird App's did in the seed). When everything recovered after
+// that long, a re-fire while monitoring still reopens it.
+func TestALongOutageTakesLateFailures(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(time.Second)
+		w.advance(time.Hour)
+		w.fire("Hummingbird App", "critical", gateway.AlertFiring)
+		w.advance(time.Second)
+		inc := w.only()
+		if len(inc.Components) != 2 {
+			t.Fatalf("the late failure: the incident covers %d components, want 2", len(inc.Components))
+		}
+		w.advance(time.Hour)
+		w.fire("Space Module", "critical", gateway.AlertResolved)
+		w.fire("Hummingbird App", "critical", gateway.AlertResolved)
+		w.advance(time.Second)
+		w.advance(time.Minute)
+		w.fire("Hummingbird App", "critical", gateway.AlertFiring)
+		w.advance(time.Second)
+		if inc = w.only(); inc.Status != gateway.Investigating {
+			t.Errorf("a re-fire while monitoring: %s, want the incident reopened", inc.Status)
+		}
+	})
+}

@@ -327,17 +327,29 @@ func (p *pass) correlateGroup(key string, alerts []store.PendingAlert, steady in
 	set := p.s.o.Settings
 	cand, ok := byKey[key]
 	if ok && !set.Joins(correlate.Candidate{ID: cand.ID, Key: cand.CorrelationKey, LastAlertAt: cand.LastAlertAt.Time}, key, p.now) {
-		// Quiet for longer than the window: it stops taking alerts, and a
-		// new incident tells the new story.
-		inc, err := p.tx.Incident(cand.ID)
+		// No alert joined it for longer than the window. While alerts of
+		// it still fire it is not quiet (the seed's outage fired for
+		// hours before the Hummingbird App's subsequent failure joined
+		// it), and while it is monitoring an alert that fires reopens it;
+		// otherwise it stops taking alerts, and a new incident tells the
+		// new story.
+		var err error
+		if ok = cand.Status == gateway.Monitoring; !ok {
+			ok, err = p.tx.IncidentActive(cand.ID)
+		}
 		if err != nil {
 			return err
 		}
-		inc.CorrelationKey = ""
-		if err := p.tx.SaveIncident(inc); err != nil {
-			return err
+		if !ok {
+			inc, err := p.tx.Incident(cand.ID)
+			if err != nil {
+				return err
+			}
+			inc.CorrelationKey = ""
+			if err := p.tx.SaveIncident(inc); err != nil {
+				return err
+			}
 		}
-		ok = false
 	}
 	// The statuses this group gives its components.
 	statuses := map[string]gateway.ComponentStatus{}
