@@ -385,9 +385,6 @@ func TestTitleAndImpactFollowTheAlerts(t *testing.T) {
 		if _, err := w.svc.Edit(w.ctx, support, inc.ID, ptr("Visitor check-in outage"), nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.svc.PostUpdate(w.ctx, support, inc.ID, incidents.NewUpdate{Status: gateway.Identified, Body: "Kiosk DNS.", Notify: true}); err != nil {
-			t.Fatal(err)
-		}
 		w.fire("Hummingbird App", "critical", gateway.AlertFiring)
 		w.advance(time.Second)
 		check("Visitor check-in outage", gateway.ImpactCritical)

@@ -238,11 +238,8 @@ func (s *Service) postUpdate(tx *store.Tx, who gateway.Principal, inc *gateway.I
 	if err != nil {
 		return false, err
 	}
-	if inc.HumanAt.IsZero() {
-		inc.HumanAt = now
-		if err := tx.CancelTimer(timerResolve, inc.ID); err != nil {
-			return false, err
-		}
+	if err := s.takeOver(tx, inc, now); err != nil {
+		return false, err
 	}
 	inc.Status, inc.NextUpdateAt = in.Status, in.NextUpdateAt
 	for cid, st := range comps {
@@ -265,6 +262,16 @@ func (s *Service) postUpdate(tx *store.Tx, who gateway.Principal, inc *gateway.I
 		return false, err
 	}
 	return wrote, tx.Audit(who, "incident.update", "incident", inc.ID, map[string]any{"status": inc.Status, "notify": in.Notify})
+}
+
+// takeOver marks inc as support's from now on, if it was not yet:
+// automation stops writing its status and words (the caller saves it).
+func (s *Service) takeOver(tx *store.Tx, inc *gateway.Incident, now time.Time) error {
+	if !inc.HumanAt.IsZero() {
+		return nil
+	}
+	inc.HumanAt = now
+	return tx.CancelTimer(timerResolve, inc.ID)
 }
 
 // human records support's update: component statuses (manual ones while the
@@ -334,9 +341,14 @@ func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incide
 	return s.announce(tx, inc, now)
 }
 
-// Edit changes an incident's title or impact (no notification).
+// Edit changes an incident's title or impact (no notification). Support
+// writing either takes the incident's words over from automation, as an
+// update does: automation no longer retitles it or moves its status.
 func (s *Service) Edit(ctx context.Context, who gateway.Principal, id string, name *string, impact *gateway.Impact) (*gateway.Incident, error) {
-	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, _ time.Time) (bool, error) {
+	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
+		if err := s.takeOver(tx, inc, now); err != nil {
+			return false, err
+		}
 		if name != nil {
 			if err := gateway.ValidateName("name", *name); err != nil {
 				return false, err
