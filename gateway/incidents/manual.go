@@ -278,14 +278,9 @@ func (s *Service) takeOver(tx *store.Tx, inc *gateway.Incident, now time.Time) e
 // incident is open, cleared when it closes), the update with its affected
 // components, the update-due reminder, and its announcement.
 func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incident, in NewUpdate, comps map[string]gateway.ComponentStatus, now time.Time) (bool, error) {
-	all, err := tx.Components()
+	before, names, err := componentStatuses(tx)
 	if err != nil {
 		return false, err
-	}
-	before := map[string]gateway.ComponentStatus{}
-	names := map[string]string{}
-	for _, c := range all {
-		before[c.ID], names[c.ID] = c.Status, c.Name
 	}
 	for cid, st := range comps {
 		if err := tx.SetIncidentComponent(inc.ID, cid, st); err != nil {
@@ -311,17 +306,18 @@ func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incide
 	if err := s.settle(tx, now, inc.Components); err != nil {
 		return false, err
 	}
-	after := map[string]gateway.ComponentStatus{}
-	if all, err = tx.Components(); err != nil {
+	current, _, err := componentStatuses(tx)
+	if err != nil {
 		return false, err
 	}
-	for _, c := range all {
-		if _, ok := inc.Components[c.ID]; ok && (comps[c.ID] != "" || c.Status != before[c.ID]) {
-			after[c.ID] = c.Status
-			if st := comps[c.ID]; st != "" && !inc.Published && in.Status.Open() {
+	after := map[string]gateway.ComponentStatus{}
+	for cid := range inc.Components {
+		if comps[cid] != "" || current[cid] != before[cid] {
+			after[cid] = current[cid]
+			if st := comps[cid]; st != "" && !inc.Published && in.Status.Open() {
 				// A draft holds its components where they are (see
 				// heldByDraft): the update says what publishing shows.
-				after[c.ID] = st
+				after[cid] = st
 			}
 		}
 	}

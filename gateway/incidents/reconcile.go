@@ -492,25 +492,11 @@ func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.Component
 // only escalate: a component that recovers does not make the incident
 // smaller than it was. Support's incidents keep the words support chose.
 func (p *pass) retitle(inc *gateway.Incident) {
-	worst := worstOf(inc.Impact)
+	worst := correlate.Worst(inc.Impact)
 	for _, st := range inc.Components {
 		worst = worst.Worse(st)
 	}
 	inc.Name, inc.Impact = correlate.Title(worst, p.sortedNames(inc.Components)), correlate.Impact(worst)
-}
-
-// worstOf is the component status an impact stands for (the inverse of
-// correlate.Impact).
-func worstOf(i gateway.Impact) gateway.ComponentStatus {
-	switch i {
-	case gateway.ImpactMinor:
-		return gateway.DegradedPerformance
-	case gateway.ImpactMajor:
-		return gateway.PartialOutage
-	case gateway.ImpactCritical:
-		return gateway.MajorOutage
-	}
-	return gateway.Operational
 }
 
 // rewriteFirst rewrites the incident's only (automatic) update to cover

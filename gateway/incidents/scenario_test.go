@@ -102,9 +102,6 @@ func TestSeedOutageBecomesOneIncident(t *testing.T) {
 			t.Fatalf("after resolve_after: %s", inc.Status)
 		}
 		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated", "incident.resolved")
-		for _, u := range inc.Updates {
-			t.Logf("DEBUG %s %s %q %v", u.CreatedAt, u.Status, u.Body, u.AffectedComponents)
-		}
 
 		// The status history records each change with its time.
 		changes := storetest.MustCount(t, st, "SELECT COUNT(*) FROM component_status_changes")
