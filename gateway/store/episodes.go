@@ -10,17 +10,22 @@ import (
 // episodeQueries are the statements of queries/episodes.sql.
 type episodeQueries struct {
 	ExpireAlerts     string `query:"expire-alerts"`
+	AlertsDue        string `query:"alerts-due-to-expire"`
 	DetachFiring     string `query:"detach-firing-alerts"`
 	HasSteadyAlert   string `query:"component-has-steady-alert"`
 	SetComponentHeld string `query:"set-component-held"`
 }
 
 // ExpireAlerts resolves the firing alerts whose end is at or before now,
-// in a transaction of its own, and reports how many it resolved. Each
+// in a transaction of its own (none when a read finds none due), and reports how many it resolved. Each
 // resolution counts as a state change for flap detection, with a count
 // that restarts after flapWindow, as ingest counts one.
 func (s *Store) ExpireAlerts(ctx context.Context, now time.Time, flapWindow time.Duration) (int64, error) {
 	now = storedTime(now)
+	var due int
+	if err := s.db.GetContext(ctx, &due, s.q.AlertsDue, now); err != nil || due == 0 {
+		return 0, wrap("alerts due to expire", err)
+	}
 	var n int64
 	err := s.InTx(ctx, func(tx *Tx) (err error) {
 		n, err = tx.exec("expire alerts", s.q.ExpireAlerts, now.Add(-flapWindow), now.Add(-flapWindow), now, now)

@@ -11,6 +11,13 @@ UPDATE alerts SET status = 'resolved',
        state_changes_since = CASE WHEN state_changes_since IS NULL OR state_changes_since < ? THEN ? ELSE state_changes_since END
 WHERE status = 'firing' AND ends_at IS NOT NULL AND ends_at <= ?;
 
+-- Whether any firing alert's end is due: read before expire-alerts, so
+-- that a pass with nothing to resolve (nearly every one) takes no write
+-- lock for it. A probe of alerts_expiring.
+-- name: alerts-due-to-expire
+SELECT CASE WHEN EXISTS (SELECT 1 FROM alerts WHERE status = 'firing' AND ends_at IS NOT NULL AND ends_at <= ?)
+       THEN 1 ELSE 0 END;
+
 -- The firing alerts of an incident that closes while they fire: their
 -- episode is in no incident any more, so correlation places it again.
 -- name: detach-firing-alerts
