@@ -483,3 +483,27 @@ func TestALongOutageTakesLateFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestResolvingWhileAlertsFireOpensANewIncident: support resolves an
+// incident whose alert still fires. The red component must not stay
+// unexplained, so the alert's episode is correlated again: a new incident.
+func TestResolvingWhileAlertsFireOpensANewIncident(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st, settings())
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(time.Second)
+		first := w.only()
+		support := gateway.Principal{Kind: "user", Name: "Dana", Role: gateway.RoleSupport}
+		if _, err := w.svc.Resolve(w.ctx, support, first.ID, incidents.NewUpdate{Body: "Fixed.", Notify: true}); err != nil {
+			t.Fatal(err)
+		}
+		w.advance(time.Second)
+		open, err := st.Incidents(w.ctx, store.IncidentFilter{Status: "open"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(open) != 1 || open[0].ID == first.ID || w.alert("Space Module").IncidentID != open[0].ID {
+			t.Errorf("open incidents after resolving a firing one: %+v, want a new one with the alert", open)
+		}
+	})
+}
