@@ -166,10 +166,7 @@ func TestASubsequentFailureOpensANewIncident(t *testing.T) {
 		w.advance(10 * time.Minute)
 		w.fire("Hummingbird App", "critical", gateway.AlertFiring)
 		w.advance(time.Second)
-		open, err := st.Incidents(w.ctx, store.IncidentFilter{Status: "open"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		open := w.openIncidents()
 		if len(open) != 1 || open[0].ID == first.ID {
 			t.Fatalf("open incidents after the re-fire: %+v, want one new one", open)
 		}
@@ -498,12 +495,19 @@ func TestResolvingWhileAlertsFireOpensANewIncident(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.advance(time.Second)
-		open, err := st.Incidents(w.ctx, store.IncidentFilter{Status: "open"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		open := w.openIncidents()
 		if len(open) != 1 || open[0].ID == first.ID || w.alert("Space Module").IncidentID != open[0].ID {
 			t.Errorf("open incidents after resolving a firing one: %+v, want a new one with the alert", open)
 		}
 	})
+}
+
+// openIncidents lists the open incidents, newest first.
+func (w *world) openIncidents() []gateway.Incident {
+	w.t.Helper()
+	list, err := w.st.Incidents(w.ctx, store.IncidentFilter{Status: "open"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return list
 }
