@@ -37,8 +37,11 @@ type Component struct {
 	Position    int             `json:"position"`
 	Status      ComponentStatus `json:"status"`
 	// ManualStatus is support's override; while set it wins over what alerts say.
-	ManualStatus    ComponentStatus `json:"manual_status,omitempty"`
-	StatusChangedAt time.Time       `json:"status_changed_at"`
+	ManualStatus ComponentStatus `json:"manual_status,omitempty"`
+	// Held says why alerts make the component non-operational while no
+	// open incident covers it; "" when that is not the case.
+	Held            Held      `json:"held,omitempty"`
+	StatusChangedAt time.Time `json:"status_changed_at"`
 	// DependsOn holds the ids of the components this one depends on (its
 	// upstreams), sorted; the store keeps the graph acyclic.
 	DependsOn []string  `json:"depends_on,omitempty" db:"-"`
@@ -63,3 +66,21 @@ func ValidateName(field, name string) error {
 	}
 	return nil
 }
+
+// Held says why a component that alerts made non-operational is covered
+// by no open incident: the rule that keeps its alerts from opening one.
+// Every other such component is in an open incident.
+type Held string
+
+// Reasons a component is held outside incidents.
+const (
+	// HeldMinAlerts: fewer alerts fire than correlation.min_alerts asks
+	// for before an incident opens.
+	HeldMinAlerts Held = "min_alerts"
+	// HeldFlapping: only flapping alerts, which open no incident, hold
+	// its status.
+	HeldFlapping Held = "flapping"
+	// HeldMaintenance: a maintenance in progress covers it; its alerts
+	// open no incident.
+	HeldMaintenance Held = "maintenance"
+)

@@ -206,7 +206,8 @@ func demoConfig(cfg *config.Config, token string, step time.Duration) {
 	cfg.Sources = []config.Source{{Name: "prometheus", Kind: "alertmanager", Token: token}}
 	cfg.Correlation = config.Correlation{GroupWait: config.Duration(10 * step), GroupInterval: config.Duration(8 * step),
 		Window: config.Duration(30 * time.Minute), ResolveAfter: config.Duration(30 * step), MinAlerts: 1,
-		Flap: config.Flap{Changes: 4, Window: config.Duration(30 * time.Minute)}, Publish: config.PublishAuto}
+		ResolveTimeout: config.Duration(5 * time.Minute),
+		Flap:           config.Flap{Changes: 4, Window: config.Duration(30 * time.Minute)}, Publish: config.PublishAuto}
 }
 
 func demoSettings(cfg *config.Config) correlate.Settings {

@@ -62,7 +62,7 @@ func (a *app) serve(ctx context.Context) error {
 		// The ingest service is built by the server once the store is set.
 		NewIngest: func(st *store.Store) *ingest.Service {
 			return ingest.New(st, ingest.Options{Log: log.With("component", "ingest"), Metrics: m,
-				FlapWindow: time.Duration(cfg.Correlation.Flap.Window)})
+				FlapWindow: time.Duration(cfg.Correlation.Flap.Window), ResolveTimeout: time.Duration(cfg.Correlation.ResolveTimeout)})
 		}})
 	hs := srv.HTTPServer(cfg.Addr)
 	ln, err := net.Listen("tcp", cfg.Addr)

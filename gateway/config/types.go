@@ -195,8 +195,12 @@ type Correlation struct {
 	GroupInterval Duration `yaml:"group_interval"`
 	Window        Duration `yaml:"window"`
 	ResolveAfter  Duration `yaml:"resolve_after"`
-	MinAlerts     int      `yaml:"min_alerts"`
-	Flap          Flap     `yaml:"flap"`
+	// ResolveTimeout is the end given to an alert whose sender gave none,
+	// counted from when it was last received (Alertmanager's
+	// resolve_timeout): a sender that stops sending it resolves it.
+	ResolveTimeout Duration `yaml:"resolve_timeout"`
+	MinAlerts      int      `yaml:"min_alerts"`
+	Flap           Flap     `yaml:"flap"`
 	// Publish is PublishAuto or PublishDraft.
 	Publish string `yaml:"publish"`
 }

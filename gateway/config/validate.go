@@ -342,6 +342,7 @@ func (c *Config) validateCorrelation(p *problems) {
 		{"correlation.group_interval", co.GroupInterval},
 		{"correlation.window", co.Window},
 		{"correlation.resolve_after", co.ResolveAfter},
+		{"correlation.resolve_timeout", co.ResolveTimeout},
 		{"correlation.flap.window", co.Flap.Window},
 	} {
 		if d.v <= 0 {

@@ -134,6 +134,17 @@ func Impact(worst gateway.ComponentStatus) gateway.Impact {
 	return gateway.ImpactNone
 }
 
+// Worst is the component status an impact stands for, the inverse of
+// Impact: what an automatic incident's title and impact escalate from.
+func Worst(i gateway.Impact) gateway.ComponentStatus {
+	for _, st := range []gateway.ComponentStatus{gateway.MajorOutage, gateway.PartialOutage, gateway.DegradedPerformance} {
+		if Impact(st) == i {
+			return st
+		}
+	}
+	return gateway.Operational
+}
+
 // Title names an automatic incident after its worst status and the
 // components it hits: "Major outage: Space Module, Move Module and 8 more".
 func Title(worst gateway.ComponentStatus, components []string) string {

@@ -142,3 +142,13 @@ func TestNotificationPacing(t *testing.T) {
 		t.Error("ShouldOpen ignores min_alerts")
 	}
 }
+
+// TestWorstInvertsImpact: an automatic incident's impact says which
+// status its title escalates from.
+func TestWorstInvertsImpact(t *testing.T) {
+	for _, st := range []gateway.ComponentStatus{gateway.Operational, gateway.DegradedPerformance, gateway.PartialOutage, gateway.MajorOutage} {
+		if got := correlate.Worst(correlate.Impact(st)); got != st {
+			t.Errorf("Worst(Impact(%s)) = %s", st, got)
+		}
+	}
+}

@@ -33,14 +33,17 @@ func (s *Server) componentRoutes(api *echo.Group) {
 }
 
 type componentJSON struct {
-	ID              string                   `json:"id"`
-	Name            string                   `json:"name"`
-	Description     string                   `json:"description"`
-	GroupID         *string                  `json:"group_id"`
-	Position        int                      `json:"position"`
-	Status          gateway.ComponentStatus  `json:"status"`
-	ManualStatus    *gateway.ComponentStatus `json:"manual_status"`
-	StatusChangedAt time.Time                `json:"status_changed_at"`
+	ID           string                   `json:"id"`
+	Name         string                   `json:"name"`
+	Description  string                   `json:"description"`
+	GroupID      *string                  `json:"group_id"`
+	Position     int                      `json:"position"`
+	Status       gateway.ComponentStatus  `json:"status"`
+	ManualStatus *gateway.ComponentStatus `json:"manual_status"`
+	// Held names the rule that keeps the component's alerts out of any
+	// open incident (min_alerts, flapping, maintenance), null when none.
+	Held            *gateway.Held `json:"held"`
+	StatusChangedAt time.Time     `json:"status_changed_at"`
 	// DependsOn holds the ids of the components this one depends on.
 	DependsOn []string       `json:"depends_on"`
 	Origin    gateway.Origin `json:"origin"`
@@ -59,6 +62,9 @@ func toComponentJSON(c gateway.Component) componentJSON {
 	}
 	if c.ManualStatus != "" {
 		out.ManualStatus = &c.ManualStatus
+	}
+	if c.Held != "" {
+		out.Held = &c.Held
 	}
 	return out
 }

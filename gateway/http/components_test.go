@@ -170,3 +170,35 @@ func TestComponentsAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestComponentsSayWhyTheyAreHeld: a component that alerts made
+// non-operational outside any incident says why (the reconcile pass
+// records it); every other shows held null.
+func TestComponentsSayWhyTheyAreHeld(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, herhttp.Options{})
+		for _, name := range []string{"API", "Web"} {
+			if r := e.do("POST", "/api/v1/components", gateway.RoleAdmin, `{"name":"`+name+`"}`); r.status != 201 {
+				t.Fatalf("create %s: %d %s", name, r.status, r.body)
+			}
+		}
+		storetest.Exec(t, st, `UPDATE components SET status = 'major_outage', held = 'min_alerts' WHERE name = 'API'`)
+		var list struct {
+			Data []struct {
+				Name string  `json:"name"`
+				Held *string `json:"held"`
+			} `json:"data"`
+		}
+		e.do("GET", "/api/v1/components", gateway.RoleViewer, "").decode(t, &list)
+		got := map[string]string{}
+		for _, c := range list.Data {
+			got[c.Name] = "null"
+			if c.Held != nil {
+				got[c.Name] = *c.Held
+			}
+		}
+		if got["API"] != "min_alerts" || got["Web"] != "null" {
+			t.Errorf("held = %v, want API min_alerts and Web null", got)
+		}
+	})
+}

@@ -36,6 +36,10 @@ type world struct {
 	set correlate.Settings
 }
 
+// resolveTimeout is the scenarios' correlation.resolve_timeout, the
+// default.
+const resolveTimeout = 5 * time.Minute
+
 func settings() correlate.Settings {
 	return correlate.Settings{GroupWait: 30 * time.Second, GroupInterval: 5 * time.Minute, Window: 30 * time.Minute,
 		ResolveAfter: 15 * time.Minute, MinAlerts: 1, FlapChanges: 4, FlapWindow: 30 * time.Minute}
@@ -46,8 +50,9 @@ func newWorld(t *testing.T, st *store.Store, set correlate.Settings) *world {
 	w := &world{t: t, ctx: context.Background(), st: st, now: t0, set: set}
 	st.Now = w.clock
 	d := store.Declaration{
-		Groups:  []store.DeclaredGroup{{Name: "Eptura Workplace Modules", Position: 0}, {Name: "Apps", Position: 1}},
-		Sources: []store.DeclaredSource{{Name: "prometheus", Kind: "alertmanager", Token: "prom-token-0123456789"}},
+		Groups: []store.DeclaredGroup{{Name: "Eptura Workplace Modules", Position: 0}, {Name: "Apps", Position: 1}},
+		Sources: []store.DeclaredSource{{Name: "prometheus", Kind: "alertmanager", Token: "prom-token-0123456789"},
+			{Name: "prometheus-api", Kind: "alertmanager-api", Token: "prom-api-token-0123456789"}},
 	}
 	for i, m := range modules {
 		d.Components = append(d.Components, store.DeclaredComponent{Name: m, Group: "Eptura Workplace Modules", Position: i})
@@ -62,7 +67,8 @@ func newWorld(t *testing.T, st *store.Store, set correlate.Settings) *world {
 	if w.src, err = st.Source(w.ctx, "prometheus"); err != nil {
 		t.Fatal(err)
 	}
-	w.in = ingest.New(st, ingest.Options{Log: storetest.Logger(t), FlapWindow: set.FlapWindow, RulesTTL: time.Nanosecond})
+	w.in = ingest.New(st, ingest.Options{Log: storetest.Logger(t), FlapWindow: set.FlapWindow, RulesTTL: time.Nanosecond,
+		ResolveTimeout: resolveTimeout})
 	w.svc = w.service("p1")
 	if err := w.svc.Start(w.ctx); err != nil {
 		t.Fatal(err)
@@ -114,6 +120,7 @@ func (w *world) advance(d time.Duration) {
 	w.now = w.now.Add(d)
 	w.mu.Unlock()
 	w.tick()
+	storetest.CheckLifecycle(w.t, w.st) // after every step of every scenario
 }
 
 func (w *world) tick() {
@@ -133,7 +140,14 @@ func (w *world) tick() {
 // webhook body, decoded by the alertmanager source and stored by ingest.
 func (w *world) fire(component, severity string, status gateway.AlertStatus) {
 	w.t.Helper()
-	labels := map[string]string{"alertname": "ServiceDown", "severity": severity}
+	w.fireAs("fp-"+slug(component)+"-"+component[len(component)-3:], component, severity, status)
+}
+
+// fireAs is fire for an alert of its own fingerprint fp (another check of
+// the same component).
+func (w *world) fireAs(fp, component, severity string, status gateway.AlertStatus) {
+	w.t.Helper()
+	labels := map[string]string{"alertname": "ServiceDown", "severity": severity, "check": fp}
 	if component == "Hummingbird App" {
 		labels["app"] = "hummingbird"
 	} else {
@@ -143,7 +157,7 @@ func (w *world) fire(component, severity string, status gateway.AlertStatus) {
 	alert := map[string]any{"status": string(status), "labels": labels,
 		"annotations": map[string]string{"summary": component + " is down"},
 		"startsAt":    now.Format(time.RFC3339Nano), "endsAt": "0001-01-01T00:00:00Z",
-		"generatorURL": "http://prometheus.example.com/graph", "fingerprint": "fp-" + slug(component) + "-" + component[len(component)-3:]}
+		"generatorURL": "http://prometheus.example.com/graph", "fingerprint": fp}
 	if status == gateway.AlertResolved {
 		alert["startsAt"] = now.Add(-time.Second).Format(time.RFC3339Nano)
 		alert["endsAt"] = now.Format(time.RFC3339Nano)

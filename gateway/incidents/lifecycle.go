@@ -10,8 +10,11 @@ import (
 
 // componentStatuses derives every component's status from its active
 // alerts, support's manual status and maintenance, and records each change.
-// A change that no open incident covers is announced on its own; a covered
-// one rides along in its incident's next update.
+// A change that no open incident or maintenance covers is announced on its
+// own; a covered one rides along in its incident's (or maintenance's)
+// next update, and so does one the caller's own event carries (see
+// pass.carried). It also records why a component alerts made
+// non-operational is in no open incident (see hold).
 func (p *pass) componentStatuses() error {
 	var active []store.ActiveStatus
 	checked := p.ahead == nil || p.ahead.flapped // read under the write lock: no need to check again
@@ -39,21 +42,23 @@ func (p *pass) componentStatuses() error {
 	for _, a := range active {
 		firing[a.ComponentID] = append(firing[a.ComponentID], a.Status)
 	}
+	grew := map[string]bool{} // incidents whose components got worse
 	for id, c := range p.comps {
 		want := correlate.ComponentStatus(c.ManualStatus, firing[id], maint[id])
-		if want == c.Status {
-			continue
-		}
-		if !checked && c.ManualStatus == "" {
+		if want != c.Status && !checked && c.ManualStatus == "" {
 			// Read ahead of the write lock: an alert may have resolved
 			// (or fired) since. What this component's alerts say now
 			// decides.
 			if firing[id], err = p.tx.ComponentActiveStatuses(id); err != nil {
 				return err
 			}
-			if want = correlate.ComponentStatus(c.ManualStatus, firing[id], maint[id]); want == c.Status {
-				continue
-			}
+			want = correlate.ComponentStatus(c.ManualStatus, firing[id], maint[id])
+		}
+		if err := p.hold(c, want, len(covering[id]) > 0, maint[id]); err != nil {
+			return err
+		}
+		if want == c.Status {
+			continue
 		}
 		if heldByDraft(covering[id], drafts) {
 			continue // nothing public changes until support publishes
@@ -80,12 +85,64 @@ func (p *pass) componentStatuses() error {
 			if err := p.tx.SetIncidentComponent(inc, id, want); err != nil {
 				return err
 			}
+			if want.Rank() > old.Rank() {
+				grew[inc] = true
+			}
 		}
-		if len(covering[id]) == 0 && reason != "maintenance" {
+		if len(covering[id]) == 0 && !maint[id] && !p.carried[id] {
 			if err := p.s.addEvent(p.tx, p.s.componentEvent(c, old, want, p.now)); err != nil {
 				return err
 			}
 			p.wrote = true
+		}
+	}
+	return p.retitleGrown(grew)
+}
+
+// hold records why component c, which will show want, is held outside
+// incidents: a status alerts made non-operational that no open incident
+// covers is held by a maintenance in progress, by flapping alerts (which
+// open no incident), or else by min_alerts (too few alerts to open one).
+func (p *pass) hold(c gateway.Component, want gateway.ComponentStatus, covered, maint bool) error {
+	var held gateway.Held
+	if c.ManualStatus == "" && !covered && want != gateway.Operational && want != gateway.UnderMaintenance {
+		held = gateway.HeldMaintenance
+		if !maint {
+			steady, err := p.tx.HasSteadyAlert(c.ID)
+			if err != nil {
+				return err
+			}
+			held = gateway.HeldFlapping
+			if steady {
+				held = gateway.HeldMinAlerts
+			}
+		}
+	}
+	if held == c.Held {
+		return nil
+	}
+	c.Held = held
+	p.comps[c.ID] = c
+	return p.tx.SetComponentHeld(c.ID, held)
+}
+
+// retitleGrown lets the title and impact of the automatic incidents
+// whose components got worse follow (see retitle).
+func (p *pass) retitleGrown(ids map[string]bool) error {
+	for id := range ids {
+		inc, err := p.tx.Incident(id)
+		if err != nil {
+			return err
+		}
+		if !inc.Automated || inc.HumanControlled() {
+			continue
+		}
+		name, impact := inc.Name, inc.Impact
+		if p.retitle(inc); inc.Name == name && inc.Impact == impact {
+			continue
+		}
+		if err := p.tx.SaveIncident(inc); err != nil {
+			return err
 		}
 	}
 	return nil

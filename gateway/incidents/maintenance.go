@@ -164,13 +164,49 @@ func (s *Service) maintenanceStart(tx *store.Tx, id string, now time.Time) (bool
 	}
 	u := &gateway.IncidentUpdate{IncidentID: id, Status: inc.Status, Notify: true, Automated: true, Author: "automation",
 		Body: "Scheduled maintenance is now in progress. We will provide updates as necessary."}
-	if err := tx.AddUpdate(u); err != nil {
-		return false, err
-	}
-	if _, err := s.reconcile(tx, now, nil, 0); err != nil {
+	if err := s.settleWith(tx, inc, u, now); err != nil {
 		return false, err
 	}
 	return s.announce(tx, inc, now)
+}
+
+// settleWith runs a reconcile pass for a maintenance that starts or ends
+// and adds its update u, which reports what the pass did to the
+// maintenance's components: the maintenance's message carries those
+// changes, and none of them sends one of its own.
+func (s *Service) settleWith(tx *store.Tx, inc *gateway.Incident, u *gateway.IncidentUpdate, now time.Time) error {
+	before, names, err := componentStatuses(tx)
+	if err != nil {
+		return err
+	}
+	if err := s.settle(tx, now, inc.Components); err != nil {
+		return err
+	}
+	after, _, err := componentStatuses(tx)
+	if err != nil {
+		return err
+	}
+	changed := map[string]gateway.ComponentStatus{}
+	for id := range inc.Components {
+		if after[id] != before[id] {
+			changed[id] = after[id]
+		}
+	}
+	u.AffectedComponents = affected(names, before, changed)
+	return tx.AddUpdate(u)
+}
+
+// componentStatuses returns every component's status and name.
+func componentStatuses(tx *store.Tx) (status map[string]gateway.ComponentStatus, names map[string]string, err error) {
+	all, err := tx.Components()
+	if err != nil {
+		return nil, nil, err
+	}
+	status, names = map[string]gateway.ComponentStatus{}, map[string]string{}
+	for _, c := range all {
+		status[c.ID], names[c.ID] = c.Status, c.Name
+	}
+	return status, names, nil
 }
 
 func (s *Service) maintenanceEnd(tx *store.Tx, id string, now time.Time) (bool, error) {
@@ -193,10 +229,7 @@ func (s *Service) finish(tx *store.Tx, inc *gateway.Incident, body, author strin
 		}
 	}
 	u := &gateway.IncidentUpdate{IncidentID: inc.ID, Status: inc.Status, Body: body, Notify: notify, Automated: author == "automation", Author: author}
-	if err := tx.AddUpdate(u); err != nil {
-		return false, err
-	}
-	if _, err := s.reconcile(tx, now, nil, 0); err != nil {
+	if err := s.settleWith(tx, inc, u, now); err != nil {
 		return false, err
 	}
 	if !notify {

@@ -238,11 +238,8 @@ func (s *Service) postUpdate(tx *store.Tx, who gateway.Principal, inc *gateway.I
 	if err != nil {
 		return false, err
 	}
-	if inc.HumanAt.IsZero() {
-		inc.HumanAt = now
-		if err := tx.CancelTimer(timerResolve, inc.ID); err != nil {
-			return false, err
-		}
+	if err := s.takeOver(tx, inc, now); err != nil {
+		return false, err
 	}
 	inc.Status, inc.NextUpdateAt = in.Status, in.NextUpdateAt
 	for cid, st := range comps {
@@ -250,6 +247,12 @@ func (s *Service) postUpdate(tx *store.Tx, who gateway.Principal, inc *gateway.I
 	}
 	if !in.Status.Open() {
 		inc.ResolvedAt, inc.CorrelationKey = now, ""
+		// Alerts that still fire are in no incident now: their episode
+		// is correlated again (a new incident, after group_wait), since a
+		// closed incident explains no red component.
+		if err := tx.DetachFiringAlerts(inc.ID); err != nil {
+			return false, err
+		}
 	}
 	if err := tx.SaveIncident(inc); err != nil {
 		return false, err
@@ -261,18 +264,23 @@ func (s *Service) postUpdate(tx *store.Tx, who gateway.Principal, inc *gateway.I
 	return wrote, tx.Audit(who, "incident.update", "incident", inc.ID, map[string]any{"status": inc.Status, "notify": in.Notify})
 }
 
+// takeOver marks inc as support's from now on, if it was not yet:
+// automation stops writing its status and words (the caller saves it).
+func (s *Service) takeOver(tx *store.Tx, inc *gateway.Incident, now time.Time) error {
+	if !inc.HumanAt.IsZero() {
+		return nil
+	}
+	inc.HumanAt = now
+	return tx.CancelTimer(timerResolve, inc.ID)
+}
+
 // human records support's update: component statuses (manual ones while the
 // incident is open, cleared when it closes), the update with its affected
 // components, the update-due reminder, and its announcement.
 func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incident, in NewUpdate, comps map[string]gateway.ComponentStatus, now time.Time) (bool, error) {
-	all, err := tx.Components()
+	before, names, err := componentStatuses(tx)
 	if err != nil {
 		return false, err
-	}
-	before := map[string]gateway.ComponentStatus{}
-	names := map[string]string{}
-	for _, c := range all {
-		before[c.ID], names[c.ID] = c.Status, c.Name
 	}
 	for cid, st := range comps {
 		if err := tx.SetIncidentComponent(inc.ID, cid, st); err != nil {
@@ -293,20 +301,23 @@ func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incide
 			}
 		}
 	}
-	if _, err := s.reconcile(tx, now, nil, 0); err != nil {
+	// The update announces what happens to the incident's components:
+	// none of them sends a message of its own.
+	if err := s.settle(tx, now, inc.Components); err != nil {
+		return false, err
+	}
+	current, _, err := componentStatuses(tx)
+	if err != nil {
 		return false, err
 	}
 	after := map[string]gateway.ComponentStatus{}
-	if all, err = tx.Components(); err != nil {
-		return false, err
-	}
-	for _, c := range all {
-		if _, ok := inc.Components[c.ID]; ok && (comps[c.ID] != "" || c.Status != before[c.ID]) {
-			after[c.ID] = c.Status
-			if st := comps[c.ID]; st != "" && !inc.Published && in.Status.Open() {
+	for cid := range inc.Components {
+		if comps[cid] != "" || current[cid] != before[cid] {
+			after[cid] = current[cid]
+			if st := comps[cid]; st != "" && !inc.Published && in.Status.Open() {
 				// A draft holds its components where they are (see
 				// heldByDraft): the update says what publishing shows.
-				after[c.ID] = st
+				after[cid] = st
 			}
 		}
 	}
@@ -326,9 +337,14 @@ func (s *Service) human(tx *store.Tx, who gateway.Principal, inc *gateway.Incide
 	return s.announce(tx, inc, now)
 }
 
-// Edit changes an incident's title or impact (no notification).
+// Edit changes an incident's title or impact (no notification). Support
+// writing either takes the incident's words over from automation, as an
+// update does: automation no longer retitles it or moves its status.
 func (s *Service) Edit(ctx context.Context, who gateway.Principal, id string, name *string, impact *gateway.Impact) (*gateway.Incident, error) {
-	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, _ time.Time) (bool, error) {
+	return s.change(ctx, id, func(tx *store.Tx, inc *gateway.Incident, now time.Time) (bool, error) {
+		if err := s.takeOver(tx, inc, now); err != nil {
+			return false, err
+		}
 		if name != nil {
 			if err := gateway.ValidateName("name", *name); err != nil {
 				return false, err

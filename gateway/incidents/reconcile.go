@@ -24,6 +24,11 @@ type pass struct {
 	// transaction correlates.
 	ahead *lookahead
 	part  int
+	// carried are the components whose change rides in the event of the
+	// change the caller makes in the same transaction (an incident that
+	// closes, a maintenance that starts or completes): they send no
+	// component.status_changed of their own.
+	carried map[string]bool
 }
 
 // A reconcile pass reads its expensive inputs ahead of its write
@@ -161,6 +166,22 @@ func (a *lookahead) held() bool { return a.partCount() > 1 }
 // flapping alerts, the last derives component statuses and runs the
 // lifecycle, once every part is in its incident.
 func (s *Service) reconcile(tx *store.Tx, now time.Time, ahead *lookahead, part int) (bool, error) {
+	return s.reconcileCarrying(tx, now, ahead, part, nil)
+}
+
+// settle runs a whole pass inside a change support (or a maintenance's
+// timer) makes, whose own event carries the changes of the components in
+// carried.
+func (s *Service) settle(tx *store.Tx, now time.Time, carried map[string]gateway.ComponentStatus) error {
+	ids := make(map[string]bool, len(carried))
+	for id := range carried {
+		ids[id] = true
+	}
+	_, err := s.reconcileCarrying(tx, now, nil, 0, ids)
+	return err
+}
+
+func (s *Service) reconcileCarrying(tx *store.Tx, now time.Time, ahead *lookahead, part int, carried map[string]bool) (bool, error) {
 	if err := tx.LockReconcile(); err != nil {
 		return false, err
 	}
@@ -173,7 +194,7 @@ func (s *Service) reconcile(tx *store.Tx, now time.Time, ahead *lookahead, part 
 		return false, err
 	}
 	p := &pass{s: s, tx: tx, now: now, names: map[string]string{}, comps: map[string]gateway.Component{}, group: map[string]int{},
-		ahead: ahead, part: part}
+		ahead: ahead, part: part, carried: carried}
 	for _, c := range comps {
 		p.names[c.ID], p.comps[c.ID] = c.Name, c
 	}
@@ -306,17 +327,29 @@ func (p *pass) correlateGroup(key string, alerts []store.PendingAlert, steady in
 	set := p.s.o.Settings
 	cand, ok := byKey[key]
 	if ok && !set.Joins(correlate.Candidate{ID: cand.ID, Key: cand.CorrelationKey, LastAlertAt: cand.LastAlertAt.Time}, key, p.now) {
-		// Quiet for longer than the window: it stops taking alerts, and a
-		// new incident tells the new story.
-		inc, err := p.tx.Incident(cand.ID)
+		// No alert joined it for longer than the window. While alerts of
+		// it still fire it is not quiet (the seed's outage fired for
+		// hours before the Hummingbird App's subsequent failure joined
+		// it), and while it is monitoring an alert that fires reopens it;
+		// otherwise it stops taking alerts, and a new incident tells the
+		// new story.
+		var err error
+		if ok = cand.Status == gateway.Monitoring; !ok {
+			ok, err = p.tx.IncidentActive(cand.ID)
+		}
 		if err != nil {
 			return err
 		}
-		inc.CorrelationKey = ""
-		if err := p.tx.SaveIncident(inc); err != nil {
-			return err
+		if !ok {
+			inc, err := p.tx.Incident(cand.ID)
+			if err != nil {
+				return err
+			}
+			inc.CorrelationKey = ""
+			if err := p.tx.SaveIncident(inc); err != nil {
+				return err
+			}
 		}
-		ok = false
 	}
 	// The statuses this group gives its components.
 	statuses := map[string]gateway.ComponentStatus{}
@@ -383,12 +416,17 @@ func (p *pass) open(key string, statuses map[string]gateway.ComponentStatus) (*g
 // of their own, paced by group_interval.
 func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.ComponentStatus, opened bool) error {
 	before := map[string]gateway.ComponentStatus{}
-	var added []string
+	var added, worse []string
 	for id, st := range statuses {
 		old, had := inc.Components[id]
 		before[id] = p.comps[id].Status
-		if !had {
+		switch {
+		case !had:
 			added = append(added, id)
+		case st.Rank() > old.Rank() && old != gateway.Operational:
+			// Worse than it is in the incident (a relapse of a component
+			// that recovered is no news: it rides along, or reopens).
+			worse = append(worse, id)
 		}
 		if !had || st.Rank() > old.Rank() {
 			inc.Components[id] = old.Worse(st)
@@ -403,19 +441,22 @@ func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.Component
 		return err
 	}
 	human := inc.HumanControlled()
+	if !human {
+		p.retitle(inc)
+	}
 	if !human && notified.IsZero() {
 		// Still inside group_wait: one story, rewritten.
-		worst := gateway.Operational
-		for _, st := range inc.Components {
-			worst = worst.Worse(st)
-		}
-		inc.Name, inc.Impact = correlate.Title(worst, p.sortedNames(inc.Components)), correlate.Impact(worst)
 		if err := p.rewriteFirst(inc, before); err != nil {
 			return err
 		}
-	} else if !human && len(added) > 0 && !opened {
+	} else if !human && len(added)+len(worse) > 0 && !opened {
+		// Components joined, or a worse alert hit one the incident has:
+		// an update says so (the title and impact followed above).
 		reopen := inc.Status == gateway.Monitoring
 		body := say("joined", wordsData{Components: p.namesOf(added)})
+		if len(added) == 0 {
+			body = say("worse", wordsData{Components: p.namesOf(worse)})
+		}
 		if reopen {
 			inc.Status, inc.MonitoringAt = gateway.Investigating, time.Time{}
 			body = say("reopened", wordsData{Components: p.sortedNames(inc.Components)})
@@ -423,8 +464,8 @@ func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.Component
 				return err
 			}
 		}
-		ac := affected(p.names, before, pick(statuses, added))
-		if !reopen {
+		ac := affected(p.names, before, pick(statuses, append(added, worse...)))
+		if !reopen && len(worse) == 0 {
 			merged, err := p.foldJoined(inc, ac)
 			if err != nil || merged {
 				if err == nil {
@@ -443,6 +484,19 @@ func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.Component
 		}
 	}
 	return p.tx.SaveIncident(inc)
+}
+
+// retitle makes an automatic incident's title and impact follow the
+// facts: the title names every component the incident covers after the
+// worst status any of them reached, and the impact is that status's. Both
+// only escalate: a component that recovers does not make the incident
+// smaller than it was. Support's incidents keep the words support chose.
+func (p *pass) retitle(inc *gateway.Incident) {
+	worst := correlate.Worst(inc.Impact)
+	for _, st := range inc.Components {
+		worst = worst.Worse(st)
+	}
+	inc.Name, inc.Impact = correlate.Title(worst, p.sortedNames(inc.Components)), correlate.Impact(worst)
 }
 
 // rewriteFirst rewrites the incident's only (automatic) update to cover

@@ -134,6 +134,7 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 		wrote := false
 		var ahead *lookahead
 		if tm.Kind == timerReconcile {
+			s.expire(ctx)
 			ahead = s.lookAhead(ctx)
 		}
 		err := s.o.Store.FireTimer(ctx, tm, s.o.Owner, func(tx *store.Tx) error {
@@ -206,7 +207,20 @@ func (s *Service) fire(tx *store.Tx, tm store.Timer, ahead *lookahead) (bool, er
 // Reconcile runs a correlation pass now, outside the timer loop (tests, and
 // support actions that change what components should show).
 func (s *Service) Reconcile(ctx context.Context) error {
+	s.expire(ctx)
 	return s.parts(ctx, s.lookAhead(ctx), 0, false)
+}
+
+// expire resolves the firing alerts whose end has passed, ahead of a
+// reconcile pass, which then treats them as the resolved alerts they are:
+// the senders that give their alerts an end (Prometheus, and ingest for
+// alerts sent without one, see correlation.resolve_timeout) stop sending
+// an alert that no longer fires, and no post tells Herald so. In a
+// transaction of its own, so that it holds no alert's lock for the pass.
+func (s *Service) expire(ctx context.Context) {
+	if _, err := s.o.Store.ExpireAlerts(ctx, s.o.Store.Now(), s.o.Settings.FlapWindow); err != nil && ctx.Err() == nil {
+		s.o.Log.Warn("resolve alerts whose end passed", "err", err) // the next pass tries again
+	}
 }
 
 // release gives back the reconcile timer that a pass held (see fire). It

@@ -14,6 +14,7 @@ var words = template.Must(template.New("words").Funcs(template.FuncMap{
 	"list": listNames,
 }).Parse(`
 {{define "investigating"}}We are investigating a problem affecting {{list .Components}}. We will post an update as soon as we know more.{{end}}
+{{define "worse"}}The problem affecting {{list .Components}} has become worse. We are still investigating.{{end}}
 {{define "joined"}}The problem now also affects {{list .Components}}. We are still investigating.{{end}}
 {{define "monitoring"}}{{list .Components}} {{if eq (len .Components) 1}}is{{else}}are{{end}} operating normally again. We are monitoring the situation.{{end}}
 {{define "reopened"}}The problem affecting {{list .Components}} has returned. We are investigating.{{end}}

@@ -26,6 +26,7 @@ import (
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/metrics"
 	"github.com/heraldstatus/herald/gateway/sources"
+	"github.com/heraldstatus/herald/gateway/sources/decode"
 	"github.com/heraldstatus/herald/gateway/store"
 )
 
@@ -40,6 +41,10 @@ type Options struct {
 	// FlapWindow is the window state changes are counted in
 	// (correlation.flap.window); default 30 minutes.
 	FlapWindow time.Duration
+	// ResolveTimeout is the end an alert of a format that resolves by
+	// silence (decode.Refreshed) gets when it arrives without one, counted
+	// from its receipt (correlation.resolve_timeout); 0 gives none.
+	ResolveTimeout time.Duration
 	// StoreTimeout bounds how long a request waits for its transaction,
 	// and a transaction, so that a database that hangs yields a 503 rather
 	// than piled-up requests; default 10 s.
@@ -157,8 +162,10 @@ func (s *Service) Accept(ctx context.Context, src *gateway.Source, alerts []gate
 		return Result{}, nil
 	}
 	now = now.UTC().Truncate(time.Microsecond)
+	timeout := s.resolveTimeout(src)
 	for i := range alerts {
 		normalize(&alerts[i], src.ID, now)
+		expire(&alerts[i], now, timeout)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.StoreTimeout)
 	defer cancel()
@@ -189,6 +196,37 @@ func normalize(a *gateway.Alert, sourceID string, now time.Time) {
 }
 
 const maxFingerprint = 255
+
+// resolveTimeout is the end ingest gives src's alerts that arrive firing
+// without one: ResolveTimeout for a format that resolves by silence, 0
+// (none) for one that carries resolution explicitly.
+func (s *Service) resolveTimeout(src *gateway.Source) time.Duration {
+	dec, err := s.decoder(src)
+	if err != nil {
+		return 0
+	}
+	if r, ok := dec.(decode.Refreshed); ok && r.Refreshed() {
+		return s.opt.ResolveTimeout
+	}
+	return 0
+}
+
+// expire applies an alert's end: one sent firing with an end that has
+// passed is resolved then, whatever its format (Alertmanager's own rule),
+// and a firing one with no end gets now+timeout when timeout is set, an
+// end that each new receipt moves on (see merge), so that a sender that
+// stops sending it resolves it.
+func expire(a *gateway.Alert, now time.Time, timeout time.Duration) {
+	if a.Status != gateway.AlertFiring {
+		return
+	}
+	switch {
+	case !a.EndsAt.IsZero() && !a.EndsAt.After(now):
+		a.Status = gateway.AlertResolved
+	case a.EndsAt.IsZero() && timeout > 0:
+		a.EndsAt = now.Add(timeout)
+	}
+}
 
 func clean(s string) string {
 	if strings.IndexByte(s, 0) >= 0 {

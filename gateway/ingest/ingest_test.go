@@ -335,3 +335,40 @@ func TestUpdatesThatMustNotRegress(t *testing.T) {
 		}
 	})
 }
+
+// TestEnds checks what ingest does with an alert's end: a source that
+// resolves by silence (the Alertmanager API) gives an alert sent without
+// one resolve_timeout from its receipt, a webhook's firing alert keeps
+// none, and an alert sent firing with its end passed is stored resolved,
+// whatever its format.
+func TestEnds(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		svc := ingest.New(st, ingest.Options{Log: storetest.Logger(t), ResolveTimeout: 5 * time.Minute})
+		api := newSource(t, st, "api", "alertmanager-api", 0)
+		scripts := newSource(t, st, "scripts", "generic", 0)
+		now := time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)
+		post := func(src *gateway.Source, body string) {
+			t.Helper()
+			if _, err := svc.Ingest(context.Background(), src, []byte(body), "application/json", now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		post(api, `[{"labels":{"alertname":"NoEnd"}}]`)
+		post(scripts, `{"alerts":[{"fingerprint":"open","status":"firing","summary":"Backup failed"},
+			{"fingerprint":"over","status":"firing","summary":"Disk full","ends_at":"2026-11-24T00:59:00Z"}]}`)
+		got := alertsOf(t, st, store.AlertFilter{})
+		for fp, want := range map[string]struct {
+			status gateway.AlertStatus
+			ends   time.Time
+		}{
+			gateway.LabelsFingerprint(map[string]string{"alertname": "NoEnd"}): {gateway.AlertFiring, now.Add(5 * time.Minute)},
+			"open": {gateway.AlertFiring, time.Time{}},
+			"over": {gateway.AlertResolved, now.Add(-time.Minute)},
+		} {
+			a := got[fp]
+			if a == nil || a.Status != want.status || !a.EndsAt.Equal(want.ends) {
+				t.Errorf("alert %s = %+v, want %s ending %v", fp, a, want.status, want.ends)
+			}
+		}
+	})
+}

@@ -43,7 +43,8 @@ func (o Outcome) String() string {
 //	firing    firing                                     deduplicated: keeps the earliest start
 //	firing    resolved  ends before the stored start     stale
 //	firing    resolved  otherwise                        accepted: resolved at its end
-//	resolved  firing    starts at or before stored end   stale
+//	resolved  firing    starts at or before stored end,  stale
+//	                    ends (if at all) by it too
 //	resolved  firing    otherwise                        accepted: fires again
 //	resolved  resolved  ends before the stored end       stale
 //	resolved  resolved  otherwise                        deduplicated: keeps the latest end
@@ -55,6 +56,13 @@ func (o Outcome) String() string {
 // one, and a resolve never changes the severity. A state change counts in
 // StateChanges; the count restarts when its window (flapWindow) has passed.
 // merge never modifies cur.
+//
+// A firing alert that ends later than the stored end is newer than it,
+// whenever it started: its sender (Prometheus, amtool) refreshes an alert
+// that Herald resolved because its end passed without news, and, as in
+// Alertmanager, the alert fires again. A new firing episode starts
+// afresh: the store takes it out of the incident of its last episode (see
+// update-alerts), so that correlation places it again.
 func merge(cur *store.AlertRecord, in *gateway.Alert, now time.Time, flapWindow time.Duration) (*store.AlertRecord, Outcome) {
 	if cur == nil {
 		rec := &store.AlertRecord{Alert: *in}
@@ -110,7 +118,7 @@ func stale(cur *store.AlertRecord, in *gateway.Alert) bool {
 	case cur.Status == gateway.AlertFiring && in.Status == gateway.AlertResolved:
 		return in.EndsAt.Before(cur.StartsAt)
 	case cur.Status == gateway.AlertResolved && in.Status == gateway.AlertFiring:
-		return !in.StartsAt.After(cur.EndsAt)
+		return !in.StartsAt.After(cur.EndsAt) && !in.EndsAt.After(cur.EndsAt)
 	case cur.Status == gateway.AlertResolved && in.Status == gateway.AlertResolved:
 		return in.EndsAt.Before(cur.EndsAt)
 	}

@@ -22,6 +22,14 @@ func resolved(start, end int) *gateway.Alert {
 		StartsAt: at(start), EndsAt: at(end)}
 }
 
+// refreshed is a firing alert as Prometheus re-sends it: its start, and an
+// end a few minutes ahead.
+func refreshed(start, end int) *gateway.Alert {
+	a := firing(start)
+	a.EndsAt = at(end)
+	return a
+}
+
 func record(a *gateway.Alert) *store.AlertRecord {
 	r := &store.AlertRecord{Alert: *a}
 	r.ID = 7
@@ -46,6 +54,8 @@ func TestMerge(t *testing.T) {
 		{"late firing after the resolve", record(resolved(0, 5)), firing(0), Stale, gateway.AlertResolved, at(0), at(5), 0},
 		{"firing at the resolve's end", record(resolved(0, 5)), firing(5), Stale, gateway.AlertResolved, at(0), at(5), 0},
 		{"fires again", record(resolved(0, 5)), firing(8), Accepted, gateway.AlertFiring, at(8), time.Time{}, 1},
+		{"refreshed after it expired", record(resolved(0, 5)), refreshed(0, 9), Accepted, gateway.AlertFiring, at(0), at(9), 1},
+		{"late refresh before it expired", record(resolved(0, 5)), refreshed(0, 5), Stale, gateway.AlertResolved, at(0), at(5), 0},
 		{"resolved again", record(resolved(0, 5)), resolved(0, 5), Deduplicated, gateway.AlertResolved, at(0), at(5), 0},
 		{"later resolve wins", record(resolved(0, 5)), resolved(0, 6), Deduplicated, gateway.AlertResolved, at(0), at(6), 0},
 		{"older resolve", record(resolved(0, 5)), resolved(0, 4), Stale, gateway.AlertResolved, at(0), at(5), 0},

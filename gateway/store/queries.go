@@ -39,6 +39,7 @@ type queries struct {
 	timelineQueries
 	draftQueries
 	probeQueries
+	episodeQueries
 }
 
 // parseQueries reads `-- name: X` blocks from every .sql file directly in dir.

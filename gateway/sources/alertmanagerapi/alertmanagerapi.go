@@ -35,7 +35,10 @@ import (
 // Decoder decodes the bodies of Alertmanager's POST /api/v2/alerts.
 type Decoder struct{}
 
-var _ decode.Decoder = Decoder{}
+var (
+	_ decode.Decoder   = Decoder{}
+	_ decode.Refreshed = Decoder{}
+)
 
 // Decode implements decode.Decoder. The body must be a JSON array
 // (gateway.EINVALID otherwise); problems are named by index, as
@@ -66,6 +69,11 @@ func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
 	}
 	return alerts, nil
 }
+
+// Refreshed implements decode.Refreshed: Prometheus re-sends a firing
+// alert every minute or so, and amtool and scripts post it once with no
+// end, leaving Alertmanager's resolve_timeout to end it.
+func (Decoder) Refreshed() bool { return true }
 
 // ContentTypes implements decode.Decoder: Prometheus sends
 // application/json.

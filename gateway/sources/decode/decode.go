@@ -34,3 +34,16 @@ type Decoder interface {
 	// "application/json"; the HTTP layer answers 415 for any other.
 	ContentTypes() []string
 }
+
+// Refreshed is implemented by formats whose senders keep re-sending an
+// alert for as long as it fires and may resolve it by simply no longer
+// sending it, as Alertmanager's API (POST /api/v2/alerts) expects of
+// Prometheus and amtool. Ingest gives such an alert that arrives without
+// an end one of its own, correlation.resolve_timeout after it was last
+// received, as Alertmanager applies its resolve_timeout. Formats that
+// carry resolution explicitly (webhooks with a status, PagerDuty's
+// resolve) do not implement it: their firing alerts fire until resolved.
+type Refreshed interface {
+	// Refreshed reports whether alerts of the format resolve by silence.
+	Refreshed() bool
+}

@@ -36,8 +36,10 @@ RETURNING id, fingerprint;
 -- bulk: a multi-row update of rows the transaction has read (and, on
 -- PostgreSQL, locked), written as an upsert because that is the one
 -- multi-row update both dialects spell alike. It leaves alone what other
--- stages own (incident_id, flapping) and what never changes (received_at);
--- an empty raw keeps the stored one (the read leaves raw out: it is large).
+-- stages own (flapping, and incident_id, except that an alert that fires
+-- again leaves the incident of its last episode: a firing episode is what
+-- correlation places) and what never changes (received_at); an empty raw
+-- keeps the stored one (the read leaves raw out: it is large).
 INSERT INTO alerts (id, source_id, fingerprint, status, severity, summary, labels, annotations, generator_url, raw,
                     starts_at, ends_at, received_at, last_seen_at, rule_id, state_changes, state_changes_since)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?)
@@ -46,6 +48,7 @@ ON CONFLICT (id) DO UPDATE SET
     labels = excluded.labels, annotations = excluded.annotations, generator_url = excluded.generator_url,
     raw = CASE WHEN excluded.raw = '' THEN alerts.raw ELSE excluded.raw END, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
     last_seen_at = excluded.last_seen_at, rule_id = excluded.rule_id,
+    incident_id = CASE WHEN alerts.status = 'resolved' AND excluded.status = 'firing' THEN NULL ELSE alerts.incident_id END,
     state_changes = excluded.state_changes, state_changes_since = excluded.state_changes_since;
 
 -- name: delete-alert-components

@@ -31,13 +31,13 @@ SELECT COALESCE(MAX(position) + 1, 0) FROM (
 -- differs between SQLite and PostgreSQL.
 -- name: list-components
 SELECT c.id, COALESCE(c.group_id, '') AS group_id, c.name, c.description, c.position, c.status,
-       COALESCE(c.manual_status, '') AS manual_status, c.status_changed_at, c.origin, c.created_at, c.updated_at
+       COALESCE(c.manual_status, '') AS manual_status, c.held, c.status_changed_at, c.origin, c.created_at, c.updated_at
 FROM components c LEFT JOIN component_groups g ON g.id = c.group_id
 ORDER BY COALESCE(g.position, c.position), COALESCE(g.name, c.name), c.position, c.name;
 
 -- name: get-component
 SELECT id, COALESCE(group_id, '') AS group_id, name, description, position, status,
-       COALESCE(manual_status, '') AS manual_status, status_changed_at, origin, created_at, updated_at
+       COALESCE(manual_status, '') AS manual_status, held, status_changed_at, origin, created_at, updated_at
 FROM components WHERE id = ? OR name = ? LIMIT 1;
 
 -- name: insert-component
