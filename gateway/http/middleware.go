@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,12 +18,17 @@ import (
 	"github.com/heraldstatus/herald/gateway/http/errstatus"
 )
 
-// accessLog writes one structured line per request. Query strings are left
-// out: ingest tokens may travel as ?token=.
+// accessLog writes one structured line per request, with the status and
+// size the client got. An error a handler returns is answered here, by the
+// server's error handler (HandleError), before the line is written: Echo
+// otherwise answers it only after every middleware has returned, so the
+// line would say 200 and 0 bytes for every 4xx. Query strings are left
+// out (ingest tokens may travel as ?token=), and so are the secret
+// segments of tokened paths (see redactPath).
 func (s *Server) accessLog() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogLatency: true, LogMethod: true, LogURIPath: true, LogRoutePath: true,
-		LogRequestID: true, LogRemoteIP: true, LogResponseSize: true, LogError: true,
+		LogRequestID: true, LogRemoteIP: true, LogResponseSize: true, LogError: true, HandleError: true,
 		Skipper: func(c echo.Context) bool {
 			p := c.Path()
 			return p == "/healthz" || p == "/metrics"
@@ -33,12 +39,32 @@ func (s *Server) accessLog() echo.MiddlewareFunc {
 				level = slog.LevelWarn
 			}
 			s.log.LogAttrs(c.Request().Context(), level, "http request",
-				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.String("route", v.RoutePath),
+				slog.String("method", v.Method), slog.String("path", redactPath(v.URIPath)), slog.String("route", v.RoutePath),
 				slog.Int("status", v.Status), slog.Duration("duration", v.Latency), slog.Int64("bytes", v.ResponseSize),
 				slog.String("remote_ip", v.RemoteIP), slog.String("request_id", v.RequestID))
 			return nil
 		},
 	})
+}
+
+// tokenedPaths are the path prefixes whose next segment is a secret (a
+// subscriber's confirm, manage or unsubscribe token): whoever reads a log
+// line must not be able to act as the subscriber. They are matched on the
+// raw path, so a mistyped or unmatched URL is redacted too.
+var tokenedPaths = []string{"/subscribe/confirm/", "/subscriptions/", "/unsubscribe/"}
+
+// redactPath replaces the secret segment of a tokened path with "…".
+func redactPath(p string) string {
+	for _, prefix := range tokenedPaths {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			_, tail, _ := strings.Cut(rest, "/")
+			if tail != "" {
+				tail = "/" + tail
+			}
+			return prefix + "…" + tail
+		}
+	}
+	return p
 }
 
 // observe records each request's duration by route pattern (never the raw
@@ -201,5 +227,15 @@ func (s *Server) limitAuthFailures(scope string) echo.MiddlewareFunc {
 			}
 			return err
 		}
+	}
+}
+
+// noSniff tells browsers to take every answer for the type it declares
+// (public pages, feeds, the APIs, the console, static files), so that no
+// body a client put words into is ever run as a script or a style sheet.
+func noSniff(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderXContentTypeOptions, "nosniff")
+		return next(c)
 	}
 }

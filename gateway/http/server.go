@@ -107,8 +107,9 @@ func New(opt Options) *Server {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Validator = newValidator()
 	e.Use(middleware.RequestID())
-	e.Use(s.recoverer())
+	e.Use(noSniff)
 	e.Use(s.accessLog())
+	e.Use(s.recoverer()) // inside the access log, so a panic's 500 is logged too
 	e.Use(s.observe())
 	s.routes()
 	return s

@@ -25,7 +25,9 @@ type env struct {
 
 func newEnv(t *testing.T, st *store.Store, opt herhttp.Options) *env {
 	t.Helper()
-	opt.Log = storetest.Logger(t)
+	if opt.Log == nil {
+		opt.Log = storetest.Logger(t)
+	}
 	srv := herhttp.New(opt)
 	srv.SetStore(st)
 	ts := httptest.NewServer(srv.Handler())
