@@ -77,6 +77,12 @@ func (h *ingestAPI) service() *ingest.Service {
 func (h *ingestAPI) ingest(c echo.Context) error {
 	start, svc := time.Now(), h.service()
 	src, err := svc.Source(c.Request().Context(), c.Param("source"))
+	if gateway.ErrorCode(err) == gateway.ENOTFOUND {
+		// An unknown source is answered exactly as a wrong token (same
+		// status, body and header), so that source names cannot be
+		// enumerated.
+		err = authenticate(c, &gateway.Source{Name: c.Param("source")}, ingest.Token(c.Request()))
+	}
 	if err != nil {
 		svc.Observe(ingest.UnknownSource, time.Since(start), ingest.Result{}, err)
 		return err

@@ -91,7 +91,7 @@ func TestIngestErrors(t *testing.T) {
 			{"no token", "/ingest/prom", "", "application/json", strings.NewReader(firing), 401, "unauthorized", ""},
 			{"wrong token", "/ingest/prom", "Bearer hsrc_wrong", "application/json", strings.NewReader(firing), 401, "unauthorized", ""},
 			{"another source's token", "/ingest/prom", "Bearer " + limitedToken, "", strings.NewReader(firing), 401, "unauthorized", ""},
-			{"unknown source", "/ingest/nope", bearer, "application/json", strings.NewReader(firing), 404, "not_found", ""},
+			{"unknown source", "/ingest/nope", bearer, "application/json", strings.NewReader(firing), 401, "unauthorized", ""},
 			{"too large", "/ingest/prom", bearer, "application/json", strings.NewReader(big), 413, "too_large", ""},
 			{"too large, chunked", "/ingest/prom", bearer, "application/json", chunked{strings.NewReader(big)}, 413, "too_large", ""},
 			{"AWS SNS's text/plain", "/ingest/prom", bearer, "text/plain; charset=UTF-8", strings.NewReader(firing), 415, "unsupported_media_type", ""},
@@ -136,7 +136,7 @@ func TestIngestErrors(t *testing.T) {
 		}
 		m := e.do("GET", "/metrics", "", "")
 		for _, want := range []string{`herald_ingest_rejected_total{reason="unauthorized",source="prom"} 3`,
-			`herald_ingest_rejected_total{reason="not_found",source="unknown"} 1`,
+			`herald_ingest_rejected_total{reason="unauthorized",source="unknown"} 1`,
 			`herald_ingest_rejected_total{reason="rate_limited",source="limited"} 1`} {
 			if !strings.Contains(m.body, want) {
 				t.Errorf("/metrics lacks %s", want)

@@ -62,8 +62,8 @@ func TestSourcesAPI(t *testing.T) {
 		if r := e.do("DELETE", "/api/v1/sources/"+src.ID, admin, ""); r.status != 204 {
 			t.Errorf("DELETE = %d %s", r.status, r.body)
 		}
-		if r := e.post("/ingest/prometheus", "Bearer "+src.Token, "", strings.NewReader(`[]`)); r.status != 404 {
-			t.Errorf("ingest to a deleted source = %d %s, want 404", r.status, r.body)
+		if r := e.post("/ingest/prometheus", "Bearer "+src.Token, "", strings.NewReader(`[]`)); r.status != 401 {
+			t.Errorf("ingest to a deleted source = %d %s, want 401 as for any unknown source", r.status, r.body)
 		}
 		r = e.do("GET", "/api/v1/audit", admin, "")
 		for _, action := range []string{"source.create", "source.update", "source.delete"} {
