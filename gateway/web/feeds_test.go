@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"encoding/xml"
+	"html"
 	"net/mail"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/incidents"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
@@ -162,6 +164,45 @@ func TestFeedsAreValidAndLinkThePermalinks(t *testing.T) {
 			}
 			if _, err := mail.ParseDate(it.PubDate); err != nil {
 				t.Errorf("pubDate %q is not an RFC 822 date: %v", it.PubDate, err)
+			}
+		}
+	})
+}
+
+// An RSS item's title is escaped as its description is: a reader that
+// takes either as HTML finds text, never markup, and unescaping gives the
+// incident's name back exactly.
+func TestRSSTitleIsEscapedLikeDescription(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		name := `<img src=x onerror=alert(1)> "DNS" & <b>sites</b>`
+		body := `<script>alert(2)</script> & more`
+		_, err := e.svc.Create(e.ctx, support, incidents.NewIncident{Name: name, Status: gateway.Investigating,
+			Body: body, Components: map[string]gateway.ComponentStatus{"Hummingbird App": gateway.MajorOutage}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, raw := e.get("/history.rss")
+		if res.StatusCode != 200 {
+			t.Fatalf("rss: %d", res.StatusCode)
+		}
+		var rss rssDoc
+		if err := xml.Unmarshal([]byte(raw), &rss); err != nil {
+			t.Fatalf("rss does not parse: %v\n%s", err, raw)
+		}
+		if len(rss.Channel.Items) != 1 {
+			t.Fatalf("%d items, want 1", len(rss.Channel.Items))
+		}
+		it := rss.Channel.Items[0]
+		for _, f := range []struct{ what, text, want string }{
+			{"title", it.Title, name + " - Investigating"},
+			{"description", it.Description, body},
+		} {
+			if strings.ContainsAny(f.text, "<>") {
+				t.Errorf("%s %q holds markup a reader would run", f.what, f.text)
+			}
+			if got := html.UnescapeString(f.text); got != f.want {
+				t.Errorf("%s unescaped = %q, want %q", f.what, got, f.want)
 			}
 		}
 	})
