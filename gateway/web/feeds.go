@@ -153,14 +153,16 @@ func (h *Handler) rssFeed(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		ch := rssChannel{Title: h.pageName() + " status", Link: base + "/", Language: "en",
-			Description:   "Incident and maintenance updates for " + h.pageName(),
+		ch := rssChannel{Title: html.EscapeString(h.pageName() + " status"), Link: base + "/", Language: "en",
+			Description:   html.EscapeString("Incident and maintenance updates for " + h.pageName()),
 			LastBuildDate: feedUpdated(r.version).Format(time.RFC1123Z),
 			Self:          atomLink{Rel: "self", Type: "application/rss+xml", Href: base + "/history.rss"}}
 		for _, it := range items {
-			// RSS readers take <description> as HTML: escape the text, or a
-			// body with markup in it would run in the reader.
-			ch.Items = append(ch.Items, rssItem{Title: it.title, Link: it.link, Description: html.EscapeString(it.body),
+			// RSS readers take <description>, and many take <title>, as
+			// HTML: escape the text of both, or a name or body with markup
+			// in it would run in the reader (one whose title is plain text
+			// shows the entities, which is harmless).
+			ch.Items = append(ch.Items, rssItem{Title: html.EscapeString(it.title), Link: it.link, Description: html.EscapeString(it.body),
 				GUID: rssGUID{Value: it.id}, PubDate: it.at.Format(time.RFC1123Z)})
 		}
 		return marshalXML(rssFeed{Version: "2.0", Channel: ch})
