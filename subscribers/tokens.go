@@ -108,7 +108,9 @@ func parseToken(tok string, allowed ...string) (parsedToken, error) {
 	for _, a := range allowed {
 		ok = ok || a == p.purpose
 	}
-	mac, err := base64.RawURLEncoding.DecodeString(parts[want-1])
+	// Strict: the last character of 16 bytes carries 4 unused bits, which
+	// a lenient decoder ignores; one token has one spelling.
+	mac, err := base64.RawURLEncoding.Strict().DecodeString(parts[want-1])
 	if !ok || err != nil || len(mac) != macLength {
 		return parsedToken{}, invalidLink()
 	}

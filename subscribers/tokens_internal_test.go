@@ -125,3 +125,26 @@ func flipMAC(tok string) string {
 	}
 	return tok[:i] + string(c) + tok[i+1:]
 }
+
+// A token has one spelling: of the 64 characters the last position can
+// hold, only the one minted verifies (the 4 unused bits of the MAC's last
+// base64 character are not ignored).
+func TestTokenSpellingIsCanonical(t *testing.T) {
+	s := testService(t, "0123456789abcdef0123456789abcdef")
+	sub := &gateway.Subscriber{ID: "abcdefgh12345678", TokenNonce: newNonce()}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for _, purpose := range []string{purposeManage, purposeUnsubscribe, purposeConfirm} {
+		tok := s.token(purpose, sub, s.o.Now().Add(time.Hour))
+		var verified []string
+		for _, last := range alphabet {
+			spelling := tok[:len(tok)-1] + string(last)
+			p, err := parseToken(spelling, purpose)
+			if err == nil && s.verify(p, sub, s.o.Now()) == nil {
+				verified = append(verified, spelling)
+			}
+		}
+		if len(verified) != 1 || verified[0] != tok {
+			t.Errorf("%s token: %d spellings verify (%q), want only %q", purpose, len(verified), verified, tok)
+		}
+	}
+}
