@@ -1,7 +1,6 @@
 package subscribers
 
 import (
-	"net/netip"
 	"sync"
 	"time"
 
@@ -37,7 +36,7 @@ const maxTrackedIPs = 10000
 // calls it itself for requests with an IP; call it for the other public
 // forms (manage, unsubscribe) before doing their work.
 func (s *Service) AllowIP(ip string) error {
-	key := ipKey(ip)
+	key := gateway.ClientNetwork(ip)
 	now := s.o.Now()
 	l := s.ips
 	l.mu.Lock()
@@ -67,21 +66,6 @@ func (l *ipLimiter) prune(now time.Time) {
 			delete(l.m, k)
 		}
 	}
-}
-
-// ipKey is the bucket of an address: itself for IPv4, its /64 for IPv6,
-// the text as given when it is not an address.
-func ipKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
 }
 
 // confirmWait is how long to wait after the n-th confirmation mail to one

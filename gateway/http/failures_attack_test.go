@@ -23,16 +23,3 @@ func TestFailureLimiterMemoryIsBounded(t *testing.T) {
 		t.Error("the last client to fail is not limited")
 	}
 }
-
-// TestClientKey: IPv6 clients share a bucket per /64, IPv4-mapped ones
-// count as their IPv4 address.
-func TestClientKey(t *testing.T) {
-	for in, want := range map[string]string{
-		"192.0.2.7": "192.0.2.7", "::ffff:192.0.2.7": "192.0.2.7",
-		"2001:db8:1:2:aaaa::1": "2001:db8:1:2::/64", "2001:db8:1:2:bbbb::9": "2001:db8:1:2::/64", "not-an-ip": "not-an-ip",
-	} {
-		if got := clientKey(in); got != want {
-			t.Errorf("clientKey(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,27 +188,13 @@ func (l *failureLimiter) prune(now time.Time) {
 	}
 }
 
-// clientKey is the bucket of a client address: itself for IPv4, its /64
-// for IPv6, the text as given when it is not an address.
-func clientKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	if a = a.Unmap(); a.Is4() {
-		return a.String()
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
-}
-
 // limitAuthFailures puts the failure limiter in front of the routes that
 // authenticate with a secret: scope names the bucket family, and the
 // route's :source parameter, when it has one, is added to it.
 func (s *Server) limitAuthFailures(scope string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			key := clientKey(c.RealIP()) + " " + scope + c.Param("source")
+			key := gateway.ClientNetwork(c.RealIP()) + " " + scope + c.Param("source")
 			now := time.Now()
 			if d := s.fails.wait(key, now); d > 0 {
 				wait := max(time.Second, (d + time.Second - 1).Truncate(time.Second))
