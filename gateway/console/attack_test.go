@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldstatus/herald/gateway"
 )
@@ -46,4 +48,54 @@ func TestSignInBruteForceWithTheDefaults(t *testing.T) {
 		t.Errorf("the right password during the lock-out = %d, want 429", res.status)
 	}
 	hammer("API key guessing", url.Values{"api_key": {"hkey_guess"}}, 50)
+}
+
+// TestSignInGuessingCannotLockOutTheOwner: an attacker guessing a
+// support account's password from one network (with the defaults `herald
+// serve` runs with) is slowed down more and more, and refused even the
+// right password from anywhere in that network (an IPv6 /64), but the
+// account's owner signs in from another network at once, IPv4 and IPv6.
+func TestSignInGuessingCannotLockOutTheOwner(t *testing.T) {
+	for _, tc := range []struct{ name, attacker, neighbour, owner string }{
+		{"ipv4", "203.0.113.5", "203.0.113.5", "198.51.100.7"},
+		{"ipv6", "2001:db8:1:2::a", "2001:db8:1:2:ffff::b", "2001:db8:9:9::1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newTestEnv(t, "sqlite")
+			ann, annPassword := e.createUser(gateway.RoleSupport, "Ann Support")
+			attacker := e.newClient()
+			attacker.from = tc.attacker
+			guess := func(want int) response {
+				t.Helper()
+				res := attacker.submit("/console/login", "/console/login", url.Values{"email": {ann}, "password": {"wrong"}})
+				if res.status != want {
+					t.Fatalf("guess = %d, want %d", res.status, want)
+				}
+				return res
+			}
+			for range 10 {
+				guess(http.StatusUnauthorized)
+			}
+			// The delay doubles with each guess past the burst.
+			for _, wait := range []int{30, 60, 120} {
+				res := guess(http.StatusTooManyRequests)
+				if got := res.header.Get("Retry-After"); got != strconv.Itoa(wait) {
+					t.Errorf("Retry-After = %s, want %d", got, wait)
+				}
+				e.clock.Advance(time.Duration(wait) * time.Second)
+				guess(http.StatusUnauthorized)
+			}
+			neighbour := e.newClient()
+			neighbour.from = tc.neighbour
+			if res := neighbour.submit("/console/login", "/console/login", url.Values{"email": {ann}, "password": {annPassword}}); res.status != http.StatusTooManyRequests {
+				t.Errorf("the right password from the guessing network = %d, want 429", res.status)
+			}
+			owner := e.newClient()
+			owner.from = tc.owner
+			res := owner.submit("/console/login", "/console/login", url.Values{"email": {ann}, "password": {annPassword}})
+			if res.status != http.StatusOK || !strings.Contains(res.body, "Ann Support") {
+				t.Errorf("the owner from another network = %d, want signed in:\n%s", res.status, res.body)
+			}
+		})
+	}
 }

@@ -102,9 +102,11 @@ type Options struct {
 	// IdleTimeout ends a session unused this long (default 12 h); MaxAge
 	// ends any session this long after sign-in (default 7 days).
 	IdleTimeout, MaxAge time.Duration
-	// LoginPerIP and LoginPerAccount bound sign-in attempts (defaults:
-	// bursts of 20 per IP refilled one per 3 s; 10 per account refilled
-	// one per 30 s).
+	// LoginPerIP bounds sign-in attempts per client network (an IPv4
+	// address, an IPv6 /64; default: bursts of 20, one more every 3 s).
+	// LoginPerAccount bounds failed attempts per account from one client
+	// network, with a delay that doubles past the burst (default: 10,
+	// one more every 30 s).
 	LoginPerIP, LoginPerAccount Limit
 	// SignIn, when set, counts sign-in attempts by outcome: "ok",
 	// "failed", "limited" (a metric).

@@ -28,8 +28,12 @@ func (h *Handler) loginForm(c echo.Context) error {
 }
 
 // loginPost signs in with an email and password, or with an API key (the
-// key's name and role become the session's). Attempts are rate limited
-// per IP and per account before any password is checked.
+// key's name and role become the session's). Attempts are limited before
+// any password is checked, per client network (an IPv4 address, an IPv6
+// /64) and per account from that network, whose failures cost more and
+// more (see limiter.fail). No limit counts an account's attempts from
+// every network together: an attacker guessing from one network can never
+// keep the account's owner out from another.
 func (h *Handler) loginPost(c echo.Context) error {
 	st, err := h.store()
 	if err != nil {
@@ -38,9 +42,11 @@ func (h *Handler) loginPost(c echo.Context) error {
 	email, key := store.NormalizeEmail(c.FormValue("email")), strings.TrimSpace(c.FormValue("api_key"))
 	view := loginView{Email: email, Next: safeNext(c.FormValue("next"))}
 	now := h.now()
-	ok, wait := h.byIP.allow(c.RealIP(), now)
+	network := gateway.ClientNetwork(c.RealIP())
+	accountKey := email + " " + network
+	ok, wait := h.byIP.allow(network, now)
 	if ok && key == "" {
-		ok, wait = h.byAccount.allow(email, now)
+		ok, wait = h.byAccount.check(accountKey, now)
 	}
 	if !ok {
 		h.opt.SignIn("limited")
@@ -74,6 +80,9 @@ func (h *Handler) loginPost(c echo.Context) error {
 		}
 	}
 	if who.Name == "" {
+		if key == "" {
+			h.byAccount.fail(accountKey, now)
+		}
 		h.opt.SignIn("failed")
 		h.log.Info("console sign-in failed", "remote_ip", c.RealIP(), "api_key", key != "")
 		view.Error = wrongCredentials
@@ -81,6 +90,9 @@ func (h *Handler) loginPost(c echo.Context) error {
 	}
 	if err := h.startSession(c, st, userID, keyID); err != nil {
 		return err
+	}
+	if key == "" {
+		h.byAccount.reset(accountKey)
 	}
 	if userID != "" {
 		if err := st.RecordLogin(c.Request().Context(), userID, now); err != nil {
