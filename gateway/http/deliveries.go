@@ -46,7 +46,19 @@ type attemptJSON struct {
 	Response    string                 `json:"response,omitempty"`
 }
 
-func toDeliveryJSON(d store.DeliveryLog) deliveryJSON {
+// toDeliveryJSON shows a delivery; with redact (a viewer or support key),
+// every URL in its errors and responses is cut to scheme://host/…, since
+// a webhook's URL is often its secret.
+func toDeliveryJSON(d store.DeliveryLog, redact bool) deliveryJSON {
+	if redact {
+		d.LastError = gateway.RedactURLs(d.LastError)
+		log := make([]gateway.Attempt, len(d.Log))
+		for i, a := range d.Log {
+			a.Error, a.Response = gateway.RedactURLs(a.Error), gateway.RedactURLs(a.Response)
+			log[i] = a
+		}
+		d.Log = log
+	}
 	out := deliveryJSON{ID: strconv.FormatInt(d.ID, 10), EventID: d.EventID, SubscriberID: d.SubscriberID,
 		Channel: d.Channel, Status: d.Status, AttemptCount: d.Attempts, LastCode: d.LastCode, LastError: d.LastError,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Attempts: make([]attemptJSON, 0, len(d.Log))}
@@ -85,8 +97,9 @@ func (s *Server) listDeliveries(c echo.Context) error {
 		return err
 	}
 	out := list[deliveryJSON]{Data: make([]deliveryJSON, 0, len(ds))}
+	redact := principal(c).Role != gateway.RoleAdmin
 	for _, d := range ds {
-		out.Data = append(out.Data, toDeliveryJSON(d))
+		out.Data = append(out.Data, toDeliveryJSON(d, redact))
 	}
 	if len(ds) == f.Limit {
 		out.NextCursor = strconv.FormatInt(ds[len(ds)-1].ID, 10)

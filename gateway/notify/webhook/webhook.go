@@ -238,6 +238,13 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Result
 	}
 	resp, err := n.client.Do(req)
 	if err != nil {
+		// The error names the URL, whose path is often the receiver's
+		// secret (a Slack hook): keep only scheme://host/… in what is
+		// stored, shown and logged.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = gateway.RedactURL(ue.URL)
+		}
 		if errors.Is(err, netguard.ErrForbidden) {
 			return notify.Result{}, false, fmt.Errorf("webhook: delivery %d: %w", m.DeliveryID, err)
 		}
@@ -280,7 +287,7 @@ func classify(res notify.Result, resp *http.Response, delivery int64) (notify.Re
 	case code >= 200 && code < 300:
 		return res, false, nil
 	case code >= 300 && code < 400:
-		return res, false, fmt.Errorf("webhook: delivery %d: %s, redirect to %q not followed", delivery, resp.Status, resp.Header.Get("Location"))
+		return res, false, fmt.Errorf("webhook: delivery %d: %s, redirect to %q not followed", delivery, resp.Status, gateway.RedactURL(resp.Header.Get("Location")))
 	case code == http.StatusGone:
 		res.Gone = true
 		return res, false, fmt.Errorf("webhook: delivery %d: %s: the receiver asked not to be sent to again", delivery, resp.Status)
