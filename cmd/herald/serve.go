@@ -62,7 +62,9 @@ func (a *app) serve(ctx context.Context) error {
 		// The ingest service is built by the server once the store is set.
 		NewIngest: func(st *store.Store) *ingest.Service {
 			return ingest.New(st, ingest.Options{Log: log.With("component", "ingest"), Metrics: m,
-				FlapWindow: time.Duration(cfg.Correlation.Flap.Window), ResolveTimeout: time.Duration(cfg.Correlation.ResolveTimeout)})
+				FlapWindow: time.Duration(cfg.Correlation.Flap.Window), ResolveTimeout: time.Duration(cfg.Correlation.ResolveTimeout),
+				Fields: ingest.FieldLimits{Labels: cfg.Limits.AlertLabels, NameBytes: int(cfg.Limits.LabelNameBytes),
+					ValueBytes: int(cfg.Limits.LabelValueBytes), SummaryBytes: int(cfg.Limits.SummaryBytes)}})
 		}})
 	hs := srv.HTTPServer(cfg.Addr)
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -98,7 +98,8 @@ func TestLoadFull(t *testing.T) {
 			Flap:           Flap{Changes: 6, Window: Duration(45 * time.Minute)},
 			Publish:        PublishDraft,
 		},
-		Limits: Limits{IngestBody: 20 << 20, PublicBody: 32768},
+		Limits: Limits{IngestBody: 20 << 20, PublicBody: 32768,
+			AlertLabels: 32, LabelNameBytes: 128, LabelValueBytes: 4096, SummaryBytes: 32 << 10},
 		SMTP:   SMTP{MaxConns: 4, Rate: 2.5},
 		// full.yml has no delivery block: the defaults.
 		Delivery: Default().Delivery,

@@ -212,10 +212,20 @@ type Flap struct {
 	Window  Duration `yaml:"window"`
 }
 
-// Limits bounds request bodies.
+// Limits bounds request bodies and the fields of ingested alerts.
 type Limits struct {
 	IngestBody ByteSize `yaml:"ingest_body"`
 	PublicBody ByteSize `yaml:"public_body"`
+	// AlertLabels bounds how many labels, and how many annotations, one
+	// alert may carry.
+	AlertLabels int `yaml:"alert_labels"`
+	// LabelNameBytes bounds a label's or an annotation's name.
+	LabelNameBytes ByteSize `yaml:"label_name_bytes"`
+	// LabelValueBytes bounds a label's value.
+	LabelValueBytes ByteSize `yaml:"label_value_bytes"`
+	// SummaryBytes bounds an alert's summary and each annotation's value
+	// (the summary is taken from the annotations).
+	SummaryBytes ByteSize `yaml:"summary_bytes"`
 }
 
 // Delivery tunes the delivery queue (the dispatcher).

@@ -65,6 +65,15 @@ func (c *Config) Validate() error {
 	if c.Limits.PublicBody <= 0 {
 		p.add("limits.public_body", "must be positive")
 	}
+	for _, l := range []struct {
+		key string
+		v   int64
+	}{{"limits.alert_labels", int64(c.Limits.AlertLabels)}, {"limits.label_name_bytes", int64(c.Limits.LabelNameBytes)},
+		{"limits.label_value_bytes", int64(c.Limits.LabelValueBytes)}, {"limits.summary_bytes", int64(c.Limits.SummaryBytes)}} {
+		if l.v <= 0 {
+			p.add(l.key, "must be positive")
+		}
+	}
 	if c.SMTP.MaxConns < 1 {
 		p.add("smtp.max_conns", "must be at least 1")
 	}

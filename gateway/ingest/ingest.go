@@ -49,6 +49,9 @@ type Options struct {
 	// and a transaction, so that a database that hangs yields a 503 rather
 	// than piled-up requests; default 10 s.
 	StoreTimeout time.Duration
+	// Fields bounds the labels, annotations and summary of each alert;
+	// zero values take DefaultFieldLimits.
+	Fields FieldLimits
 	// CommitConcurrency is how many transactions of one source run at
 	// once, each carrying the requests that queued meanwhile (see
 	// commit.go); default 1 on SQLite, 8 on PostgreSQL.
@@ -86,6 +89,7 @@ func New(st *store.Store, opt Options) *Service {
 	if opt.StoreTimeout <= 0 {
 		opt.StoreTimeout = 10 * time.Second
 	}
+	opt.Fields = opt.Fields.orDefault()
 	return &Service{store: st, opt: opt, log: opt.Log,
 		rules:   &ruleCache{ttl: opt.RulesTTL, load: st.Rules},
 		commits: committer{limit: commitLimit(st, opt.CommitConcurrency)}}
@@ -156,10 +160,15 @@ func (s *Service) Ingest(ctx context.Context, src *gateway.Source, body []byte, 
 // by the first matching rule, and committed before it returns; concurrent
 // requests of one source may share the transaction (see commit.go). On
 // error nothing of the request is stored. A database that cannot be
-// reached is EUNAVAILABLE with RetryAfter.
+// reached is EUNAVAILABLE with RetryAfter. Every format's alerts pass
+// here, so the field limits (Options.Fields) are checked here:
+// EUNPROCESSABLE naming the fields over them, and nothing stored.
 func (s *Service) Accept(ctx context.Context, src *gateway.Source, alerts []gateway.Alert, now time.Time) (Result, error) {
 	if len(alerts) == 0 {
 		return Result{}, nil
+	}
+	if err := s.opt.Fields.check(alerts); err != nil {
+		return Result{}, err
 	}
 	now = now.UTC().Truncate(time.Microsecond)
 	timeout := s.resolveTimeout(src)
