@@ -100,7 +100,7 @@ func TestLoadFull(t *testing.T) {
 		},
 		Limits: Limits{IngestBody: 20 << 20, PublicBody: 32768,
 			AlertLabels: 32, LabelNameBytes: 128, LabelValueBytes: 4096, SummaryBytes: 32 << 10},
-		SMTP:   SMTP{MaxConns: 4, Rate: 2.5},
+		SMTP: SMTP{MaxConns: 4, Rate: 2.5},
 		// full.yml has no delivery block: the defaults.
 		Delivery: Default().Delivery,
 		Probes: []Probe{

@@ -39,7 +39,7 @@ func Default() *Config {
 		},
 		Limits: Limits{IngestBody: 10 << 20, PublicBody: 64 << 10,
 			AlertLabels: 64, LabelNameBytes: 256, LabelValueBytes: 16 << 10, SummaryBytes: 64 << 10},
-		SMTP:   SMTP{MaxConns: 16},
+		SMTP: SMTP{MaxConns: 16},
 		Delivery: Delivery{Lease: Duration(2 * time.Minute), SendTimeout: Duration(time.Minute),
 			ClaimBatch: 256, Workers: 256, WebhookPerHost: 16},
 	}
