@@ -30,15 +30,16 @@ const pagerDutyKind = "pagerduty"
 // store the server holds, once that store is set, and again if it is
 // replaced.
 type ingestAPI struct {
-	s   *Server
-	svc atomic.Pointer[ingest.Service]
+	s      *Server
+	svc    atomic.Pointer[ingest.Service]
+	budget *ingestBudget
 }
 
 // ingestRoutes registers the ingest endpoints (outside the admin API: they
 // authenticate with source tokens) and the admin routes of sources, rules
 // and alerts.
 func (s *Server) ingestRoutes(e *echo.Echo, api *echo.Group) {
-	h := &ingestAPI{s: s}
+	h := &ingestAPI{s: s, budget: newIngestBudget(s.ingestBodyLimit())}
 	e.POST("/ingest/:source", h.ingest, s.limitAuthFailures("ingest/"), s.requireStore)
 	// Prometheus pointed at Herald as at an Alertmanager (path_prefix
 	// /ingest/<source>) posts to <prefix>/api/v2/alerts.
@@ -116,7 +117,8 @@ func (h *ingestAPI) ingestBody(c echo.Context, svc *ingest.Service, src *gateway
 	if err := svc.CheckContentType(src, ct); err != nil {
 		return ingest.Result{}, err
 	}
-	body, err := h.readBody(c)
+	body, release, err := h.readBody(c)
+	defer release()
 	if err != nil {
 		return ingest.Result{}, err
 	}
@@ -175,7 +177,8 @@ func (h *ingestAPI) pagerDutyEvent(c echo.Context, svc *ingest.Service, src **ga
 	if err := checkJSON(r.Header.Get("Content-Type")); err != nil {
 		return pagerduty.Event{}, err
 	}
-	body, err := h.readBody(c)
+	body, release, err := h.readBody(c)
+	release() // an event is small once decoded; its store goes through Accept
 	if err != nil {
 		return pagerduty.Event{}, err
 	}
@@ -219,29 +222,40 @@ func checkJSON(ct string) error {
 	return gateway.Errorf(gateway.EUNSUPPORTED, "Content-Type must be application/json, not %q.", ct)
 }
 
+// ingestBodyLimit is limits.ingest_body, or its default.
+func (s *Server) ingestBodyLimit() int64 {
+	if s.opt.IngestBodyLimit > 0 {
+		return s.opt.IngestBodyLimit
+	}
+	return defaultIngestBodyLimit
+}
+
 // readBody reads an ingest body up to limits.ingest_body: ETOOLARGE past
 // it (a declared length is refused before reading), EUNSUPPORTED for a
-// compressed body.
-func (h *ingestAPI) readBody(c echo.Context) ([]byte, error) {
+// compressed body. It first waits for the body's share of the memory
+// budget (see ingestBudget), which the caller gives back with release
+// once the body is decoded and stored; release is never nil.
+func (h *ingestAPI) readBody(c echo.Context) (body []byte, release func(), err error) {
 	r := c.Request()
-	limit := h.s.opt.IngestBodyLimit
-	if limit <= 0 {
-		limit = defaultIngestBodyLimit
-	}
+	limit := h.s.ingestBodyLimit()
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		return nil, gateway.Errorf(gateway.EUNSUPPORTED, "Content-Encoding %q is not supported; send the body uncompressed.", enc)
+		return nil, func() {}, gateway.Errorf(gateway.EUNSUPPORTED, "Content-Encoding %q is not supported; send the body uncompressed.", enc)
 	}
 	if r.ContentLength > limit {
-		return nil, tooLarge(limit)
+		return nil, func() {}, tooLarge(limit)
+	}
+	release, err = h.budget.acquire(r.Context(), r.ContentLength)
+	if err != nil {
+		return nil, release, err
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit)+bytes.MinRead))
-	_, err := buf.ReadFrom(http.MaxBytesReader(c.Response(), r.Body, limit))
+	_, err = buf.ReadFrom(http.MaxBytesReader(c.Response(), r.Body, limit))
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return nil, tooLarge(limit)
+		return nil, release, tooLarge(limit)
 	case err != nil && !errors.Is(err, io.EOF):
-		return nil, &gateway.Error{Code: gateway.EINVALID, Message: "The request body could not be read.", Err: err}
+		return nil, release, &gateway.Error{Code: gateway.EINVALID, Message: "The request body could not be read.", Err: err}
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), release, nil
 }
