@@ -60,6 +60,7 @@ func LoadKey(ctx context.Context, st *store.Store, configured string) ([]byte, e
 // never used for two things.
 type keys struct {
 	links []byte // HMAC-SHA256 of manage, unsubscribe and confirmation links
+	forms []byte // HMAC-SHA256 of the public forms' CSRF tokens
 	box   *secretBox
 }
 
@@ -67,6 +68,10 @@ func deriveKeys(secret []byte) (keys, error) {
 	links, err := hkdf.Key(sha256.New, secret, nil, "herald subscriber links v1", 32)
 	if err != nil {
 		return keys{}, fmt.Errorf("subscribers: derive link key: %w", err)
+	}
+	forms, err := hkdf.Key(sha256.New, secret, nil, "herald public forms v1", 32)
+	if err != nil {
+		return keys{}, fmt.Errorf("subscribers: derive form key: %w", err)
 	}
 	sealKey, err := hkdf.Key(sha256.New, secret, nil, "herald webhook secrets v1", 32)
 	if err != nil {
@@ -80,7 +85,7 @@ func deriveKeys(secret []byte) (keys, error) {
 	if err != nil {
 		return keys{}, fmt.Errorf("subscribers: %w", err)
 	}
-	return keys{links: links, box: &secretBox{aead: aead}}, nil
+	return keys{links: links, forms: forms, box: &secretBox{aead: aead}}, nil
 }
 
 // sealedPrefix marks a sealed secret: version 1 is AES-256-GCM with a

@@ -155,3 +155,12 @@ func (s *Service) Links(sub *gateway.Subscriber) (manage, unsubscribe string) {
 func (s *Service) ConfirmLink(sub *gateway.Subscriber) string {
 	return s.o.PublicURL + "/subscribe/confirm/" + s.token(purposeConfirm, sub, s.o.Now().Add(s.o.ConfirmTTL))
 }
+
+// SignForm returns the HMAC of data under the public forms' key (derived
+// from the subscribers key for this use only), which every replica
+// shares: the CSRF tokens of the subscribe and manage forms.
+func (s *Service) SignForm(data []byte) []byte {
+	h := hmac.New(sha256.New, s.keys.forms)
+	h.Write(data)
+	return h.Sum(nil)
+}

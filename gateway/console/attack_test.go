@@ -99,3 +99,40 @@ func TestSignInGuessingCannotLockOutTheOwner(t *testing.T) {
 		})
 	}
 }
+
+// TestCSRFTokenIsBoundToTheSession: a console form's token is worth
+// nothing in another session, even with the nonce cookie it was made
+// for; a client cannot choose its own cookie and field pair; and a good
+// token is not taken from the query string.
+func TestCSRFTokenIsBoundToTheSession(t *testing.T) {
+	e := newTestEnv(t, "sqlite")
+	ann := e.signIn(gateway.RoleSupport)
+	annToken := ann.csrf("/console")
+	base, _ := url.Parse(e.srv.URL + "/console")
+	var annNonce *http.Cookie
+	for _, ck := range ann.http.Jar.Cookies(base) {
+		if ck.Name == "herald_csrf" {
+			annNonce = ck
+		}
+	}
+	if annNonce == nil {
+		t.Fatal("no herald_csrf cookie")
+	}
+	mallory := e.signIn(gateway.RoleViewer)
+	mallory.http.Jar.SetCookies(base, []*http.Cookie{{Name: "herald_csrf", Value: annNonce.Value, Path: "/console"}})
+	if res := mallory.post("/console/logout", url.Values{"_csrf": {annToken}}); res.status != http.StatusForbidden {
+		t.Errorf("another session's token with its nonce = %d, want 403", res.status)
+	}
+	chosen := "MDEyMzQ1Njc4OWFiY2RlZg" // a well-formed nonce of the client's choosing
+	mallory.http.Jar.SetCookies(base, []*http.Cookie{{Name: "herald_csrf", Value: chosen, Path: "/console"}})
+	if res := mallory.post("/console/logout", url.Values{"_csrf": {chosen}}); res.status != http.StatusForbidden {
+		t.Errorf("a chosen cookie and field pair = %d, want 403", res.status)
+	}
+	token := ann.csrf("/console")
+	if res := ann.post("/console/logout?_csrf="+url.QueryEscape(token), url.Values{}); res.status != http.StatusForbidden {
+		t.Errorf("the token in the query string = %d, want 403", res.status)
+	}
+	if res := ann.post("/console/logout", url.Values{"_csrf": {token}}); res.status != http.StatusOK || res.url.Path != "/console/login" {
+		t.Errorf("the session's own token = %d at %s, want signed out", res.status, res.url)
+	}
+}

@@ -28,11 +28,10 @@ const (
 	flashError  = "error"
 	flashCookie = "herald_flash"
 	// flashKeySetting names the settings row that keeps the key flash
-	// cookies are signed with. The console is given no server secret, and
-	// its CSRF token is no key (a browser that sends Sec-Fetch-Site gets
-	// none), so it keeps its own, as the subscribers key is kept without
-	// a secret_key: created once, shared by every replica, so a redirect
-	// answered by another replica still shows its message.
+	// cookies and CSRF tokens are signed with. The console is given no
+	// server secret, so it keeps its own, as the subscribers key is kept
+	// without a secret_key: created once, shared by every replica, so a
+	// redirect or a form answered by another replica still works.
 	flashKeySetting = "console.flash_key"
 )
 

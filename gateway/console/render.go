@@ -2,6 +2,8 @@ package console
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"embed"
 	"errors"
 	"fmt"
@@ -15,10 +17,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/http/errstatus"
+	"github.com/heraldstatus/herald/gateway/web/csrf"
 	"github.com/heraldstatus/herald/templates"
 )
 
@@ -175,26 +177,39 @@ type errorView struct {
 	Message string
 }
 
-// newCSRF guards every console POST, the sign-in form included: Echo's
-// middleware accepts a browser's Sec-Fetch-Site: same-origin and
-// otherwise wants the token of the HttpOnly, SameSite=Strict herald_csrf
-// cookie repeated in the form's _csrf field. The layout's "csrf" template
-// writes that field.
+// newCSRF guards every console POST, the sign-in form included (see
+// package csrf): a browser's Sec-Fetch-Site: same-origin passes, and
+// otherwise the form's _csrf field must be the token the console signed
+// for this browser's herald_csrf nonce cookie and its session, so a token
+// is worth nothing in another session, and a client cannot pick its own
+// cookie and field. The layout's "csrf" template writes that field. The
+// key is the flash cookies' (see flashKey), shared by every replica.
 func (h *Handler) newCSRF() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup: "form:_csrf", CookieName: "herald_csrf", CookiePath: Prefix, CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteStrictMode, CookieSecure: h.httpsURL(),
-		ErrorHandler: func(err error, c echo.Context) error {
+	return csrf.New(csrf.Config{
+		Cookie: "herald_csrf", Path: Prefix, Secure: h.secure,
+		Sign: func(c echo.Context, data []byte) ([]byte, error) {
+			key, err := h.flashKey(c.Request().Context())
+			if err != nil {
+				return nil, err
+			}
+			m := hmac.New(sha256.New, key)
+			m.Write(data)
+			return m.Sum(nil), nil
+		},
+		Binding: func(c echo.Context) string {
+			if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
+				return gateway.HashSecret(ck.Value)
+			}
+			return ""
+		},
+		OnError: func(err error, c echo.Context) error {
 			return &gateway.Error{Code: gateway.EFORBIDDEN, Err: err,
 				Message: "This form has expired or did not come from the console. Please go back, reload the page and try again."}
 		},
 	})
 }
 
-func csrfToken(c echo.Context) string {
-	s, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-	return s
-}
+func csrfToken(c echo.Context) string { return csrf.Token(c) }
 
 // assetVersion changes with the embedded static files; asset URLs carry
 // it, so browsers may cache them for a year.

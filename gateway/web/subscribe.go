@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/web/csrf"
 	"github.com/heraldstatus/herald/subscribers"
 )
 
@@ -24,16 +24,23 @@ const defaultPublicBodyLimit = 64 << 10
 const honeypot = "website"
 
 // subscribeRoutes registers the pages people subscribe, confirm, manage
-// and leave with. The forms carry a CSRF token (Echo's middleware: the
-// browser's Sec-Fetch-Site where it sends one, else a token in a
-// SameSite=Strict, HttpOnly cookie that the form repeats); the one-click
-// unsubscribe POST of RFC 8058 carries none, since mail clients send it,
-// and needs none: its secret token is the authority.
+// and leave with. The forms carry a CSRF token (see package csrf: the
+// browser's Sec-Fetch-Site where it sends one, else a token the server
+// signed for the nonce of a SameSite=Strict, HttpOnly cookie, repeated in
+// the form's body); the one-click unsubscribe POST of RFC 8058 carries
+// none, since mail clients send it, and needs none: its secret token is
+// the authority.
 func (h *Handler) subscribeRoutes(e *echo.Echo) {
-	h.csrf = middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup: "form:_csrf", CookieName: "_csrf", CookiePath: "/", CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteStrictMode, CookieSecure: strings.HasPrefix(h.opt.Page.URL, "https://"),
-		ErrorHandler: func(err error, c echo.Context) error {
+	h.csrf = csrf.New(csrf.Config{
+		Cookie: "_csrf", Path: "/", Secure: func(echo.Context) bool { return strings.HasPrefix(h.opt.Page.URL, "https://") },
+		Sign: func(c echo.Context, data []byte) ([]byte, error) {
+			svc, err := h.subscribers()
+			if err != nil {
+				return nil, err
+			}
+			return svc.SignForm(data), nil
+		},
+		OnError: func(err error, c echo.Context) error {
 			return &gateway.Error{Code: gateway.EFORBIDDEN, Err: err,
 				Message: "This form has expired or did not come from this page. Please reload the page and try again."}
 		},
@@ -96,10 +103,7 @@ type subscribeView struct {
 	Picker pickerView
 }
 
-func csrfToken(c echo.Context) string {
-	s, _ := c.Get("csrf").(string)
-	return s
-}
+func csrfToken(c echo.Context) string { return csrf.Token(c) }
 
 func (h *Handler) subscribeForm(c echo.Context) error {
 	picker, err := h.picker(c, nil)
