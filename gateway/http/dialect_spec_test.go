@@ -91,7 +91,7 @@ func TestAlertmanagerAPIStatusNeedsItsSource(t *testing.T) {
 			{"another source's token", "/ingest/prom/api/v2/status", "Bearer " + hookToken, 401},
 			{"basic auth, as amtool sends a URL's user info", "/ingest/prom/api/v2/status", "Basic " + basicAuth("amtool", apiToken), 200},
 			{"a webhook source", "/ingest/am/api/v2/status", "Bearer " + hookToken, 404},
-			{"unknown source", "/ingest/nope/api/v2/status", "Bearer " + apiToken, 404},
+			{"unknown source: as a wrong token, so names cannot be tried", "/ingest/nope/api/v2/status", "Bearer " + apiToken, 401},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

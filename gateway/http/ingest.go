@@ -77,13 +77,7 @@ func (h *ingestAPI) service() *ingest.Service {
 // (see ingestStatus).
 func (h *ingestAPI) ingest(c echo.Context) error {
 	start, svc := time.Now(), h.service()
-	src, err := svc.Source(c.Request().Context(), c.Param("source"))
-	if gateway.ErrorCode(err) == gateway.ENOTFOUND {
-		// An unknown source is answered exactly as a wrong token (same
-		// status, body and header), so that source names cannot be
-		// enumerated.
-		err = authenticate(c, &gateway.Source{Name: c.Param("source")}, ingest.Token(c.Request()))
-	}
+	src, err := namedSource(c, svc)
 	if err != nil {
 		svc.Observe(ingest.UnknownSource, time.Since(start), ingest.Result{}, err)
 		return err
@@ -199,6 +193,17 @@ func (h *ingestAPI) pagerDutyEvent(c echo.Context, svc *ingest.Service, src **ga
 		}
 	}
 	return ev, decodeErr
+}
+
+// namedSource returns the source the route's :source names. An unknown
+// source is answered exactly as a wrong token (the same status, body and
+// header), so that source names cannot be enumerated.
+func namedSource(c echo.Context, svc *ingest.Service) (*gateway.Source, error) {
+	src, err := svc.Source(c.Request().Context(), c.Param("source"))
+	if gateway.ErrorCode(err) == gateway.ENOTFOUND {
+		return nil, authenticate(c, &gateway.Source{Name: c.Param("source")}, ingest.Token(c.Request()))
+	}
+	return src, err
 }
 
 // authenticate checks a source token, telling HTTP clients how to
