@@ -26,11 +26,7 @@ func TestPublicFormCSRF(t *testing.T) {
 		for _, chosen := range []string{"abc", base64.RawURLEncoding.EncodeToString([]byte("0123456789abcdef"))} {
 			v := newVisitor(t, e)
 			v.client.Jar.SetCookies(base, []*http.Cookie{{Name: "_csrf", Value: chosen}})
-			f := url.Values{"_csrf": {chosen}}
-			for k, vs := range form {
-				f[k] = vs
-			}
-			if res, _ := v.post("/subscribe", f); res.StatusCode != http.StatusForbidden {
+			if res, _ := v.post("/subscribe", withToken(form, chosen)); res.StatusCode != http.StatusForbidden {
 				t.Errorf("cookie and field both %q = %d, want 403", chosen, res.StatusCode)
 			}
 		}
@@ -47,11 +43,7 @@ func TestPublicFormCSRF(t *testing.T) {
 		// Another browser's token with this browser's cookie.
 		other := newVisitor(t, e)
 		_, _, otherToken := other.page("/subscribe")
-		f := url.Values{"_csrf": {otherToken}}
-		for k, vs := range form {
-			f[k] = vs
-		}
-		if res, _ := v.post("/subscribe", f); res.StatusCode != http.StatusForbidden {
+		if res, _ := v.post("/subscribe", withToken(form, otherToken)); res.StatusCode != http.StatusForbidden {
 			t.Errorf("another browser's token = %d, want 403", res.StatusCode)
 		}
 		// A cross-site browser request is refused whatever it carries.
@@ -67,12 +59,17 @@ func TestPublicFormCSRF(t *testing.T) {
 			t.Errorf("a cross-site POST = %d, want 403", res.StatusCode)
 		}
 		// The form as served passes.
-		f = url.Values{"_csrf": {token}}
-		for k, vs := range form {
-			f[k] = vs
-		}
-		if res, body := v.post("/subscribe", f); res.StatusCode != http.StatusOK {
+		if res, body := v.post("/subscribe", withToken(form, token)); res.StatusCode != http.StatusOK {
 			t.Errorf("the form as served = %d %s", res.StatusCode, body)
 		}
 	})
+}
+
+// withToken returns form with _csrf set to token.
+func withToken(form url.Values, token string) url.Values {
+	f := url.Values{"_csrf": {token}}
+	for k, vs := range form {
+		f[k] = vs
+	}
+	return f
 }
