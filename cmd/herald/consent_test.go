@@ -15,12 +15,15 @@ import (
 	"github.com/heraldstatus/herald/internal/mailsink"
 )
 
-// call sends a request with an API key and returns the status and body: a
-// body is JSON unless header (name, value pairs) says otherwise.
+// call sends a request with an API key ("" for none) and returns the
+// status and body: a body is JSON unless header (name, value pairs) says
+// otherwise.
 func (in *instance) call(method, path, key, body string, header ...string) (int, string) {
 	in.t.Helper()
 	req, _ := http.NewRequest(method, in.url+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -42,16 +42,11 @@ func TestIngestPeakMemoryStaysUnderGOMEMLIMIT(t *testing.T) {
 	in := startChild(t, bin, map[string]string{"HERALD_DATABASE_URL": storetest.SQLiteURL(t), "HERALD_ADMIN_TOKEN": admin,
 		"HERALD_OUTBOX_DIR": t.TempDir(), "GOMEMLIMIT": strconv.Itoa(memLimit), "HERALD_LOG_LEVEL": "error", "GOGC": "100"})
 	in.waitReady(200, 30*time.Second)
-	req, _ := http.NewRequest("POST", in.url+"/api/v1/sources", strings.NewReader(`{"name":"am","kind":"alertmanager"}`))
-	req.Header.Set("Authorization", "Bearer "+admin)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	code, out := in.call("POST", "/api/v1/sources", admin, `{"name":"am","kind":"alertmanager"}`)
 	var src struct{ Token string }
-	_ = json.NewDecoder(res.Body).Decode(&src)
-	res.Body.Close()
+	if err := json.Unmarshal([]byte(out), &src); code != http.StatusCreated || err != nil {
+		t.Fatalf("create source = %d %s", code, out)
+	}
 
 	body := smallAlertsBody(10 << 20)
 	codes := map[int]int{}
