@@ -20,7 +20,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/http/errstatus"
-	"github.com/heraldstatus/herald/gateway/web/csrf"
+	"github.com/heraldstatus/herald/gateway/http/csrf"
 	"github.com/heraldstatus/herald/templates"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
-	"github.com/heraldstatus/herald/gateway/web/csrf"
+	"github.com/heraldstatus/herald/gateway/http/csrf"
 	"github.com/heraldstatus/herald/subscribers"
 )
 
