@@ -19,8 +19,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
-	"github.com/heraldstatus/herald/gateway/http/errstatus"
 	"github.com/heraldstatus/herald/gateway/http/csrf"
+	"github.com/heraldstatus/herald/gateway/http/errstatus"
 	"github.com/heraldstatus/herald/templates"
 )
 
