@@ -137,6 +137,16 @@ func fillEveryKind(t *testing.T, st *store.Store) {
 		SELECT MIN(id), ?, 12, 'temporary', 451, 'try later' FROM deliveries`, now)
 	storetest.Exec(t, st, `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_until = ?, lease_owner = 'node-a'
 		WHERE id = (SELECT MAX(id) FROM deliveries)`, now.Add(time.Minute))
+	// A dependency and a probe with its results: the seed's DNS fault, as
+	// a later Herald would model it.
+	storetest.Exec(t, st, `INSERT INTO component_dependencies (component_id, depends_on_id)
+		SELECT a.id, b.id FROM components a, components b WHERE a.id = ? AND b.id <> a.id ORDER BY b.name LIMIT 1`, comp)
+	storetest.Exec(t, st, `INSERT INTO probes (id, name, kind, component_id, spec, next_run_at, up, fails, created_at, updated_at)
+		VALUES ('probe-dns', 'dns', 'dns', ?, '{"target":"app.example.com","record":"A","interval":"30s"}', ?, FALSE, 2, ?, ?)`, comp, now, now, now)
+	for i := range 3 {
+		storetest.Exec(t, st, `INSERT INTO probe_results (probe_id, at, ok, duration_ms, message) VALUES ('probe-dns', ?, ?, ?, ?)`,
+			now.Add(time.Duration(i-3)*30*time.Second), i == 0, 12.5+float64(i), "resolver 127.0.0.1:53: SERVFAIL")
+	}
 }
 
 // storedRows reads a SQLite table as stored: each row as SQLite's quote()

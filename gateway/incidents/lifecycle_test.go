@@ -125,7 +125,9 @@ func (in *inboxes) drained() bool {
 func (w *world) noComponentEvents() {
 	w.t.Helper()
 	var n int
-	w.st.DB().QueryRow("SELECT COUNT(*) FROM events WHERE type = 'component.status_changed'").Scan(&n)
+	if err := w.st.DB().QueryRow("SELECT COUNT(*) FROM events WHERE type = 'component.status_changed'").Scan(&n); err != nil {
+		w.t.Fatal(err)
+	}
 	if n != 0 {
 		w.t.Errorf("%d component.status_changed events for changes an incident or maintenance covers", n)
 	}
