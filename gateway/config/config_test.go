@@ -336,6 +336,7 @@ func TestLoadErrors(t *testing.T) {
 			`probes[3].expect[0]: "2001:db8::1" is not an IPv4 address, which an A record holds`,
 			`probes[4].expect[0]: "192.0.2.25" is not a host name, which a MX record holds`,
 		}},
+		{"bad_probe_source.yml", nil, []string{`bad_probe_source.yml:2: sources[0].name: "probe" is reserved for the alerts of the built-in probes`}},
 		{"bad_dependency_cycle.yml", nil, []string{`components: depends_on makes a dependency cycle: DNS → Hummingbird App → Space Module → DNS`}},
 		{"full.yml", map[string]string{"PROM_TOKEN": "short"}, []string{`full.yml:41: sources[0].token: must be at least 16 characters`}},
 		{"full.yml", map[string]string{"PROM_TOKEN": "prom-token-0123456789", "HERALD_PUBLIC_URL": "ftp://x", "HERALD_ALLOW_PRIVATE_TARGETS": "maybe"}, []string{

@@ -266,6 +266,8 @@ func (c *Config) validateSources(p *problems) {
 			p.add(at+".name", "required (it names the ingest URL, /ingest/{name})")
 		case !sourceNameRE.MatchString(s.Name):
 			p.add(at+".name", "%q must match %s (it is the path segment of /ingest/{name})", s.Name, sourceNameRE)
+		case s.Name == "probe":
+			p.add(at+".name", `"probe" is reserved for the alerts of the built-in probes`)
 		case dup:
 			p.add(at+".name", "duplicate source %q (first at sources[%d])", s.Name, first)
 		default:

@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -113,6 +114,38 @@ func TestViewerSeesAtMostFourCharactersOfAToken(t *testing.T) {
 		}
 		if p := out.Data[0].TokenPrefix; len(p) > 4 || !strings.HasPrefix(token, p) || strings.Contains(r.body, token[:5]) {
 			t.Errorf("a viewer sees %q of the token; want at most its first 4 characters", p)
+		}
+	})
+}
+
+// The probes' own source has no token and no decoder: giving it a token
+// would let a client resolve the probes' alerts, so the API refuses every
+// change to it, and a source of that name cannot be made.
+func TestProbeSourceIsHeraldsOwn(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, herhttp.Options{})
+		if r := e.do("POST", "/api/v1/sources", gateway.RoleAdmin, `{"name":"probe","kind":"generic"}`); r.status != 409 {
+			t.Errorf("creating a source named probe: %d %s, want 409", r.status, r.body)
+		}
+		src, err := st.ProbeSource(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ method, path, body string }{
+			{"POST", "/api/v1/sources/" + src.ID + "/rotate-token", ""},
+			{"PATCH", "/api/v1/sources/" + src.ID, `{"kind":"generic"}`},
+			{"DELETE", "/api/v1/sources/" + src.ID, ""},
+		} {
+			if r := e.do(c.method, c.path, gateway.RoleAdmin, c.body); r.status != 409 || r.errorCode() != "conflict" {
+				t.Errorf("%s %s: %d %s, want 409 conflict", c.method, c.path, r.status, r.body)
+			}
+		}
+		after, err := st.Source(context.Background(), src.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.TokenHash != src.TokenHash || after.Kind != src.Kind {
+			t.Errorf("the probe source changed: %+v → %+v", src, after)
 		}
 	})
 }

@@ -113,6 +113,9 @@ func (s *Store) SourceByToken(ctx context.Context, token string) (*gateway.Sourc
 // is stored only as a hash and cannot be shown again. It fills src's id,
 // times, token prefix and (when empty) origin; a taken name is ECONFLICT.
 func (s *Store) CreateSource(ctx context.Context, src *gateway.Source) (string, error) {
+	if src.Name == ProbeSourceName {
+		return "", errProbeSource()
+	}
 	token := gateway.NewSecret("hsrc_")
 	now := s.now()
 	src.ID, src.CreatedAt, src.UpdatedAt = gateway.NewID(), now, now
@@ -132,6 +135,9 @@ func (s *Store) CreateSource(ctx context.Context, src *gateway.Source) (string, 
 // token stops working with the commit: every ingest request reads the
 // source's hash afresh.
 func (s *Store) RotateSourceToken(ctx context.Context, id string) (string, error) {
+	if err := s.refuseProbeSource(ctx, id); err != nil {
+		return "", err
+	}
 	token := gateway.NewSecret("hsrc_")
 	now := s.now()
 	res, err := s.wdb.ExecContext(ctx, s.q.UpdateSourceToken, gateway.HashSecret(token), gateway.SecretPrefix(token), now, now, id)
@@ -143,6 +149,9 @@ func (s *Store) RotateSourceToken(ctx context.Context, id string) (string, error
 
 // UpdateSource writes src's kind and rate limit.
 func (s *Store) UpdateSource(ctx context.Context, src *gateway.Source) error {
+	if err := s.refuseProbeSource(ctx, src.ID); err != nil {
+		return err
+	}
 	src.UpdatedAt = s.now()
 	res, err := s.wdb.ExecContext(ctx, s.q.UpdateSource, src.Kind, src.RateLimit, src.UpdatedAt, src.ID)
 	if err != nil {
@@ -153,6 +162,9 @@ func (s *Store) UpdateSource(ctx context.Context, src *gateway.Source) error {
 
 // DeleteSource removes a source and, with it, every alert it sent.
 func (s *Store) DeleteSource(ctx context.Context, id string) error {
+	if err := s.refuseProbeSource(ctx, id); err != nil {
+		return err
+	}
 	res, err := s.wdb.ExecContext(ctx, s.q.DeleteSource, id)
 	if err != nil {
 		return wrap("delete source", err)
@@ -188,4 +200,24 @@ func (s *Store) SourceAlertSummaries(ctx context.Context) (map[string]SourceAler
 		out[a.SourceID] = a
 	}
 	return out, nil
+}
+
+// errProbeSource refuses a change to the source the built-in probes' alerts
+// are stored under: it has no token and no decoder, and a token given to it
+// would let a client resolve the probes' alerts, so nobody may create,
+// change, rotate or delete it.
+func errProbeSource() error {
+	return gateway.Errorf(gateway.ECONFLICT, "The source %q is Herald's own, for the alerts of its built-in probes; it cannot be created, changed or deleted.", ProbeSourceName)
+}
+
+// refuseProbeSource answers errProbeSource when id is the probe source.
+func (s *Store) refuseProbeSource(ctx context.Context, id string) error {
+	src, err := s.Source(ctx, id)
+	if err != nil {
+		return err
+	}
+	if src.Name == ProbeSourceName {
+		return errProbeSource()
+	}
+	return nil
 }
