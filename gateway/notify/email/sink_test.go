@@ -61,7 +61,8 @@ func startSink(t *testing.T, o sinkOptions) *sink {
 	srv.Domain = "sink.test"
 	srv.AllowInsecureAuth = o.tls == nil && !o.implicit
 	srv.Debug = lockedWriter{&s.mu, &s.transcript}
-	srv.ErrorLog = testLogger{t}
+	log := &testLogger{t: t}
+	srv.ErrorLog = log
 	var l net.Listener
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,14 +76,44 @@ func startSink(t *testing.T, o sinkOptions) *sink {
 		srv.TLSConfig = o.tls
 	}
 	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		srv.Close()
+		log.stop()
+	})
 	return s
 }
 
-type testLogger struct{ t *testing.T }
+// testLogger writes the sink's errors to the test's log until the test
+// ends: a connection the server is still closing may report after that,
+// and the testing package forbids (and the race detector flags) a log
+// line after its test is done.
+type testLogger struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
 
-func (l testLogger) Printf(format string, v ...any) { l.t.Logf("sink: "+format, v...) }
-func (l testLogger) Println(v ...any)               { l.t.Log(append([]any{"sink:"}, v...)...) }
+func (l *testLogger) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.done = true
+}
+
+func (l *testLogger) Printf(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.done {
+		l.t.Logf("sink: "+format, v...)
+	}
+}
+
+func (l *testLogger) Println(v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.done {
+		l.t.Log(append([]any{"sink:"}, v...)...)
+	}
+}
 
 type lockedWriter struct {
 	mu *sync.Mutex
