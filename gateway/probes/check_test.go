@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/probes"
+	"github.com/heraldstatus/herald/internal/loopdns"
 	"github.com/heraldstatus/herald/internal/testcert"
 )
 
@@ -29,16 +30,16 @@ func TestDNSProbeSaysWhichResolverFailsAndHow(t *testing.T) {
 	r := probes.New(probes.Options{SystemResolvers: []string{}})
 	p := dnsProbe(good.Addr, bad.Addr)
 	tests := []struct {
-		mode int32
+		mode loopdns.Mode
 		want string
 	}{
-		{modeWrong, `wrong answer ["192.0.2.66"] (want ["192.0.2.10"])`},
-		{modeServfail, "SERVFAIL"},
-		{modeNXDomain, "NXDOMAIN"},
-		{modeSilent, "timeout"},
+		{loopdns.Wrong, `wrong answer ["192.0.2.66"] (want ["192.0.2.10"])`},
+		{loopdns.ServFail, "SERVFAIL"},
+		{loopdns.NXDomain, "NXDOMAIN"},
+		{loopdns.Silent, "timeout"},
 	}
 	for _, tt := range tests {
-		bad.set(tt.mode)
+		bad.Set(tt.mode)
 		got := r.Check(context.Background(), p)
 		if got.OK {
 			t.Errorf("mode %d: OK, want a failure", tt.mode)
@@ -49,13 +50,13 @@ func TestDNSProbeSaysWhichResolverFailsAndHow(t *testing.T) {
 			t.Errorf("mode %d: message %q, want it to contain %q and not name the good resolver", tt.mode, got.Message, want)
 		}
 	}
-	bad.set(modeRight)
+	bad.Set(loopdns.Right)
 	if got := r.Check(context.Background(), p); !got.OK {
 		t.Errorf("both right: %q, want OK", got.Message)
 	}
 	// Without expect, any answer will do.
 	p.Expect = nil
-	bad.set(modeWrong)
+	bad.Set(loopdns.Wrong)
 	if got := r.Check(context.Background(), p); !got.OK {
 		t.Errorf("no expect, wrong answer: %q, want OK", got.Message)
 	}

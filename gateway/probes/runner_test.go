@@ -13,6 +13,7 @@ import (
 	"github.com/heraldstatus/herald/gateway/probes"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/internal/loopdns"
 	"github.com/heraldstatus/herald/internal/testcert"
 )
 
@@ -89,7 +90,7 @@ func TestProbeAlertsGoThroughIngest(t *testing.T) {
 		if a := h.alert("probe:dns-main"); a != nil {
 			t.Fatalf("alert after a good run: %+v", a)
 		}
-		bad.set(modeServfail)
+		bad.Set(loopdns.ServFail)
 		h.runOnce() // one failure of two: nothing yet
 		if a := h.alert("probe:dns-main"); a != nil {
 			t.Fatalf("alert after one failure (failures: 2): %+v", a)
@@ -108,12 +109,12 @@ func TestProbeAlertsGoThroughIngest(t *testing.T) {
 		if len(a.Components) != 1 || a.Components[0].ComponentID != dnsC.ID || a.Components[0].Status != gateway.MajorOutage {
 			t.Errorf("alert components %+v, want DNS major_outage", a.Components)
 		}
-		bad.set(modeSilent)
+		bad.Set(loopdns.Silent)
 		h.runOnce()
 		if a := h.alert("probe:dns-main"); !strings.Contains(a.Summary, bad.Addr+" timeout") {
 			t.Errorf("summary %q does not follow the failure (timeout)", a.Summary)
 		}
-		bad.set(modeRight)
+		bad.Set(loopdns.Right)
 		h.runOnce()
 		if a := h.alert("probe:dns-main"); a.Status != gateway.AlertResolved {
 			t.Errorf("after recovery: alert %s, want resolved", a.Status)
