@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,9 +26,12 @@ import (
 	"github.com/heraldstatus/herald/gateway/correlate"
 	herhttp "github.com/heraldstatus/herald/gateway/http"
 	"github.com/heraldstatus/herald/gateway/incidents"
+	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/metrics"
 	"github.com/heraldstatus/herald/gateway/notify"
+	"github.com/heraldstatus/herald/gateway/probes"
 	"github.com/heraldstatus/herald/gateway/store"
+	"github.com/heraldstatus/herald/internal/loopdns"
 	"github.com/heraldstatus/herald/subscribers"
 )
 
@@ -44,14 +48,20 @@ func (a *app) demoCommand() *cobra.Command {
 		Use:   "demo",
 		Short: "Serve a demo status page and replay the seed outage on it",
 		Long: `Demo builds the seed's page (Eptura Workplace: ten modules under "Eptura
-Workplace Modules", the Hummingbird App under "Apps") in a fresh database,
-with 90 days of history, a planned maintenance and three demo subscribers,
-then serves it on HERALD_ADDR (default :8080) and replays the outage of
-2021-09-16 in about two minutes: monitoring alerts arrive through the real
-ingest endpoint (/ingest/prometheus, Alertmanager's webhook format), Herald
-correlates them into one incident, and support's updates follow the seed's
-words from Investigating to the postmortem. The emails land in the outbox
-(HERALD_OUTBOX_DIR, default ./outbox). It serves on until interrupted.`,
+Workplace Modules", the Hummingbird App under "Apps", all of them depending
+on DNS under "Infrastructure") in a fresh database, with 90 days of history,
+a planned maintenance and three demo subscribers, then serves it on
+HERALD_ADDR (default :8080) and replays the outage of 2021-09-16 in about
+two minutes. A DNS server of its own on 127.0.0.1 answers the sites' name,
+and a dns probe asks it; when the outage begins the server answers
+SERVFAIL. Monitoring alerts arrive through the real ingest endpoint
+(/ingest/prometheus, Alertmanager's webhook format) first, Herald
+correlates them into one incident, and the probe's alert, once it has
+failed four times in a row, joins it on DNS; support's updates follow the
+seed's words from Investigating to the postmortem, and the server answers
+again when the sites recover. The emails land in the outbox
+(HERALD_OUTBOX_DIR, default ./outbox), one per update per subscriber. It
+serves on until interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.demo(cmd.Context(), o) },
 	}
@@ -99,7 +109,16 @@ func (a *app) demo(ctx context.Context, o demoOptions) error {
 	}
 	token := make([]byte, 16)
 	_, _ = rand.Read(token)
-	demoConfig(cfg, hex.EncodeToString(token), o.step)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The resolver the demo's DNS probe asks: it lives as long as the demo.
+	resolver, err := loopdns.Start(ctx, loopdns.Options{Right: demoSiteAddress})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("demo DNS server: %w", err)
+	}
+	defer resolver.Close()
+	demoConfig(cfg, hex.EncodeToString(token), o.step, resolver.Addr)
 	log := a.logger(cfg)
 	m := metrics.New()
 
@@ -144,9 +163,12 @@ func (a *app) demo(ctx context.Context, o demoOptions) error {
 	hs := srv.HTTPServer(cfg.Addr)
 	d := newDispatcher(st, chans, subs.Links, log, m)
 	disp.Store(d)
+	// The probe's alerts go through an ingest service of their own, as on
+	// herald serve.
+	pr := probes.New(probes.Options{Store: st, Log: log.With("component", "probes"), Metrics: m,
+		Ingest: ingest.New(st, ingest.Options{Log: log.With("component", "probes"), Metrics: m,
+			FlapWindow: time.Duration(cfg.Correlation.Flap.Window)})})
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	run := func(name string, fn func() error) {
 		wg.Add(1)
@@ -161,12 +183,13 @@ func (a *app) demo(ctx context.Context, o demoOptions) error {
 	run("http server", func() error { return hs.Serve(ln) })
 	run("dispatcher", func() error { return d.Run(ctx) })
 	run("incidents", func() error { return svc.Run(ctx) })
+	run("probes", func() error { return pr.Run(ctx) })
 	if a.ready != nil {
 		a.ready(ln.Addr().String())
 	}
 	fmt.Fprintf(a.stdout, "Herald demo: open %s — the outage begins in a few seconds; mail goes to %s\n", cfg.PublicURL, cfg.OutboxDir)
 
-	r := &replayer{a: a, st: st, svc: svc, step: o.step, token: cfg.Sources[0].Token,
+	r := &replayer{a: a, st: st, svc: svc, step: o.step, token: cfg.Sources[0].Token, dns: resolver, probe: cfg.Probes[0],
 		ingest: fmt.Sprintf("http://127.0.0.1:%d/ingest/%s", port, cfg.Sources[0].Name), client: &http.Client{Timeout: 10 * time.Second}}
 	err = r.run(ctx)
 	switch {
@@ -175,6 +198,8 @@ func (a *app) demo(ctx context.Context, o demoOptions) error {
 	case err == nil && !o.exit:
 		fmt.Fprintln(a.stdout, "Herald demo: the replay is over; the page stays up until you press Ctrl-C.")
 		<-ctx.Done()
+	case err == nil:
+		err = demoDrain(ctx, st, d)
 	}
 	cancel()
 	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -184,10 +209,60 @@ func (a *app) demo(ctx context.Context, o demoOptions) error {
 	return err
 }
 
-// demoConfig declares the seed's page: its components, the monitoring
-// source the replay posts to, routing rules by the alerts' module label,
-// and correlation times short enough to watch.
-func demoConfig(cfg *config.Config, token string, step time.Duration) {
+// The demo's DNS: the name its probe asks for and the address the demo's
+// DNS server answers while it is well (from the documentation range).
+const (
+	demoSiteName    = "workplace.eptura.example"
+	demoSiteAddress = "192.0.2.10"
+)
+
+// demoProbeFailures is how many failed runs in a row the demo's DNS probe
+// takes to fire: enough that the modules' alerts come first and open the
+// incident, as in the seed, where the symptoms were seen before the cause.
+const demoProbeFailures = 4
+
+// demoProbeInterval is the DNS probe's interval: five seconds of the
+// script, within what a probe may have.
+func demoProbeInterval(step time.Duration) time.Duration {
+	return min(max(5*step, gateway.MinProbeInterval), time.Minute)
+}
+
+// demoDrain waits, before --exit stops the demo, until the mail of the
+// last updates is out: every event planned and no delivery queued or
+// being sent. Planning here too is harmless (an event is planned once)
+// and spares waiting for the dispatcher's next look.
+func demoDrain(ctx context.Context, st *store.Store, d *notify.Dispatcher) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		planned, _, err := st.PlanPending(ctx, 1000)
+		if err != nil {
+			return err
+		}
+		q, err := st.QueueStats(ctx, time.Now())
+		if err != nil {
+			return err
+		}
+		left := q.Depth[gateway.DeliveryQueued] + q.Depth[gateway.DeliverySending]
+		if planned == 0 && left == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d deliveries still queued 30 s after the replay", left)
+		}
+		d.Wake()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// demoConfig declares the seed's page: its components (the modules and
+// the app depending on DNS), the monitoring source the replay posts to,
+// routing rules by the alerts' module label, a DNS probe against the
+// demo's resolver and correlation times short enough to watch.
+func demoConfig(cfg *config.Config, token string, step time.Duration, resolver string) {
 	cfg.Page = config.Page{Name: "Eptura Workplace", URL: cfg.PublicURL}
 	group := config.ComponentEntry{Group: "Eptura Workplace Modules", Description: "The modules of the Eptura Workplace web application."}
 	cfg.Rules = nil
@@ -195,15 +270,21 @@ func demoConfig(cfg *config.Config, token string, step time.Duration) {
 		return map[gateway.Severity]gateway.ComponentStatus{gateway.SeverityCritical: critical, gateway.SeverityWarning: gateway.DegradedPerformance}
 	}
 	for _, mod := range demoModules {
-		group.Components = append(group.Components, config.ComponentDecl{Name: mod.name})
+		group.Components = append(group.Components, config.ComponentDecl{Name: mod.name, DependsOn: []string{"DNS"}})
 		cfg.Rules = append(cfg.Rules, config.Rule{Name: mod.label, Components: []string{mod.name}, SeverityStatus: sev(gateway.MajorOutage),
 			Matchers: []gateway.Matcher{{Name: "module", Op: gateway.MatchEqual, Value: mod.label}}})
 	}
 	cfg.Components = []config.ComponentEntry{group, {Group: "Apps",
-		Components: []config.ComponentDecl{{Name: "Hummingbird App", Description: "The mobile app for iOS and Android."}}}}
+		Components: []config.ComponentDecl{{Name: "Hummingbird App", Description: "The mobile app for iOS and Android.", DependsOn: []string{"DNS"}}}},
+		{Group: "Infrastructure", Components: []config.ComponentDecl{{Name: "DNS",
+			Description: "Name resolution for the Eptura Workplace sites and the app's servers."}}}}
 	cfg.Rules = append(cfg.Rules, config.Rule{Name: "hummingbird", Components: []string{"Hummingbird App"}, SeverityStatus: sev(gateway.PartialOutage),
 		Matchers: []gateway.Matcher{{Name: "app", Op: gateway.MatchEqual, Value: "hummingbird"}}})
 	cfg.Sources = []config.Source{{Name: "prometheus", Kind: "alertmanager", Token: token}}
+	every := demoProbeInterval(step)
+	cfg.Probes = []config.Probe{{Name: "dns", Kind: gateway.ProbeDNS, Component: "DNS", Target: demoSiteName,
+		Resolvers: []string{resolver}, Expect: []string{demoSiteAddress}, Interval: config.Duration(every),
+		Timeout: config.Duration(min(every, 2*time.Second)), Failures: demoProbeFailures}}
 	cfg.Correlation = config.Correlation{GroupWait: config.Duration(10 * step), GroupInterval: config.Duration(8 * step),
 		Window: config.Duration(30 * time.Minute), ResolveAfter: config.Duration(30 * step), MinAlerts: 1,
 		ResolveTimeout: config.Duration(5 * time.Minute),
@@ -305,17 +386,28 @@ type replayer struct {
 	token  string
 	ingest string
 	client *http.Client
+	dns    *loopdns.Server // the resolver the DNS probe asks
+	probe  config.Probe
 	id     string // the incident, once the alerts opened it
 }
 
 // demoScript is the replay: at which second what happens. The words are
 // the seed's (Eptura Workplace, 2021-09-16), its five hours compressed
-// into two minutes.
+// into two minutes. DNS fails first, but the modules' alerts are what
+// arrives first, as in the seed; the DNS probe, which must fail
+// demoProbeFailures times in a row, names the cause a little later. The
+// probe's steps wait for what the probe does (it runs on its own clock,
+// at least a second apart), so a fast replay stretches there and catches
+// up after.
 var demoScript = []struct {
 	at   int
 	note string
 	do   func(r *replayer, ctx context.Context) error
 }{
+	{3, "DNS: the sites' resolver starts failing (SERVFAIL)", func(r *replayer, _ context.Context) error {
+		r.dns.Set(loopdns.ServFail)
+		return nil
+	}},
 	{3, "monitoring: the modules stop answering, one after another", func(r *replayer, ctx context.Context) error {
 		for i, mod := range demoModules {
 			if err := r.alert(ctx, gateway.AlertFiring, map[string]string{"module": mod.label}, mod.name); err != nil {
@@ -332,6 +424,9 @@ var demoScript = []struct {
 		}
 		return nil
 	}},
+	{24, "probe: DNS failed " + strconv.Itoa(demoProbeFailures) + " times in a row; its alert joins the incident on DNS", func(r *replayer, ctx context.Context) error {
+		return r.waitProbe(ctx, gateway.AlertFiring)
+	}},
 	{28, "support takes over: Investigating", func(r *replayer, ctx context.Context) error {
 		if err := r.findIncident(ctx); err != nil {
 			return err
@@ -347,6 +442,10 @@ var demoScript = []struct {
 	{58, "Update", say(gateway.Identified, "Our Engineering team is still working to get services back to a functioning state. The issue is identified and we're working diligently for the next update at 12:50 PM CST")},
 	{66, "Update", say(gateway.Identified, "As our engineering teams continue to diligently work to restore services, we thank you for your patience. We will continue to update our customers. Restoring service is our highest priority. Next update will be at 1:50pm CST or as information become available.")},
 	{74, "Update", say(gateway.Identified, "Our engineering team has identified the issue causing interrupted platform access and is committed to implementing a resolution quickly. Restoring your service is our top priority and we will continue to provide additional information related to this situation. Next update will be at 2:50pm CST or as information become available.")},
+	{81, "DNS: the sites' resolver answers again", func(r *replayer, _ context.Context) error {
+		r.dns.Set(loopdns.Right)
+		return nil
+	}},
 	{82, "monitoring: the modules answer again", func(r *replayer, ctx context.Context) error {
 		for _, mod := range demoModules {
 			if err := r.alert(ctx, gateway.AlertResolved, map[string]string{"module": mod.label}, mod.name); err != nil {
@@ -356,6 +455,9 @@ var demoScript = []struct {
 		return nil
 	}},
 	{85, "Monitoring", say(gateway.Monitoring, "We are happy to report that Desktop systems have returned to a stable state and customers should experience a return to regular functionality. We are continuing to investigate a subsequent issue with the Hummingbird app and logins. We appreciate your patience as our team worked to identify a resolution. As per our standard procedure we will continue to monitor operations, and will conduct a Root Cause Analysis and distribute the findings.")},
+	{90, "probe: DNS answers again; its alert resolves", func(r *replayer, ctx context.Context) error {
+		return r.waitProbe(ctx, gateway.AlertResolved)
+	}},
 	{95, "monitoring: the Hummingbird App answers again", func(r *replayer, ctx context.Context) error {
 		return r.alert(ctx, gateway.AlertResolved, map[string]string{"app": "hummingbird"}, "Hummingbird App")
 	}},
@@ -442,6 +544,32 @@ func (r *replayer) alert(ctx context.Context, status gateway.AlertStatus, labels
 		return fmt.Errorf("ingest answered %s: %s", res.Status, msg)
 	}
 	return nil
+}
+
+// waitProbe waits until the DNS probe's alert has status, and when firing
+// until it has joined an incident. The wait is bounded: a probe that does
+// not fire in a few of its intervals is the demo's bug, said as an error.
+func (r *replayer) waitProbe(ctx context.Context, status gateway.AlertStatus) error {
+	p := r.probe.Probe()
+	within := time.Duration(p.Failures+2)*p.Interval + 20*r.step + 10*time.Second
+	deadline := time.Now().Add(within)
+	for {
+		got, err := r.st.Alerts(ctx, store.AlertFilter{Fingerprint: "probe:" + p.Name, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(got) > 0 && got[0].Status == status && (status != gateway.AlertFiring || got[0].IncidentID != "") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the DNS probe's alert is not %s within %v (%d questions to the DNS server)", status, within, r.dns.Queries())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // findIncident waits for the incident the alerts opened.

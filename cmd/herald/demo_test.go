@@ -3,46 +3,57 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
 
-// The demo replays the whole seed, fast: alerts through ingest open one
-// incident on all eleven components, support's words take it to the
-// postmortem, and the subscribers' mail lands in the outbox.
+// The demo replays the whole seed, fast, on each store: DNS fails first,
+// the modules' and the app's alerts arrive through ingest and open one
+// incident, the DNS probe's alert joins it on DNS a little later, support's
+// words take it to the postmortem, and the outbox holds one message per
+// subscriber per update.
 func TestDemoReplaysTheSeedOutage(t *testing.T) {
-	dir := t.TempDir()
-	db := "sqlite:" + filepath.Join(dir, "demo.db")
-	vars := map[string]string{"HERALD_ADDR": "127.0.0.1:0", "HERALD_OUTBOX_DIR": filepath.Join(dir, "outbox"), "HERALD_LOG_LEVEL": "error"}
-	var out bytes.Buffer // written by the command's goroutine only, read after it
-	a := &app{stdout: &out, stderr: io.Discard, env: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
-	cmd := a.command()
-	cmd.SetArgs([]string{"demo", "--step", "25ms", "--exit", "--database", db})
-	if err := cmd.ExecuteContext(context.Background()); err != nil {
-		t.Fatalf("herald demo: %v\n%s", err, out.String())
+	for _, dialect := range storetest.Databases() {
+		t.Run(dialect, func(t *testing.T) { testDemo(t, storetest.URL(t, dialect)) })
 	}
-	if !strings.Contains(out.String(), "118s Postmortem") {
-		t.Errorf("the replay did not reach the postmortem:\n%s", out.String())
+}
+
+const demoAdminKey = "hrld_demo_admin_token_0123456789"
+
+func testDemo(t *testing.T, db string) {
+	dir := t.TempDir()
+	outbox := filepath.Join(dir, "outbox")
+	in := start(t, map[string]string{"HERALD_OUTBOX_DIR": outbox, "HERALD_LOG_LEVEL": "error", "HERALD_ADMIN_TOKEN": demoAdminKey},
+		"demo", "--step", "25ms", "--exit", "--database", db)
+	// While the replay runs, the seed's incident as the API shows it, each
+	// time it changes: what it said first and last about the cause.
+	snaps := watchIncident(t, in)
+	if !strings.Contains(in.logs.String(), "118s Postmortem") {
+		t.Errorf("the replay did not reach the postmortem:\n%s", in.logs)
 	}
 
-	st, err := store.Open(context.Background(), db, storetest.Logger(t))
+	ctx := context.Background()
+	st, err := store.Open(ctx, db, storetest.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if err := st.Prepare(context.Background()); err != nil {
+	if err := st.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	all, err := st.Incidents(context.Background(), store.IncidentFilter{})
+	all, err := st.Incidents(ctx, store.IncidentFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,28 +66,228 @@ func TestDemoReplaysTheSeedOutage(t *testing.T) {
 	if len(all) != 3 || seed == nil {
 		t.Fatalf("incidents = %d (%+v), want the seed's and two past ones", len(all), all)
 	}
-	inc, err := st.Incident(context.Background(), seed.ID)
+	inc, err := st.Incident(ctx, seed.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inc.Status != gateway.Postmortem || !inc.Automated || len(inc.Components) != 11 || len(inc.Updates) < 10 {
-		t.Errorf("the seed's incident: %s, automated %v, %d components, %d updates; want postmortem, opened by alerts, 11, ≥ 10",
-			inc.Status, inc.Automated, len(inc.Components), len(inc.Updates))
+	if inc.Status != gateway.Postmortem || !inc.Automated || len(inc.Updates) < 10 {
+		t.Errorf("the seed's incident: %s, automated %v, %d updates; want postmortem, opened by alerts, ≥ 10",
+			inc.Status, inc.Automated, len(inc.Updates))
 	}
 
-	mails, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
-	var toFacilities int
-	for _, m := range mails {
-		b, err := os.ReadFile(m)
+	// One incident covers the eleven components that depend on DNS, and DNS.
+	comps, err := st.Components(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := map[string]string{}
+	for _, c := range comps {
+		name[c.ID] = c.Name
+	}
+	var covered []string
+	for id := range inc.Components {
+		covered = append(covered, name[id])
+	}
+	slices.Sort(covered)
+	want := []string{"DNS", "Hummingbird App"}
+	for _, m := range demoModules {
+		want = append(want, m.name)
+	}
+	slices.Sort(want)
+	if !slices.Equal(covered, want) {
+		t.Errorf("the incident covers %v, want the 11 dependents and DNS: %v", covered, want)
+	}
+
+	// The DNS probe's alert fired, joined that incident and resolved.
+	probe, err := st.Alerts(ctx, store.AlertFilter{Fingerprint: "probe:dns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(probe) != 1 || probe[0].IncidentID != inc.ID || probe[0].Status != gateway.AlertResolved {
+		t.Errorf("the DNS probe's alerts: %+v; want one, of incident %s, resolved", probe, inc.ID)
+	}
+
+	checkOnePerSubscriberPerUpdate(t, st, outbox, inc.ID, len(inc.Updates))
+
+	// The cause, as correlation names it: switched on by the incident's
+	// JSON having a root_cause at all.
+	if anyHasKey(snaps, "root_cause") {
+		checkRootCauseInferredThenConfirmed(t, snaps)
+	} else {
+		t.Log("the incident has no root_cause: the cause's checks are skipped")
+	}
+}
+
+// watchIncident polls the API while the demo runs, until the replay ends
+// (--exit), and returns the seed's incident (the first automated one) as
+// JSON each time it changed.
+func watchIncident(t *testing.T, in *instance) []map[string]any {
+	t.Helper()
+	var snaps []map[string]any
+	var id, last string
+	deadline := time.Now().Add(2 * time.Minute) // a hang guard
+	for {
+		select {
+		case err := <-in.done:
+			in.done <- err // for the cleanup's stop
+			if err != nil {
+				t.Fatalf("herald demo: %v\n%s", err, in.logs)
+			}
+			return snaps
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo did not end\n%s", in.logs)
+		}
+		if id == "" {
+			code, body := in.get("/api/v1/incidents?status=open", demoAdminKey)
+			var list struct {
+				Data []gateway.Incident `json:"data"`
+			}
+			if code != 200 || json.Unmarshal([]byte(body), &list) != nil {
+				continue
+			}
+			for _, i := range list.Data {
+				if i.Automated {
+					id = i.ID
+				}
+			}
+			if id == "" {
+				continue
+			}
+		}
+		code, body := in.get("/api/v1/incidents/"+id, demoAdminKey)
+		if code != 200 || body == last {
+			continue
+		}
+		var snap map[string]any
+		if err := json.Unmarshal([]byte(body), &snap); err != nil {
+			t.Fatalf("GET /api/v1/incidents/%s: %v: %s", id, err, body)
+		}
+		snaps, last = append(snaps, snap), body
+	}
+}
+
+func anyHasKey(snaps []map[string]any, key string) bool {
+	for _, s := range snaps {
+		if _, ok := s[key]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRootCauseInferredThenConfirmed holds the incident's root_cause to
+// the seed's story: DNS named as the probable cause while only its
+// dependents' alerts fired (inferred), then confirmed once the DNS
+// probe's alert joined (not inferred), and never inferred again after.
+func checkRootCauseInferredThenConfirmed(t *testing.T, snaps []map[string]any) {
+	t.Helper()
+	type cause struct {
+		name     string
+		inferred bool
+	}
+	var seen []cause
+	for _, s := range snaps {
+		rc, ok := s["root_cause"].(map[string]any)
+		if !ok {
+			continue // none named yet
+		}
+		comp, _ := rc["component"].(map[string]any)
+		name, _ := comp["name"].(string)
+		inferred, _ := rc["inferred"].(bool)
+		if len(seen) == 0 || seen[len(seen)-1] != (cause{name, inferred}) {
+			seen = append(seen, cause{name, inferred})
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatalf("no snapshot of the incident names a root cause")
+	}
+	for _, c := range seen {
+		if c.name != "DNS" {
+			t.Errorf("root_cause named %q, want DNS throughout; causes seen: %+v", c.name, seen)
+		}
+	}
+	if !seen[0].inferred {
+		t.Errorf("the first root_cause is confirmed; want it inferred from the dependents first: %+v", seen)
+	}
+	if seen[len(seen)-1].inferred {
+		t.Errorf("the last root_cause is still inferred; want it confirmed by the DNS probe: %+v", seen)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i].inferred && !seen[i-1].inferred {
+			t.Errorf("the cause went back to inferred after it was confirmed: %+v", seen)
+		}
+	}
+}
+
+// checkOnePerSubscriberPerUpdate reads the outbox: every event of the
+// incident that notifies reached each of the three demo subscribers in
+// exactly one message, and no message is about anything else. Those events
+// are the incident's updates (and its postmortem), not its alerts: twelve
+// alerts make no more mail than the updates they caused.
+func checkOnePerSubscriberPerUpdate(t *testing.T, st *store.Store, outbox, incidentID string, updates int) {
+	t.Helper()
+	rows, err := st.DB().Query(storetest.Rebind(st, "SELECT id, type FROM events WHERE incident_id = ? AND notify = ?"), incidentID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	events := map[string]string{}
+	for rows.Next() {
+		var id, typ string
+		if err := rows.Scan(&id, &typ); err != nil {
+			t.Fatal(err)
+		}
+		events[id] = typ
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(outbox, "*.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string]int{} // address → event id → messages
+	for _, f := range files {
+		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(b, []byte("facilities@example.com")) {
-			toFacilities++
+		m, err := mail.ReadMessage(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		to, err := mail.ParseAddress(m.Header.Get("To"))
+		if err != nil {
+			t.Fatalf("%s: To: %v", f, err)
+		}
+		// Message-ID: <delivery-N.EVENT@domain>
+		_, ev, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(m.Header.Get("Message-Id"), "<"), ">"), ".")
+		ev, _, _ = strings.Cut(ev, "@")
+		if got[to.Address] == nil {
+			got[to.Address] = map[string]int{}
+		}
+		got[to.Address][ev]++
+	}
+	t.Logf("%d notifying events of the incident, %d messages: %v", len(events), len(files), got)
+	if len(events) == 0 || len(events) > updates+1 {
+		t.Fatalf("the incident made %d notifying events, want one per update (%d) and the postmortem at most", len(events), updates)
+	}
+	for _, addr := range []string{"facilities@example.com", "office.manager@example.com", "mobile.team@example.com"} {
+		for ev, typ := range events {
+			if n := got[addr][ev]; n != 1 {
+				t.Errorf("%s got %d messages about event %s (%s), want 1", addr, n, ev, typ)
+			}
+		}
+		for ev, n := range got[addr] {
+			if _, ok := events[ev]; !ok {
+				t.Errorf("%s got %d messages about event %s, which is not a notifying event of the incident", addr, n, ev)
+			}
 		}
 	}
-	if toFacilities == 0 {
-		t.Errorf("no mail to the demo subscriber among %d in the outbox", len(mails))
+	if len(got) != 3 {
+		t.Errorf("messages went to %d addresses, want the 3 demo subscribers", len(got))
 	}
 }
 
