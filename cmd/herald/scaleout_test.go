@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
+	"github.com/heraldstatus/herald/internal/loopdns"
 	"github.com/heraldstatus/herald/internal/mailsink"
 )
 
@@ -348,4 +351,183 @@ func (c *child) kill() {
 		c.t.Fatal(err)
 	}
 	_ = c.cmd.Wait()
+}
+
+// TestProbesRunOncePerIntervalOnThreeReplicas runs three herald servers
+// (in process, each with its own connections and probe runner) on one
+// PostgreSQL, with http probes against a server that counts the requests
+// to each path and dns probes against a loopback DNS server that counts
+// the questions about each name, every second, for a bounded number of
+// intervals (the probes' due times spread over the interval, so that the
+// replicas, polling on fixed tickers, take turns). Counted at the
+// targets, each probe ran once per interval:
+//
+//   - every request or question the target got is one run the database
+//     recorded (two replicas running one due probe would make two hits
+//     and one result: the second finish is refused), and
+//   - the probe's schedule moved one interval per recorded run, from the
+//     due time the test set to the next one left after the replicas stop:
+//     no interval was run twice, and none was skipped.
+//
+// Nothing here measures time: the run is bounded by counting results.
+func TestProbesRunOncePerIntervalOnThreeReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three servers for several probe intervals")
+	}
+	const every, rounds = time.Second, 5
+	pg := storetest.PostgresURL(t)
+	st := openMigrated(t, pg)
+	ctx := context.Background()
+
+	var mu sync.Mutex
+	hits := map[string]int{} // probe name → requests or questions
+	web := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[strings.TrimPrefix(r.URL.Path, "/")]++
+		mu.Unlock()
+	}))
+	t.Cleanup(web.Close)
+	dnsCtx, stopDNS := context.WithCancel(ctx)
+	t.Cleanup(stopDNS)
+	resolver, err := loopdns.Start(dnsCtx, loopdns.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var names []string
+	for i := range 4 {
+		for _, p := range []*gateway.Probe{
+			{Name: fmt.Sprintf("web-%d", i), Kind: gateway.ProbeHTTP, Target: fmt.Sprintf("%s/web-%d", web.URL, i)},
+			{Name: fmt.Sprintf("dns-%d", i), Kind: gateway.ProbeDNS, Target: fmt.Sprintf("dns-%d.example.test", i), Resolvers: []string{resolver.Addr}},
+		} {
+			p.Interval, p.Timeout = every, 500*time.Millisecond
+			p.Defaults()
+			if err := st.CreateProbe(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, p.Name)
+		}
+	}
+	// Not due until the replicas are all up: then due at one instant.
+	storetest.Exec(t, st, "UPDATE probes SET next_run_at = ?", time.Now().Add(time.Hour).UTC())
+
+	replicas := make([]*instance, 3)
+	for i := range replicas {
+		replicas[i] = start(t, map[string]string{"HERALD_DATABASE_URL": pg, "HERALD_ADMIN_TOKEN": scaleoutAdmin, "HERALD_LOG_LEVEL": "warn"})
+	}
+	for _, r := range replicas {
+		r.waitReady(200, 60*time.Second)
+	}
+	// Each probe's first due time a step of the interval after the
+	// previous one's: the replicas poll on fixed tickers, and probes due
+	// at one instant would all go to whichever polls first after it.
+	base := time.Now().Add(300 * time.Millisecond).UTC().Truncate(time.Microsecond)
+	first := map[string]time.Time{}
+	for i, name := range names {
+		first[name] = base.Add(time.Duration(i) * every / time.Duration(len(names)))
+		storetest.Exec(t, st, "UPDATE probes SET next_run_at = ? WHERE name = ?", first[name], name)
+	}
+
+	results := func() map[string]int {
+		rows, err := st.DB().Query(`SELECT p.name, COUNT(r.probe_id) FROM probes p LEFT JOIN probe_results r ON r.probe_id = p.id GROUP BY p.name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]int{}
+		for rows.Next() {
+			var name string
+			var n int
+			if err := rows.Scan(&name, &n); err != nil {
+				t.Fatal(err)
+			}
+			out[name] = n
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	waitFor(t, 60*time.Second, func() bool {
+		for _, n := range results() {
+			if n < rounds {
+				return false
+			}
+		}
+		return true
+	}, "every probe to have run %d times", rounds)
+	// Which replica ran how many, as each one's metrics say (the runs
+	// between this look and the stop are not in it): for the log only,
+	// since which replica polls first after a due time is chance.
+	var shares []int
+	for _, r := range replicas {
+		_, body := r.get("/metrics", "")
+		shares = append(shares, sumMetric(body, "herald_probe_duration_seconds_count{"))
+	}
+	t.Logf("runs per replica so far: %v", shares)
+	// All three stop at once; each finishes and records its runs in flight.
+	for _, r := range replicas {
+		r.cancel()
+	}
+	for i, r := range replicas {
+		if err := r.stop(); err != nil {
+			t.Errorf("replica %d: %v", i+1, err)
+		}
+	}
+
+	got := results()
+	next := map[string]time.Time{}
+	rows, err := st.DB().Query(`SELECT name, next_run_at FROM probes`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var at time.Time
+		if err := rows.Scan(&name, &at); err != nil {
+			t.Fatal(err)
+		}
+		next[name] = at
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, name := range names {
+		at := hits[name]
+		if strings.HasPrefix(name, "dns-") {
+			at = int(resolver.QueriesFor(name + ".example.test"))
+		}
+		intervals := next[name].Sub(first[name])
+		t.Logf("%s: %d runs at the target, %d recorded, schedule moved %v", name, at, got[name], intervals)
+		if at != got[name] {
+			t.Errorf("%s: the target saw %d runs, the database recorded %d: some due time was run twice", name, at, got[name])
+		}
+		if intervals != time.Duration(got[name])*every {
+			t.Errorf("%s: %d runs recorded, but the schedule moved %v from the first due time: want one run per interval (%v)",
+				name, got[name], intervals, time.Duration(got[name])*every)
+		}
+		if got[name] < rounds {
+			t.Errorf("%s: %d runs recorded, want at least %d", name, got[name], rounds)
+		}
+	}
+}
+
+// sumMetric adds up the values of the samples whose line starts with
+// prefix in a Prometheus text exposition.
+func sumMetric(body, prefix string) int {
+	var n int
+	for _, line := range strings.Split(body, "\n") {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err == nil {
+			n += int(v)
+		}
+	}
+	return n
 }
