@@ -447,8 +447,18 @@ func (s *Service) change(ctx context.Context, id string, fn func(tx *store.Tx, i
 // withIncident runs fn on incident id, locked, in one write transaction
 // (committed when fn returns nil). Changes to one incident run one after
 // the other (see lock-incident): each reads what the one before wrote.
+//
+// The reconcile lock is taken first, as a reconcile pass takes it: a pass
+// holds it while it writes incidents, and most changes here reconcile
+// (an update settles its components). Taken in the other order, a change
+// holding the incident's row and waiting for the lock, and a pass holding
+// the lock and writing that row, deadlock on PostgreSQL, and the change
+// fails.
 func (s *Service) withIncident(ctx context.Context, id string, fn func(tx *store.Tx, inc *gateway.Incident, now time.Time) error) error {
 	return s.o.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.LockReconcile(); err != nil {
+			return err
+		}
 		if err := tx.LockIncident(id); err != nil {
 			return err
 		}
