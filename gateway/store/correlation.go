@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/heraldstatus/herald/gateway"
 	"github.com/jmoiron/sqlx"
+
+	"github.com/heraldstatus/herald/gateway"
 )
 
 // PendingAlert is a firing, routed alert that belongs to no incident yet,
@@ -125,59 +126,12 @@ func (t *Tx) AttachAlerts(incidentID string, alertIDs []int64, at time.Time) err
 	return nil
 }
 
-// ActiveStatus is a status that active alerts give one component; each
-// such pair comes once.
-type ActiveStatus struct {
-	ComponentID string
-	Status      gateway.ComponentStatus
-}
-
-// ActiveComponentStatuses lists, per component, the statuses its firing (or
-// flapping) alerts give it. It reads every active alert, so the reconcile
-// pass calls it before its write transaction, where it holds up no writer
-// (SQLite's readers run beside its one writer), and checks what it acts
-// on inside (ComponentActiveStatuses).
-func (s *Store) ActiveComponentStatuses(ctx context.Context) ([]ActiveStatus, error) {
-	var out []ActiveStatus
-	err := s.db.SelectContext(ctx, &out, s.q.ActiveCompStatuses)
-	return out, wrap("active component statuses", err)
-}
-
-// ActiveComponentStatuses is the store's method of the same name, inside
-// the transaction.
-func (t *Tx) ActiveComponentStatuses() ([]ActiveStatus, error) {
-	var out []ActiveStatus
-	err := t.tx.SelectContext(t.ctx, &out, t.s.q.ActiveCompStatuses)
-	return out, wrap("active component statuses", err)
-}
-
-// ComponentActiveStatuses returns the statuses active alerts give one
-// component.
-func (t *Tx) ComponentActiveStatuses(componentID string) ([]gateway.ComponentStatus, error) {
-	var out []gateway.ComponentStatus
-	err := t.tx.SelectContext(t.ctx, &out, t.s.q.CompActiveStatuses, componentID, componentID)
-	return out, wrap("component active statuses", err)
-}
-
 // IncidentActive reports whether any of an incident's alerts is active
 // (firing, or flapping).
 func (t *Tx) IncidentActive(incidentID string) (bool, error) {
 	var n int
 	err := t.tx.GetContext(t.ctx, &n, t.s.q.IncidentActive, incidentID, incidentID)
 	return n > 0, wrap("incident active", err)
-}
-
-// ComponentsUnderMaintenance returns the components of maintenances in progress.
-func (t *Tx) ComponentsUnderMaintenance() (map[string]bool, error) {
-	var ids []string
-	if err := t.tx.SelectContext(t.ctx, &ids, t.s.q.CompsInMaintenance); err != nil {
-		return nil, wrap("components under maintenance", err)
-	}
-	out := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, nil
 }
 
 // OpenIncidentsByComponent maps each component to the open incidents that
@@ -192,113 +146,4 @@ func (t *Tx) OpenIncidentsByComponent() (map[string][]string, error) {
 		out[r.ComponentID] = append(out[r.ComponentID], r.IncidentID)
 	}
 	return out, nil
-}
-
-// Components lists every component inside the transaction.
-func (t *Tx) Components() ([]gateway.Component, error) {
-	var out []gateway.Component
-	err := t.tx.SelectContext(t.ctx, &out, t.s.q.ListComponents)
-	return out, wrap("list components", err)
-}
-
-// SetComponentStatus moves a component from old to new and records the
-// change (with its reason and incident) in the status history, the record
-// the uptime bars are computed from. It does nothing when the component is
-// no longer at old (someone else moved it first) and reports whether it
-// changed anything.
-func (t *Tx) SetComponentStatus(id string, old, new gateway.ComponentStatus, reason, incidentID string) (bool, error) {
-	now := t.s.now()
-	n, err := t.exec("set component status", t.s.q.SetComponentStatus, new, now, now, id, old)
-	if err != nil || n == 0 {
-		return false, err
-	}
-	_, err = t.exec("record status change", t.s.q.InsertStatusChange, id, old, new, reason, incidentID, now)
-	return err == nil, err
-}
-
-// SetManualStatus sets or ("" ) clears support's override of a component.
-func (t *Tx) SetManualStatus(id string, st gateway.ComponentStatus) error {
-	_, err := t.exec("set manual status", t.s.q.SetManualStatus, string(st), t.s.now(), id)
-	return err
-}
-
-// FlapState is what flap detection needs of an alert.
-type FlapState struct {
-	ID                int64
-	Flapping          bool
-	StateChanges      int
-	StateChangesSince optTime
-	Status            gateway.AlertStatus
-	StartsAt          time.Time
-	EndsAt            optTime
-}
-
-// LastChange is when the alert last changed state, as far as its times tell.
-func (f FlapState) LastChange() time.Time {
-	if f.EndsAt.After(f.StartsAt) {
-		return f.EndsAt.Time
-	}
-	return f.StartsAt
-}
-
-// FlappingAlerts lists the alerts marked flapping.
-func (t *Tx) FlappingAlerts() ([]FlapState, error) {
-	var out []FlapState
-	err := t.tx.SelectContext(t.ctx, &out, t.s.q.FlappingAlerts)
-	return out, wrap("flapping alerts", err)
-}
-
-// SetFlapping marks or clears an alert as flapping.
-func (t *Tx) SetFlapping(id int64, flapping bool) error {
-	_, err := t.exec("set flapping", t.s.q.SetFlapping, flapping, id)
-	return err
-}
-
-// LastNotified returns when the incident's last notification event was
-// written, or zero when none was.
-func (t *Tx) LastNotified(incidentID string) (time.Time, error) {
-	var at optTime
-	zero := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := t.tx.GetContext(t.ctx, &at, t.s.q.LastIncidentEvent, zero, incidentID); err != nil {
-		return time.Time{}, wrap("last incident event", err)
-	}
-	if at.Year() <= 1 {
-		return time.Time{}, nil
-	}
-	return at.Time, nil
-}
-
-// LatestUpdateAt returns when the incident's newest update was written.
-func (t *Tx) LatestUpdateAt(incidentID string) (time.Time, error) {
-	var at optTime
-	zero := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := t.tx.GetContext(t.ctx, &at, t.s.q.LatestUpdateTime, zero, incidentID); err != nil {
-		return time.Time{}, wrap("latest update", err)
-	}
-	if at.Year() <= 1 {
-		return time.Time{}, nil
-	}
-	return at.Time, nil
-}
-
-// Audit appends an audit entry inside the transaction.
-func (t *Tx) Audit(who gateway.Principal, action, targetType, targetID string, detail map[string]any) error {
-	return t.s.audit(t.ctx, t.tx, who, action, targetType, targetID, detail)
-}
-
-// AddEvent writes an event in the transaction, so the change it announces
-// and the announcement commit together; the dispatcher plans it.
-func (t *Tx) AddEvent(e *gateway.Event) error {
-	if err := t.s.insertEvent(t.ctx, t.tx, e); err != nil {
-		return err
-	}
-	t.added = append(t.added, e)
-	return nil
-}
-
-// ComponentGroups lists every group inside the transaction.
-func (t *Tx) ComponentGroups() ([]gateway.ComponentGroup, error) {
-	var out []gateway.ComponentGroup
-	err := t.tx.SelectContext(t.ctx, &out, t.s.q.ListGroups)
-	return out, wrap("list groups", err)
 }

@@ -251,3 +251,13 @@ func (s *Store) CountEventDeliveries(ctx context.Context, eventID string) (int, 
 	err := s.db.GetContext(ctx, &n, s.q.CountEventDeliveries, eventID)
 	return n, wrap("count event deliveries", err)
 }
+
+// AddEvent writes an event in the transaction, so the change it announces
+// and the announcement commit together; the dispatcher plans it.
+func (t *Tx) AddEvent(e *gateway.Event) error {
+	if err := t.s.insertEvent(t.ctx, t.tx, e); err != nil {
+		return err
+	}
+	t.added = append(t.added, e)
+	return nil
+}
