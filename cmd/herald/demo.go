@@ -157,9 +157,7 @@ func (a *app) demo(ctx context.Context, o demoOptions) error {
 
 	srv := herhttp.New(herhttp.Options{Log: log, Metrics: m, Version: version, Page: pageInfo(cfg), Wake: wake,
 		IngestBodyLimit: int64(cfg.Limits.IngestBody), PublicBodyLimit: int64(cfg.Limits.PublicBody)})
-	srv.SetStore(st)
-	srv.SetIncidents(svc)
-	srv.SetSubscribers(subs)
+	srv.Publish(herhttp.Services{Store: st, Incidents: svc, Subscribers: subs})
 	hs := srv.HTTPServer(cfg.Addr)
 	d := newDispatcher(st, chans, subs.Links, log, m)
 	disp.Store(d)

@@ -182,7 +182,7 @@ func renderPages(t *testing.T, st *store.Store, now time.Time, paths []string) [
 	t.Helper()
 	e := echo.New()
 	web.Register(e, web.Options{Page: gateway.PageInfo{Name: "Eptura Workplace", URL: "https://status.example.com"},
-		Store: func() *store.Store { return st }, Now: func() time.Time { return now }, Log: storetest.Logger(t)})
+		Store: st, Now: func() time.Time { return now }, Log: storetest.Logger(t)})
 	out := make([]string, len(paths))
 	for i, p := range paths {
 		rec := httptest.NewRecorder()

@@ -58,14 +58,7 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	}
 	srv := herhttp.New(herhttp.Options{Log: log, Metrics: m, Version: version, Page: pageInfo(cfg), PublicURL: cfg.PublicURL, Wake: wakeDispatcher, APIBodyLimit: int64(cfg.Limits.IngestBody),
-		IngestBodyLimit: int64(cfg.Limits.IngestBody), PublicBodyLimit: int64(cfg.Limits.PublicBody), Previews: previews,
-		// The ingest service is built by the server once the store is set.
-		NewIngest: func(st *store.Store) *ingest.Service {
-			return ingest.New(st, ingest.Options{Log: log.With("component", "ingest"), Metrics: m,
-				FlapWindow: time.Duration(cfg.Correlation.Flap.Window), ResolveTimeout: time.Duration(cfg.Correlation.ResolveTimeout),
-				Fields: ingest.FieldLimits{Labels: cfg.Limits.AlertLabels, NameBytes: int(cfg.Limits.LabelNameBytes),
-					ValueBytes: int(cfg.Limits.LabelValueBytes), SummaryBytes: int(cfg.Limits.SummaryBytes)}})
-		}})
+		IngestBodyLimit: int64(cfg.Limits.IngestBody), PublicBodyLimit: int64(cfg.Limits.PublicBody), Previews: previews})
 	hs := srv.HTTPServer(cfg.Addr)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -82,6 +75,7 @@ func (a *app) serve(ctx context.Context) error {
 	defer cancel()
 	storeErr := make(chan error, 1)
 	storeDone := make(chan struct{}) // closed once nothing uses the store any more
+	var opened *store.Store          // set before storeDone is closed
 	go func() {
 		defer close(storeDone)
 		s, err := a.connect(ctx, cfg, log, m, srv)
@@ -89,18 +83,17 @@ func (a *app) serve(ctx context.Context) error {
 			storeErr <- err
 			return
 		}
+		opened = s
 
-		srv.SetStore(s)
-		m.StoreReady.Set(1)
-		log.Info("herald ready", "database", s.Dialect())
-		// Subscribers: before the dispatcher, whose messages carry their links
-		// and whose webhooks need their secrets opened.
+		// The services the handlers use, made once and published together:
+		// until then every route that needs them answers 503.
+		// Subscribers come before the dispatcher, whose messages carry their
+		// links and whose webhooks need their secrets opened.
 		subs, err := newSubscribers(ctx, s, cfg, log, wakeDispatcher)
 		if err != nil {
 			storeErr <- err
 			return
 		}
-		srv.SetSubscribers(subs)
 		support, err := supportSubscriber(ctx, subs, cfg)
 		if err != nil {
 			storeErr <- err
@@ -108,7 +101,13 @@ func (a *app) serve(ctx context.Context) error {
 		}
 		// Incidents: correlation and timers, until shutdown.
 		inc := newIncidents(cfg, s, log, m, wakeDispatcher, support)
-		srv.SetIncidents(inc)
+		srv.Publish(herhttp.Services{Store: s, Incidents: inc, Subscribers: subs,
+			Ingest: ingest.New(s, ingest.Options{Log: log.With("component", "ingest"), Metrics: m,
+				FlapWindow: time.Duration(cfg.Correlation.Flap.Window), ResolveTimeout: time.Duration(cfg.Correlation.ResolveTimeout),
+				Fields: ingest.FieldLimits{Labels: cfg.Limits.AlertLabels, NameBytes: int(cfg.Limits.LabelNameBytes),
+					ValueBytes: int(cfg.Limits.LabelValueBytes), SummaryBytes: int(cfg.Limits.SummaryBytes)}})})
+		m.StoreReady.Set(1)
+		log.Info("herald ready", "database", s.Dialect())
 		incDone := make(chan struct{})
 		go func() { defer close(incDone); _ = inc.Run(ctx) }()
 		// Probes: their alerts go through an ingest service of their own
@@ -147,8 +146,8 @@ func (a *app) serve(ctx context.Context) error {
 		log.Warn("graceful shutdown", "err", err)
 	}
 	<-storeDone // the dispatcher has finished and recorded its sends
-	if s := srv.Store(); s != nil {
-		s.Close()
+	if opened != nil {
+		opened.Close()
 	}
 	return runErr
 }

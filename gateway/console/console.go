@@ -74,13 +74,13 @@ var nav = []navItem{
 
 type navItem struct{ Label, Path string }
 
-// Options configure the console. The services arrive after start-up (the
-// store may not be reachable yet), so they are getters that return nil
-// until then; pages then answer 503 with Retry-After.
+// Options configure the console. Without a service (while Herald is
+// starting, before its store is ready) the pages that need it answer 503
+// with Retry-After.
 type Options struct {
-	Store       func() *store.Store
-	Incidents   func() *incidents.Service
-	Subscribers func() *subscribers.Service
+	Store       *store.Store
+	Incidents   *incidents.Service
+	Subscribers *subscribers.Service
 	// Templates and WebhookBody render previews and broadcast dry runs,
 	// as the API's Previews do; nil: previews are unavailable.
 	Templates   *templates.Set
@@ -154,15 +154,6 @@ func newHandler(opt Options) *Handler {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Store == nil {
-		opt.Store = func() *store.Store { return nil }
-	}
-	if opt.Incidents == nil {
-		opt.Incidents = func() *incidents.Service { return nil }
-	}
-	if opt.Subscribers == nil {
-		opt.Subscribers = func() *subscribers.Service { return nil }
-	}
 	if opt.SignIn == nil {
 		opt.SignIn = func(string) {}
 	}
@@ -205,7 +196,7 @@ func (r Router) POST(path string, need gateway.Role, fn echo.HandlerFunc) {
 
 // store returns the store, or EUNAVAILABLE while Herald is starting.
 func (h *Handler) store() (*store.Store, error) {
-	if st := h.opt.Store(); st != nil {
+	if st := h.opt.Store; st != nil {
 		return st, nil
 	}
 	return nil, unavailable()
@@ -213,7 +204,7 @@ func (h *Handler) store() (*store.Store, error) {
 
 // incidents returns the incidents service, or EUNAVAILABLE while Herald starts.
 func (h *Handler) incidents() (*incidents.Service, error) {
-	if svc := h.opt.Incidents(); svc != nil {
+	if svc := h.opt.Incidents; svc != nil {
 		return svc, nil
 	}
 	return nil, unavailable()
@@ -221,7 +212,7 @@ func (h *Handler) incidents() (*incidents.Service, error) {
 
 // subscribers returns the subscribers service, or EUNAVAILABLE while Herald starts.
 func (h *Handler) subscribers() (*subscribers.Service, error) {
-	if svc := h.opt.Subscribers(); svc != nil {
+	if svc := h.opt.Subscribers; svc != nil {
 		return svc, nil
 	}
 	return nil, unavailable()

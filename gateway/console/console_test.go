@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
-	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
 
@@ -370,7 +369,7 @@ func TestNextAfterSignIn(t *testing.T) {
 }
 
 func TestUnavailableUntilTheStoreIsReady(t *testing.T) {
-	e := newTestEnv(t, "sqlite", withOptions(func(o *Options) { o.Store = func() *store.Store { return nil } }))
+	e := newTestEnv(t, "sqlite", withOptions(func(o *Options) { o.Store = nil }))
 	res := e.newClient().get("/console")
 	res.wantStatus(t, http.StatusServiceUnavailable)
 	if res.header.Get("Retry-After") == "" {

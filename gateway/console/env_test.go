@@ -85,8 +85,8 @@ func newTestEnv(t *testing.T, dialect string, options ...envOption) *testEnv {
 	clock := &testClock{t: time.Now().UTC()}
 	inc := incidents.New(incidents.Options{Store: st, Log: log})
 	setup := envSetup{opt: Options{
-		Store:     func() *store.Store { return st },
-		Incidents: func() *incidents.Service { return inc },
+		Store:     st,
+		Incidents: inc,
 		Page:      gateway.PageInfo{Name: "Example Status"},
 		Now:       clock.Now,
 		Log:       log,

@@ -204,7 +204,7 @@ func TestIncidentScreen(t *testing.T) {
 			t.Run("update appears on the status page", func(t *testing.T) {
 				pub := echo.New()
 				web.Register(pub, web.Options{Page: gateway.PageInfo{Name: "Eptura Workplace"},
-					Store: func() *store.Store { return e.st }, Now: time.Now, Log: storetest.Logger(t)})
+					Store: e.st, Now: time.Now, Log: storetest.Logger(t)})
 				srv := httptest.NewServer(pub)
 				defer srv.Close()
 				for _, path := range []string{"/", "/incidents/" + inc.ID} {

@@ -136,7 +136,7 @@ func TestSeedOutageRunFromTheConsole(t *testing.T) {
 			// The public page tells the same story.
 			pub := echo.New()
 			web.Register(pub, web.Options{Page: gateway.PageInfo{Name: "Eptura Workplace"},
-				Store: func() *store.Store { return e.st }, Now: time.Now, Log: storetest.Logger(t)})
+				Store: e.st, Now: time.Now, Log: storetest.Logger(t)})
 			srv := httptest.NewServer(pub)
 			defer srv.Close()
 			resp, err := http.Get(srv.URL + "/incidents/" + got.ID)

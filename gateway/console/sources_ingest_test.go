@@ -86,7 +86,7 @@ func (b *browser) ingest(source, token, body string) int {
 func TestSourceTokenFromTheConsoleAtIngest(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		srv := herhttp.New(herhttp.Options{Log: storetest.Logger(t)})
-		srv.SetStore(st)
+		srv.Publish(herhttp.Services{Store: st})
 		ts := httptest.NewServer(srv.Handler())
 		t.Cleanup(ts.Close)
 		password := console.GeneratePassword()

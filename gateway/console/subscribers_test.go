@@ -31,11 +31,11 @@ type subsEnv struct {
 
 func withSubsService(svc **subscribers.Service, clock func() func() time.Time) envOption {
 	return withOptions(func(o *Options) {
-		s := subscribers.New(o.Store(), subscribers.Options{Key: []byte("0123456789abcdef0123456789abcdef"),
+		s := subscribers.New(o.Store, subscribers.Options{Key: []byte("0123456789abcdef0123456789abcdef"),
 			PublicURL: "https://status.example.com", Page: gateway.PageInfo{Name: "Example Status"},
 			Log: o.Log, Now: clock(), IPBurst: 1000})
 		*svc = s
-		o.Subscribers = func() *subscribers.Service { return s }
+		o.Subscribers = s
 	})
 }
 

@@ -82,7 +82,7 @@ type amConfig struct {
 // of another kind is not an Alertmanager and answers 404.
 func (h *ingestAPI) alertmanagerStatus(c echo.Context) error {
 	r := c.Request()
-	src, err := namedSource(c, h.service())
+	src, err := namedSource(c, h.s.svc.Ingest)
 	if err != nil {
 		return err
 	}

@@ -88,14 +88,14 @@ func (s *Server) listAlerts(c echo.Context) error {
 		return gateway.FieldError("status", "must be firing or resolved")
 	}
 	if key := c.QueryParam("source"); key != "" {
-		src, err := filterBy("source", func() (*gateway.Source, error) { return s.Store().Source(ctx, key) })
+		src, err := filterBy("source", func() (*gateway.Source, error) { return s.svc.Store.Source(ctx, key) })
 		if err != nil {
 			return err
 		}
 		f.SourceID = src.ID
 	}
 	if key := c.QueryParam("component"); key != "" {
-		comp, err := filterBy("component", func() (*gateway.Component, error) { return s.Store().Component(ctx, key) })
+		comp, err := filterBy("component", func() (*gateway.Component, error) { return s.svc.Store.Component(ctx, key) })
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func (s *Server) listAlerts(c echo.Context) error {
 	if f.Before, f.Limit, err = page(c); err != nil {
 		return err
 	}
-	alerts, err := s.Store().Alerts(ctx, f)
+	alerts, err := s.svc.Store.Alerts(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (s *Server) getAlert(c echo.Context) error {
 	if err != nil {
 		return gateway.Errorf(gateway.ENOTFOUND, "Alert %q not found.", c.Param("id"))
 	}
-	a, err := s.Store().Alert(c.Request().Context(), id)
+	a, err := s.svc.Store.Alert(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}

@@ -27,9 +27,10 @@ func TestAmtoolAlertGetsResolveTimeout(t *testing.T) {
 	}
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		const timeout = 5 * time.Minute
-		e := newEnv(t, st, herhttp.Options{NewIngest: func(st *store.Store) *ingest.Service {
-			return ingest.New(st, ingest.Options{Log: storetest.Logger(t), ResolveTimeout: timeout})
-		}})
+		e := newEnv(t, st, herhttp.Options{})
+		e.publish(func(s *herhttp.Services) {
+			s.Ingest = ingest.New(st, ingest.Options{Log: storetest.Logger(t), ResolveTimeout: timeout})
+		})
 		_, token := e.source("am", "alertmanager-api", 0)
 		cfg := filepath.Join(t.TempDir(), "http.yml")
 		if err := os.WriteFile(cfg, []byte("authorization:\n  type: Bearer\n  credentials: "+token+"\n"), 0o600); err != nil {

@@ -22,7 +22,7 @@ func (s *Server) apiKeyRoutes(api *echo.Group) {
 }
 
 func (s *Server) listAPIKeys(c echo.Context) error {
-	keys, err := s.Store().APIKeys(c.Request().Context())
+	keys, err := s.svc.Store.APIKeys(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (s *Server) createAPIKey(c echo.Context) error {
 		}
 	}
 	who := principal(c)
-	k, secret, err := s.Store().CreateAPIKeyUntil(c.Request().Context(), req.Name, req.Role, who.Name, expires)
+	k, secret, err := s.svc.Store.CreateAPIKeyUntil(c.Request().Context(), req.Name, req.Role, who.Name, expires)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *Server) createAPIKey(c echo.Context) error {
 // or 404 when no live key has the id.
 func (s *Server) revokeAPIKey(c echo.Context) error {
 	id := c.Param("id")
-	if err := s.Store().RevokeAPIKey(c.Request().Context(), id); err != nil {
+	if err := s.svc.Store.RevokeAPIKey(c.Request().Context(), id); err != nil {
 		return err
 	}
 	s.audit(c, "api_key.revoke", "api_key", id, nil)

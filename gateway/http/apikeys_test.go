@@ -34,7 +34,7 @@ func TestAPIKeysAPI(t *testing.T) {
 			url := storetest.URL(t, d)
 			one := newEnv(t, storetest.OpenURL(t, url), herhttp.Options{})
 			srv := herhttp.New(herhttp.Options{Log: storetest.Logger(t)})
-			srv.SetStore(storetest.OpenURL(t, url))
+			srv.Publish(herhttp.Services{Store: storetest.OpenURL(t, url)})
 			ts := httptest.NewServer(srv.Handler())
 			t.Cleanup(ts.Close)
 			two := &env{t: t, url: ts.URL, srv: srv, keys: one.keys}

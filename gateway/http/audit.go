@@ -19,7 +19,7 @@ func (s *Server) listAudit(c echo.Context) error {
 		return err
 	}
 	q := store.AuditQuery{Before: before, Actor: c.QueryParam("actor"), Action: c.QueryParam("action")}
-	entries, err := s.Store().AuditLog(c.Request().Context(), q, limit)
+	entries, err := s.svc.Store.AuditLog(c.Request().Context(), q, limit)
 	if err != nil {
 		return err
 	}

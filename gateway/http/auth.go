@@ -23,7 +23,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
 			return gateway.Errorf(gateway.EUNAUTHORIZED, "An API key is required: Authorization: Bearer <key>.")
 		}
-		st := s.Store()
+		st := s.svc.Store
 		key, err := st.APIKeyBySecret(c.Request().Context(), strings.TrimSpace(secret))
 		if err != nil {
 			if gateway.ErrorCode(err) == gateway.EUNAUTHORIZED {

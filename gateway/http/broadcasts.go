@@ -35,7 +35,7 @@ type broadcastResponse struct {
 // planner is the fan-out planner over the current store; it wakes the
 // dispatcher when it has planned something.
 func (s *Server) planner() *notify.Planner {
-	return &notify.Planner{Store: s.Store(), Metrics: s.opt.Metrics, Log: s.log, Wake: s.opt.Wake}
+	return &notify.Planner{Store: s.svc.Store, Metrics: s.opt.Metrics, Log: s.log, Wake: s.opt.Wake}
 }
 
 // createBroadcast sends support's message to the subscribers of the chosen

@@ -81,7 +81,7 @@ type componentRequest struct {
 }
 
 func (s *Server) listComponents(c echo.Context) error {
-	cs, err := s.Store().Components(c.Request().Context())
+	cs, err := s.svc.Store.Components(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (s *Server) listComponents(c echo.Context) error {
 }
 
 func (s *Server) getComponent(c echo.Context) error {
-	comp, err := s.Store().Component(c.Request().Context(), c.Param("id"))
+	comp, err := s.svc.Store.Component(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -116,14 +116,14 @@ func (s *Server) createComponent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Store().CreateComponent(c.Request().Context(), &comp); err != nil {
+	if err := s.svc.Store.CreateComponent(c.Request().Context(), &comp); err != nil {
 		return err
 	}
 	if deps != nil {
-		if err := s.Store().SetDependencies(c.Request().Context(), comp.ID, deps); err != nil {
+		if err := s.svc.Store.SetDependencies(c.Request().Context(), comp.ID, deps); err != nil {
 			// A refused graph (a cycle) fails the whole request: the new
 			// component, which nothing refers to yet, goes again.
-			_ = s.Store().DeleteComponent(c.Request().Context(), comp.ID)
+			_ = s.svc.Store.DeleteComponent(c.Request().Context(), comp.ID)
 			return err
 		}
 		comp.DependsOn = slices.Sorted(slices.Values(deps))
@@ -138,7 +138,7 @@ func (s *Server) updateComponent(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	comp, err := s.Store().Component(ctx, c.Param("id"))
+	comp, err := s.svc.Store.Component(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -151,14 +151,14 @@ func (s *Server) updateComponent(c echo.Context) error {
 		return err
 	}
 	if deps != nil {
-		if err := s.Store().SetDependencies(ctx, comp.ID, deps); err != nil {
+		if err := s.svc.Store.SetDependencies(ctx, comp.ID, deps); err != nil {
 			return err
 		}
 	}
-	if err := s.Store().UpdateComponent(ctx, comp); err != nil {
+	if err := s.svc.Store.UpdateComponent(ctx, comp); err != nil {
 		return err
 	}
-	if comp, err = s.Store().Component(ctx, comp.ID); err != nil {
+	if comp, err = s.svc.Store.Component(ctx, comp.ID); err != nil {
 		return err
 	}
 	s.audit(c, "component.update", "component", comp.ID, map[string]any{"name": comp.Name})
@@ -182,7 +182,7 @@ func (s *Server) applyComponent(c echo.Context, comp *gateway.Component, req com
 	if req.Group != nil {
 		comp.GroupID = ""
 		if *req.Group != "" {
-			g, err := s.Store().ComponentGroup(c.Request().Context(), *req.Group)
+			g, err := s.svc.Store.ComponentGroup(c.Request().Context(), *req.Group)
 			if gateway.ErrorCode(err) == gateway.ENOTFOUND {
 				return gateway.FieldError("group", "no component group with this id or name")
 			} else if err != nil {
@@ -202,7 +202,7 @@ func (s *Server) dependsOn(c echo.Context, names *[]string) ([]string, error) {
 	}
 	ids := []string{}
 	for i, n := range *names {
-		dep, err := s.Store().Component(c.Request().Context(), n)
+		dep, err := s.svc.Store.Component(c.Request().Context(), n)
 		if gateway.ErrorCode(err) == gateway.ENOTFOUND {
 			return nil, gateway.FieldError(fmt.Sprintf("depends_on[%d]", i), "no component with this id or name")
 		} else if err != nil {
@@ -215,11 +215,11 @@ func (s *Server) dependsOn(c echo.Context, names *[]string) ([]string, error) {
 
 func (s *Server) deleteComponent(c echo.Context) error {
 	ctx := c.Request().Context()
-	comp, err := s.Store().Component(ctx, c.Param("id"))
+	comp, err := s.svc.Store.Component(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.Store().DeleteComponent(ctx, comp.ID); err != nil {
+	if err := s.svc.Store.DeleteComponent(ctx, comp.ID); err != nil {
 		return err
 	}
 	s.audit(c, "component.delete", "component", comp.ID, map[string]any{"name": comp.Name})
@@ -233,7 +233,7 @@ type groupRequest struct {
 }
 
 func (s *Server) listGroups(c echo.Context) error {
-	gs, err := s.Store().ComponentGroups(c.Request().Context())
+	gs, err := s.svc.Store.ComponentGroups(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -244,7 +244,7 @@ func (s *Server) listGroups(c echo.Context) error {
 }
 
 func (s *Server) getGroup(c echo.Context) error {
-	g, err := s.Store().ComponentGroup(c.Request().Context(), c.Param("id"))
+	g, err := s.svc.Store.ComponentGroup(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func (s *Server) createGroup(c echo.Context) error {
 	if err := applyGroup(&g, req); err != nil {
 		return err
 	}
-	if err := s.Store().CreateComponentGroup(c.Request().Context(), &g); err != nil {
+	if err := s.svc.Store.CreateComponentGroup(c.Request().Context(), &g); err != nil {
 		return err
 	}
 	s.audit(c, "component_group.create", "component_group", g.ID, map[string]any{"name": g.Name})
@@ -276,14 +276,14 @@ func (s *Server) updateGroup(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	g, err := s.Store().ComponentGroup(ctx, c.Param("id"))
+	g, err := s.svc.Store.ComponentGroup(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	if err := applyGroup(g, req); err != nil {
 		return err
 	}
-	if err := s.Store().UpdateComponentGroup(ctx, g); err != nil {
+	if err := s.svc.Store.UpdateComponentGroup(ctx, g); err != nil {
 		return err
 	}
 	s.audit(c, "component_group.update", "component_group", g.ID, map[string]any{"name": g.Name})
@@ -308,11 +308,11 @@ func applyGroup(g *gateway.ComponentGroup, req groupRequest) error {
 
 func (s *Server) deleteGroup(c echo.Context) error {
 	ctx := c.Request().Context()
-	g, err := s.Store().ComponentGroup(ctx, c.Param("id"))
+	g, err := s.svc.Store.ComponentGroup(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.Store().DeleteComponentGroup(ctx, g.ID); err != nil {
+	if err := s.svc.Store.DeleteComponentGroup(ctx, g.ID); err != nil {
 		return err
 	}
 	s.audit(c, "component_group.delete", "component_group", g.ID, map[string]any{"name": g.Name})
@@ -322,7 +322,7 @@ func (s *Server) deleteGroup(c echo.Context) error {
 // audit records an admin action; a failure to record is logged, not
 // returned, because the action itself has already happened.
 func (s *Server) audit(c echo.Context, action, targetType, targetID string, detail map[string]any) {
-	if err := s.Store().Audit(c.Request().Context(), principal(c), action, targetType, targetID, detail); err != nil {
+	if err := s.svc.Store.Audit(c.Request().Context(), principal(c), action, targetType, targetID, detail); err != nil {
 		s.log.Error("write audit log", "err", err, "action", action)
 	}
 }

@@ -8,14 +8,18 @@ import (
 
 // consoleRoutes mounts the support console at /console. It gets the same
 // services the API handlers use (store, incidents, subscribers, previews,
-// the dispatcher's Wake), through getters because they arrive after
-// start-up, and maps errors onto statuses through errstatus, as the API
-// does.
+// the dispatcher's Wake); on the starting router it has none, and its
+// pages answer 503. It maps errors onto statuses through errstatus, as
+// the API does.
 func (s *Server) consoleRoutes(e *echo.Echo) {
+	var svc Services
+	if s.svc != nil {
+		svc = *s.svc
+	}
 	console.Register(e, console.Options{
-		Store:       s.Store,
-		Incidents:   s.inc.Load,
-		Subscribers: s.subs.Load,
+		Store:       svc.Store,
+		Incidents:   svc.Incidents,
+		Subscribers: svc.Subscribers,
 		Templates:   s.opt.Previews.Templates,
 		WebhookBody: s.opt.Previews.WebhookBody,
 		Wake:        s.opt.Wake,

@@ -92,7 +92,7 @@ func (s *Server) listDeliveries(c echo.Context) error {
 	if f.After, f.Limit, err = page(c); err != nil {
 		return err
 	}
-	ds, err := s.Store().Deliveries(c.Request().Context(), f)
+	ds, err := s.svc.Store.Deliveries(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (s *Server) retryDelivery(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return gateway.Errorf(gateway.ENOTFOUND, "Delivery %q not found.", c.Param("id"))
 	}
-	if err := s.Store().RetryDelivery(c.Request().Context(), id); err != nil {
+	if err := s.svc.Store.RetryDelivery(c.Request().Context(), id); err != nil {
 		return err
 	}
 	s.wake()
@@ -133,7 +133,7 @@ func (s *Server) retryDeadDeliveries(c echo.Context) error {
 	if err != nil {
 		return gateway.FieldError("since", "must be an RFC 3339 time, e.g. 2026-03-01T12:00:00Z")
 	}
-	n, err := s.Store().RetryDead(c.Request().Context(), since)
+	n, err := s.svc.Store.RetryDead(c.Request().Context(), since)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (s *Server) retryDeadDeliveries(c echo.Context) error {
 // cancelEvent cancels an event's deliveries that have not gone out.
 func (s *Server) cancelEvent(c echo.Context) error {
 	id := c.Param("id")
-	n, err := s.Store().CancelEvent(c.Request().Context(), id)
+	n, err := s.svc.Store.CancelEvent(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
@@ -156,10 +156,10 @@ func (s *Server) cancelEvent(c echo.Context) error {
 // eventProgress counts an event's deliveries by status: a fan-out's progress.
 func (s *Server) eventProgress(c echo.Context) error {
 	ctx, id := c.Request().Context(), c.Param("id")
-	if _, err := s.Store().Event(ctx, id); err != nil {
+	if _, err := s.svc.Store.Event(ctx, id); err != nil {
 		return err
 	}
-	counts, err := s.Store().DeliveryCounts(ctx, id)
+	counts, err := s.svc.Store.DeliveryCounts(ctx, id)
 	if err != nil {
 		return err
 	}

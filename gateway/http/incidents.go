@@ -13,12 +13,8 @@ import (
 	"github.com/heraldstatus/herald/gateway/store"
 )
 
-// SetIncidents hands the server the incidents service once the store is
-// ready; until then its routes answer 503.
-func (s *Server) SetIncidents(svc *incidents.Service) { s.inc.Store(svc) }
-
 func (s *Server) incidentsService() (*incidents.Service, error) {
-	svc := s.inc.Load()
+	svc := s.svc.Incidents
 	if svc == nil {
 		return nil, gateway.Errorf(gateway.EUNAVAILABLE, "Herald is starting; incidents are not available yet.")
 	}
@@ -109,7 +105,7 @@ func (s *Server) listIncidents(kind string) echo.HandlerFunc {
 			}
 			f.Before = t
 		}
-		list, err := s.Store().Incidents(c.Request().Context(), f)
+		list, err := s.svc.Store.Incidents(c.Request().Context(), f)
 		if err != nil {
 			return err
 		}
@@ -130,7 +126,7 @@ func incidentList(l []gateway.Incident) list[gateway.Incident] {
 
 func (s *Server) getIncident(kind string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		inc, err := s.Store().Incident(c.Request().Context(), c.Param("id"))
+		inc, err := s.svc.Store.Incident(c.Request().Context(), c.Param("id"))
 		if err != nil {
 			return err
 		}
@@ -204,7 +200,7 @@ func (s *Server) updateDryRun(c echo.Context, svc *incidents.Service, inc *gatew
 // checkKind keeps /incidents and /maintenances apart: the incident of the
 // path's id, if it is of kind.
 func (s *Server) checkKind(c echo.Context, kind string) (*gateway.Incident, error) {
-	inc, err := s.Store().Incident(c.Request().Context(), c.Param("id"))
+	inc, err := s.svc.Store.Incident(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +307,7 @@ func (s *Server) setComponentStatus(c echo.Context) error {
 	if err := svc.SetComponentStatus(c.Request().Context(), principal(c), c.Param("id"), st); err != nil {
 		return err
 	}
-	comp, err := s.Store().Component(c.Request().Context(), c.Param("id"))
+	comp, err := s.svc.Store.Component(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,9 @@ func TestIncidentsAPI(t *testing.T) {
 		if r := e.do("POST", "/api/v1/incidents", support, `{"name":"x","status":"investigating","body":"x"}`); r.status != 503 {
 			t.Errorf("before the service is set: %d %s, want 503", r.status, r.body)
 		}
-		e.srv.SetIncidents(incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"}))
+		e.publish(func(s *herhttp.Services) {
+			s.Incidents = incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"})
+		})
 		e.do("POST", "/api/v1/components", gateway.RoleAdmin, `{"name":"Hummingbird App"}`)
 
 		r := e.do("POST", "/api/v1/incidents", support, `{"name":"Login problems","status":"investigating",
@@ -127,7 +129,9 @@ func TestIncidentsAPI(t *testing.T) {
 func TestIncidentsAPIIdempotencyKey(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, herhttp.Options{})
-		e.srv.SetIncidents(incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"}))
+		e.publish(func(s *herhttp.Services) {
+			s.Incidents = incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"})
+		})
 		post := func(path, key, body string) response {
 			t.Helper()
 			req, err := http.NewRequest("POST", e.url+path, strings.NewReader(body))
@@ -203,7 +207,9 @@ func TestIncidentsAPIIdempotencyKey(t *testing.T) {
 func TestIncidentUpdateDryRun(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, herhttp.Options{Previews: previews(t), Page: gateway.PageInfo{Name: "Eptura", URL: "https://status.example.com"}})
-		e.srv.SetIncidents(incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"}))
+		e.publish(func(s *herhttp.Services) {
+			s.Incidents = incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"})
+		})
 		ctx := context.Background()
 		app, space := gateway.Component{Name: "Hummingbird App"}, gateway.Component{Name: "Space Module"}
 		for _, c := range []*gateway.Component{&app, &space} {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,7 +13,6 @@ import (
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/sources/pagerduty"
-	"github.com/heraldstatus/herald/gateway/store"
 )
 
 // defaultIngestBodyLimit is limits.ingest_body's default: a real
@@ -26,12 +24,10 @@ const defaultIngestBodyLimit = 10 << 20
 const pagerDutyKind = "pagerduty"
 
 // ingestAPI serves the ingest endpoints and the admin API of what ingest
-// uses (sources, rules, alerts). It builds the ingest service for the
-// store the server holds, once that store is set, and again if it is
-// replaced.
+// uses (sources, rules, alerts), with the ingest service of the server's
+// services.
 type ingestAPI struct {
 	s      *Server
-	svc    atomic.Pointer[ingest.Service]
 	budget *ingestBudget
 }
 
@@ -39,44 +35,24 @@ type ingestAPI struct {
 // authenticate with source tokens) and the admin routes of sources, rules
 // and alerts.
 func (s *Server) ingestRoutes(e *echo.Echo, api *echo.Group) {
-	h := &ingestAPI{s: s, budget: newIngestBudget(s.ingestBodyLimit())}
-	e.POST("/ingest/:source", h.ingest, s.limitAuthFailures("ingest/"), s.requireStore)
+	h := &ingestAPI{s: s, budget: s.budget}
+	e.POST("/ingest/:source", h.ingest, s.limitAuthFailures("ingest/"))
 	// Prometheus pointed at Herald as at an Alertmanager (path_prefix
 	// /ingest/<source>) posts to <prefix>/api/v2/alerts.
-	e.POST("/ingest/:source/api/v2/alerts", h.ingest, s.limitAuthFailures("ingest/"), s.requireStore)
+	e.POST("/ingest/:source/api/v2/alerts", h.ingest, s.limitAuthFailures("ingest/"))
 	// amtool reads <alertmanager.url>/api/v2/status.
-	e.GET("/ingest/:source/api/v2/status", h.alertmanagerStatus, s.limitAuthFailures("ingest/"), s.requireStore)
-	e.POST("/v2/enqueue", h.enqueue, s.limitAuthFailures("enqueue"), s.requireStore)
+	e.GET("/ingest/:source/api/v2/status", h.alertmanagerStatus, s.limitAuthFailures("ingest/"))
+	e.POST("/v2/enqueue", h.enqueue, s.limitAuthFailures("enqueue"))
 	s.sourceRoutes(api)
 	h.ruleRoutes(api)
 	s.alertRoutes(api)
-}
-
-// service returns the ingest service of the current store (the routes
-// run behind requireStore, so there is one).
-func (h *ingestAPI) service() *ingest.Service {
-	st := h.s.Store()
-	cur := h.svc.Load()
-	if cur != nil && cur.Store() == st {
-		return cur
-	}
-	build := h.s.opt.NewIngest
-	if build == nil {
-		build = func(st *store.Store) *ingest.Service {
-			return ingest.New(st, ingest.Options{Log: h.s.log, Metrics: h.s.opt.Metrics})
-		}
-	}
-	if svc := build(st); h.svc.CompareAndSwap(cur, svc) {
-		return svc
-	}
-	return h.svc.Load() // another request built it first: share its rate limits
 }
 
 // ingest serves POST /ingest/{source}: the counts once the request's
 // alerts are committed, with 202, or 200 for an alertmanager-api source
 // (see ingestStatus).
 func (h *ingestAPI) ingest(c echo.Context) error {
-	start, svc := time.Now(), h.service()
+	start, svc := time.Now(), h.s.svc.Ingest
 	src, err := namedSource(c, svc)
 	if err != nil {
 		svc.Observe(ingest.UnknownSource, time.Since(start), ingest.Result{}, err)
@@ -124,7 +100,7 @@ func (h *ingestAPI) ingestBody(c echo.Context, svc *ingest.Service, src *gateway
 // the source's kind, says the body is an Events API event, so any
 // source's token is taken.
 func (h *ingestAPI) enqueue(c echo.Context) error {
-	return h.pagerDuty(c, h.service(), nil, time.Now())
+	return h.pagerDuty(c, h.s.svc.Ingest, nil, time.Now())
 }
 
 // pagerDuty serves one Events API v2 event, at /v2/enqueue (src nil) or at
@@ -134,7 +110,7 @@ func (h *ingestAPI) enqueue(c echo.Context) error {
 // Authentication, limits and the store answer in Herald's error shape.
 func (h *ingestAPI) pagerDuty(c echo.Context, svc *ingest.Service, src *gateway.Source, start time.Time) error {
 	now := time.Now()
-	ev, err := h.pagerDutyEvent(c, svc, &src, now)
+	ev, src, err := h.pagerDutyEvent(c, svc, src, now)
 	label := ingest.UnknownSource
 	if src != nil {
 		label = src.Name
@@ -153,46 +129,47 @@ func (h *ingestAPI) pagerDuty(c echo.Context, svc *ingest.Service, src *gateway.
 	return c.JSONBlob(http.StatusAccepted, pagerduty.SuccessResponse(ev.DedupKey))
 }
 
-// pagerDutyEvent reads, authenticates and decodes an event. With *src
-// set, the token is the request's (see ingest.Token) or else the event's
-// routing_key, since many PagerDuty clients can set nothing else; with
-// *src nil the routing_key picks the source, which is stored in *src.
-func (h *ingestAPI) pagerDutyEvent(c echo.Context, svc *ingest.Service, src **gateway.Source, now time.Time) (pagerduty.Event, error) {
+// pagerDutyEvent reads, authenticates and decodes an event, and returns
+// it with its source. With src set, the token is the request's (see
+// ingest.Token) or else the event's routing_key, since many PagerDuty
+// clients can set nothing else; with src nil the routing_key picks the
+// source (nil when none is found).
+func (h *ingestAPI) pagerDutyEvent(c echo.Context, svc *ingest.Service, src *gateway.Source, now time.Time) (pagerduty.Event, *gateway.Source, error) {
 	r := c.Request()
 	token := ingest.Token(r)
-	if *src != nil && token != "" {
-		if err := authenticate(c, *src, token); err != nil {
-			return pagerduty.Event{}, err
+	if src != nil && token != "" {
+		if err := authenticate(c, src, token); err != nil {
+			return pagerduty.Event{}, src, err
 		}
-		if err := svc.Allow(*src, now); err != nil {
-			return pagerduty.Event{}, err
+		if err := svc.Allow(src, now); err != nil {
+			return pagerduty.Event{}, src, err
 		}
 	}
 	if err := checkJSON(r.Header.Get("Content-Type")); err != nil {
-		return pagerduty.Event{}, err
+		return pagerduty.Event{}, src, err
 	}
 	body, release, err := h.readBody(c)
 	release() // an event is small once decoded; its store goes through Accept
 	if err != nil {
-		return pagerduty.Event{}, err
+		return pagerduty.Event{}, src, err
 	}
 	ev, decodeErr := pagerduty.DecodeEvent(body, now)
-	if *src == nil || token == "" {
+	if src == nil || token == "" {
 		if ev.RoutingKey == "" {
-			return ev, decodeErr // PagerDuty's 400: 'routing_key' is missing or blank
+			return ev, src, decodeErr // PagerDuty's 400: 'routing_key' is missing or blank
 		}
-		if *src == nil {
-			if *src, err = svc.SourceByToken(r.Context(), ev.RoutingKey); err != nil {
-				return ev, err
+		if src == nil {
+			if src, err = svc.SourceByToken(r.Context(), ev.RoutingKey); err != nil {
+				return ev, src, err
 			}
-		} else if err := authenticate(c, *src, ev.RoutingKey); err != nil {
-			return ev, err
+		} else if err := authenticate(c, src, ev.RoutingKey); err != nil {
+			return ev, src, err
 		}
-		if err := svc.Allow(*src, now); err != nil {
-			return ev, err
+		if err := svc.Allow(src, now); err != nil {
+			return ev, src, err
 		}
 	}
-	return ev, decodeErr
+	return ev, src, decodeErr
 }
 
 // namedSource returns the source the route's :source names. An unknown

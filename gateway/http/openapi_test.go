@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 
@@ -58,7 +57,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			}
 		}
 		served := map[string]bool{}
-		for _, r := range e.srv.Handler().(*echo.Echo).Routes() {
+		for _, r := range e.srv.Routes() {
 			path, ok := strings.CutPrefix(r.Path, "/api/v1")
 			if !ok || path == "" || strings.HasSuffix(path, "*") || r.Method == "echo_route_any" {
 				continue // the group's not-found catch-alls
@@ -115,7 +114,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 func TestOpenAPIMatchesRealAnswers(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		e := withSubscribers(t, newEnv(t, st, herhttp.Options{}), st) // makes component "App"
-		e.srv.SetIncidents(incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"}))
+		e.publish(func(s *herhttp.Services) {
+			s.Incidents = incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"})
+		})
 		d, err := libopenapi.NewDocument(openAPIDoc(t, e))
 		if err != nil {
 			t.Fatal(err)

@@ -64,7 +64,7 @@ func (s *Server) toProbeJSON(c echo.Context, p gateway.Probe) probeJSON {
 	}
 	if p.ComponentID != "" {
 		out.Component = &componentRef{ID: p.ComponentID}
-		if comp, err := s.Store().Component(c.Request().Context(), p.ComponentID); err == nil {
+		if comp, err := s.svc.Store.Component(c.Request().Context(), p.ComponentID); err == nil {
 			out.Component.Name = comp.Name
 		}
 	}
@@ -148,7 +148,7 @@ func (s *Server) applyProbe(c echo.Context, p *gateway.Probe, req probeRequest) 
 	if req.Component != nil {
 		p.ComponentID = ""
 		if *req.Component != "" {
-			comp, err := s.Store().Component(c.Request().Context(), *req.Component)
+			comp, err := s.svc.Store.Component(c.Request().Context(), *req.Component)
 			if gateway.ErrorCode(err) == gateway.ENOTFOUND {
 				bad["component"] = "no component with this id or name"
 			} else if err != nil {
@@ -162,7 +162,7 @@ func (s *Server) applyProbe(c echo.Context, p *gateway.Probe, req probeRequest) 
 }
 
 func (s *Server) listProbes(c echo.Context) error {
-	ps, err := s.Store().Probes(c.Request().Context())
+	ps, err := s.svc.Store.Probes(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func (s *Server) listProbes(c echo.Context) error {
 }
 
 func (s *Server) getProbe(c echo.Context) error {
-	p, err := s.Store().Probe(c.Request().Context(), c.Param("name"))
+	p, err := s.svc.Store.Probe(c.Request().Context(), c.Param("name"))
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (s *Server) createProbe(c echo.Context) error {
 	if err := s.applyProbe(c, &p, req); err != nil {
 		return err
 	}
-	if err := s.Store().CreateProbe(c.Request().Context(), &p); err != nil {
+	if err := s.svc.Store.CreateProbe(c.Request().Context(), &p); err != nil {
 		return err
 	}
 	s.audit(c, "probe.create", "probe", p.ID, map[string]any{"name": p.Name, "kind": p.Kind, "target": p.Target})
@@ -203,14 +203,14 @@ func (s *Server) updateProbe(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, err := s.Store().Probe(ctx, c.Param("name"))
+	p, err := s.svc.Store.Probe(ctx, c.Param("name"))
 	if err != nil {
 		return err
 	}
 	if err := s.applyProbe(c, p, req); err != nil {
 		return err
 	}
-	if err := s.Store().UpdateProbe(ctx, p); err != nil {
+	if err := s.svc.Store.UpdateProbe(ctx, p); err != nil {
 		return err
 	}
 	s.audit(c, "probe.update", "probe", p.ID, map[string]any{"name": p.Name, "kind": p.Kind, "target": p.Target})
@@ -219,11 +219,11 @@ func (s *Server) updateProbe(c echo.Context) error {
 
 func (s *Server) deleteProbe(c echo.Context) error {
 	ctx := c.Request().Context()
-	p, err := s.Store().Probe(ctx, c.Param("name"))
+	p, err := s.svc.Store.Probe(ctx, c.Param("name"))
 	if err != nil {
 		return err
 	}
-	if err := s.Store().DeleteProbe(ctx, p.ID); err != nil {
+	if err := s.svc.Store.DeleteProbe(ctx, p.ID); err != nil {
 		return err
 	}
 	s.audit(c, "probe.delete", "probe", p.ID, map[string]any{"name": p.Name})
@@ -242,7 +242,7 @@ type probeResultJSON struct {
 // 100, at most the number kept) and ?since= (RFC 3339).
 func (s *Server) probeResults(c echo.Context) error {
 	ctx := c.Request().Context()
-	p, err := s.Store().Probe(ctx, c.Param("name"))
+	p, err := s.svc.Store.Probe(ctx, c.Param("name"))
 	if err != nil {
 		return err
 	}
@@ -258,7 +258,7 @@ func (s *Server) probeResults(c echo.Context) error {
 			return gateway.FieldError("since", "must be an RFC 3339 time")
 		}
 	}
-	rs, err := s.Store().ProbeResults(ctx, p.ID, since, limit)
+	rs, err := s.svc.Store.ProbeResults(ctx, p.ID, since, limit)
 	if err != nil {
 		return err
 	}

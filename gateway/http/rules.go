@@ -36,7 +36,7 @@ type ruleRequest struct {
 }
 
 func (h *ingestAPI) listRules(c echo.Context) error {
-	rules, err := h.s.Store().Rules(c.Request().Context())
+	rules, err := h.s.svc.Store.Rules(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (h *ingestAPI) listRules(c echo.Context) error {
 }
 
 func (h *ingestAPI) getRule(c echo.Context) error {
-	r, err := h.s.Store().Rule(c.Request().Context(), c.Param("id"))
+	r, err := h.s.svc.Store.Rule(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -66,10 +66,10 @@ func (h *ingestAPI) createRule(c echo.Context) error {
 	if err := h.applyRule(c, &r, req); err != nil {
 		return err
 	}
-	if err := h.s.Store().CreateRule(c.Request().Context(), &r); err != nil {
+	if err := h.s.svc.Store.CreateRule(c.Request().Context(), &r); err != nil {
 		return err
 	}
-	h.service().InvalidateRules()
+	h.s.svc.Ingest.InvalidateRules()
 	h.s.audit(c, "rule.create", "rule", r.ID, ruleDetail(r))
 	return c.JSON(http.StatusCreated, r)
 }
@@ -80,7 +80,7 @@ func (h *ingestAPI) updateRule(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	r, err := h.s.Store().Rule(ctx, c.Param("id"))
+	r, err := h.s.svc.Store.Rule(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -90,24 +90,24 @@ func (h *ingestAPI) updateRule(c echo.Context) error {
 	if err := h.applyRule(c, r, req); err != nil {
 		return err
 	}
-	if err := h.s.Store().UpdateRule(ctx, r); err != nil {
+	if err := h.s.svc.Store.UpdateRule(ctx, r); err != nil {
 		return err
 	}
-	h.service().InvalidateRules()
+	h.s.svc.Ingest.InvalidateRules()
 	h.s.audit(c, "rule.update", "rule", r.ID, ruleDetail(*r))
 	return c.JSON(http.StatusOK, r)
 }
 
 func (h *ingestAPI) deleteRule(c echo.Context) error {
 	ctx := c.Request().Context()
-	r, err := h.s.Store().Rule(ctx, c.Param("id"))
+	r, err := h.s.svc.Store.Rule(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := h.s.Store().DeleteRule(ctx, r.ID); err != nil {
+	if err := h.s.svc.Store.DeleteRule(ctx, r.ID); err != nil {
 		return err
 	}
-	h.service().InvalidateRules()
+	h.s.svc.Ingest.InvalidateRules()
 	h.s.audit(c, "rule.delete", "rule", r.ID, ruleDetail(*r))
 	return c.NoContent(http.StatusNoContent)
 }
@@ -151,7 +151,7 @@ func (h *ingestAPI) applyRule(c echo.Context, r *gateway.Rule, req ruleRequest) 
 	if req.Components != nil {
 		r.ComponentIDs = r.ComponentIDs[:0:0]
 		for i, key := range *req.Components {
-			comp, err := h.s.Store().Component(c.Request().Context(), key)
+			comp, err := h.s.svc.Store.Component(c.Request().Context(), key)
 			if gateway.ErrorCode(err) == gateway.ENOTFOUND {
 				return gateway.FieldError(fmt.Sprintf("components[%d]", i), "no component with this id or name")
 			} else if err != nil {

@@ -20,6 +20,7 @@ type env struct {
 	t    *testing.T
 	url  string
 	srv  *herhttp.Server
+	svc  herhttp.Services // what srv was last given
 	keys map[gateway.Role]string
 }
 
@@ -29,10 +30,11 @@ func newEnv(t *testing.T, st *store.Store, opt herhttp.Options) *env {
 		opt.Log = storetest.Logger(t)
 	}
 	srv := herhttp.New(opt)
-	srv.SetStore(st)
+	svc := herhttp.Services{Store: st}
+	srv.Publish(svc)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	e := &env{t: t, url: ts.URL, srv: srv, keys: map[gateway.Role]string{}}
+	e := &env{t: t, url: ts.URL, srv: srv, svc: svc, keys: map[gateway.Role]string{}}
 	for _, r := range []gateway.Role{gateway.RoleAdmin, gateway.RoleSupport, gateway.RoleViewer} {
 		_, secret, err := st.CreateAPIKey(context.Background(), string(r)+"-key", r, "test")
 		if err != nil {
@@ -41,6 +43,13 @@ func newEnv(t *testing.T, st *store.Store, opt herhttp.Options) *env {
 		e.keys[r] = secret
 	}
 	return e
+}
+
+// publish gives the server its services again, changed by set (a test
+// adds a service the way serve would have made it).
+func (e *env) publish(set func(*herhttp.Services)) {
+	set(&e.svc)
+	e.srv.Publish(e.svc)
 }
 
 type response struct {
@@ -120,7 +129,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("API without a store = %d %q, want 503 unavailable with Retry-After", code, body)
 	}
 
-	srv.SetStore(storetest.Open(t, "sqlite"))
+	srv.Publish(herhttp.Services{Store: storetest.Open(t, "sqlite")})
 	if code, body, _ := get("/readyz"); code != 200 {
 		t.Errorf("/readyz with a store = %d %q, want 200", code, body)
 	}

@@ -76,7 +76,7 @@ func TestSlowClientsAreCut(t *testing.T) {
 		_, token := e.source("am", "alertmanager", 0)
 		srv := herhttp.New(herhttp.Options{Log: storetest.Logger(t),
 			ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 400 * time.Millisecond})
-		srv.SetStore(st)
+		srv.Publish(herhttp.Services{Store: st})
 		addr := realServer(t, srv)
 		const bound = 20 * time.Second
 		if !dribble(t, addr, "GET /healthz HTTP/1.1\r\nHost: herald\r\n", "X-Slow: 1\r\n", bound) {

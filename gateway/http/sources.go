@@ -46,7 +46,7 @@ type sourceRequest struct {
 var sourceNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func (s *Server) listSources(c echo.Context) error {
-	srcs, err := s.Store().Sources(c.Request().Context())
+	srcs, err := s.svc.Store.Sources(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (s *Server) listSources(c echo.Context) error {
 }
 
 func (s *Server) getSource(c echo.Context) error {
-	src, err := s.Store().Source(c.Request().Context(), c.Param("id"))
+	src, err := s.svc.Store.Source(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (s *Server) createSource(c echo.Context) error {
 	if err := applySource(&src, req); err != nil {
 		return err
 	}
-	token, err := s.Store().CreateSource(c.Request().Context(), &src)
+	token, err := s.svc.Store.CreateSource(c.Request().Context(), &src)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (s *Server) updateSource(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	src, err := s.Store().Source(ctx, c.Param("id"))
+	src, err := s.svc.Store.Source(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (s *Server) updateSource(c echo.Context) error {
 	if err := applySource(src, req); err != nil {
 		return err
 	}
-	if err := s.Store().UpdateSource(ctx, src); err != nil {
+	if err := s.svc.Store.UpdateSource(ctx, src); err != nil {
 		return err
 	}
 	s.audit(c, "source.update", "source", src.ID, map[string]any{"name": src.Name, "kind": src.Kind, "rate_limit": src.RateLimit})
@@ -138,18 +138,18 @@ func applySource(src *gateway.Source, req sourceRequest) error {
 // is refused.
 func (s *Server) rotateSourceToken(c echo.Context) error {
 	ctx := c.Request().Context()
-	src, err := s.Store().Source(ctx, c.Param("id"))
+	src, err := s.svc.Store.Source(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	if src.Origin == gateway.OriginConfig {
 		return gateway.Errorf(gateway.ECONFLICT, "Source %s is declared in the config file: change its token there.", src.Name)
 	}
-	token, err := s.Store().RotateSourceToken(ctx, src.ID)
+	token, err := s.svc.Store.RotateSourceToken(ctx, src.ID)
 	if err != nil {
 		return err
 	}
-	if src, err = s.Store().Source(ctx, src.ID); err != nil {
+	if src, err = s.svc.Store.Source(ctx, src.ID); err != nil {
 		return err
 	}
 	s.audit(c, "source.rotate_token", "source", src.ID, map[string]any{"name": src.Name, "token_prefix": src.TokenPrefix})
@@ -159,11 +159,11 @@ func (s *Server) rotateSourceToken(c echo.Context) error {
 // deleteSource removes a source with its alerts.
 func (s *Server) deleteSource(c echo.Context) error {
 	ctx := c.Request().Context()
-	src, err := s.Store().Source(ctx, c.Param("id"))
+	src, err := s.svc.Store.Source(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.Store().DeleteSource(ctx, src.ID); err != nil {
+	if err := s.svc.Store.DeleteSource(ctx, src.ID); err != nil {
 		return err
 	}
 	s.audit(c, "source.delete", "source", src.ID, map[string]any{"name": src.Name})

@@ -54,8 +54,10 @@ func ssrfEnv(t *testing.T, st *store.Store, r attackResolver, allowPrivate bool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv.SetSubscribers(subscribers.New(st, subscribers.Options{Key: key, PublicURL: "https://status.example.com",
-		Log: storetest.Logger(t), Resolver: r, AllowPrivateTargets: allowPrivate}))
+	e.publish(func(s *herhttp.Services) {
+		s.Subscribers = subscribers.New(st, subscribers.Options{Key: key, PublicURL: "https://status.example.com",
+			Log: storetest.Logger(t), Resolver: r, AllowPrivateTargets: allowPrivate})
+	})
 	return e
 }
 

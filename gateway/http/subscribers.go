@@ -12,12 +12,8 @@ import (
 	"github.com/heraldstatus/herald/subscribers"
 )
 
-// SetSubscribers hands the server the subscribers service once the store
-// is ready; until then its routes answer 503.
-func (s *Server) SetSubscribers(svc *subscribers.Service) { s.subs.Store(svc) }
-
 func (s *Server) subscribersService() (*subscribers.Service, error) {
-	svc := s.subs.Load()
+	svc := s.svc.Subscribers
 	if svc == nil {
 		return nil, gateway.Errorf(gateway.EUNAVAILABLE, "Herald is starting; subscribers are not available yet.")
 	}

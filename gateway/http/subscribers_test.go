@@ -34,8 +34,10 @@ func withSubscribers(t *testing.T, e *env, st *store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv.SetSubscribers(subscribers.New(st, subscribers.Options{Key: key, PublicURL: "https://status.example.com",
-		Log: storetest.Logger(t)}))
+	e.publish(func(s *herhttp.Services) {
+		s.Subscribers = subscribers.New(st, subscribers.Options{Key: key, PublicURL: "https://status.example.com",
+			Log: storetest.Logger(t)})
+	})
 	return e
 }
 

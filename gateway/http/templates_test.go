@@ -116,7 +116,7 @@ func (e *env) also(st *store.Store, opt herhttp.Options) *env {
 	e.t.Helper()
 	opt.Log = storetest.Logger(e.t)
 	srv := herhttp.New(opt)
-	srv.SetStore(st)
+	srv.Publish(herhttp.Services{Store: st})
 	ts := httptest.NewServer(srv.Handler())
 	e.t.Cleanup(ts.Close)
 	return &env{t: e.t, url: ts.URL, srv: srv, keys: e.keys}

@@ -8,14 +8,20 @@ import (
 
 // webRoutes registers what customers see: the status page, incident
 // permalinks, the history and its feeds, the Statuspage-compatible API
-// and the subscribe, confirm, manage and unsubscribe pages. They read the
-// store and the subscribers service once set (503 until then) and map
-// errors onto statuses through errstatus, as the API does.
+// and the subscribe, confirm, manage and unsubscribe pages. On the
+// starting router they have no store and answer 503 (HTML for pages, the
+// JSON error shape for the API and feeds); they map errors onto statuses
+// through errstatus, as the API does.
 func (s *Server) webRoutes(e *echo.Echo) {
+	var svc Services
+	if s.svc != nil {
+		svc = *s.svc
+	}
 	web.Register(e, web.Options{
 		Page:        s.opt.Page,
-		Store:       s.Store,
-		Subscribers: s.subs.Load, // see SetSubscribers
+		Store:       svc.Store,
+		Subscribers: svc.Subscribers,
+		Subscribe:   true,
 		BodyLimit:   s.opt.PublicBodyLimit,
 		Log:         s.log.With("component", "web"),
 	})

@@ -39,7 +39,7 @@ func TestPublicPagesFollowTheStore(t *testing.T) {
 		}
 	}
 
-	srv.SetStore(storetest.Open(t, "sqlite"))
+	srv.Publish(herhttp.Services{Store: storetest.Open(t, "sqlite")})
 	res, body := get("/")
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Eptura Workplace") || !strings.Contains(body, "All Systems Operational") {
 		t.Errorf("GET / = %d: %.300s", res.StatusCode, body)

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
-	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 	"github.com/heraldstatus/herald/gateway/web"
 )
@@ -29,7 +28,7 @@ func benchPage(b *testing.B) (*env, http.Handler) {
 	ec := echo.New()
 	// No Page.URL: links follow the Host header, which the render
 	// benchmarks vary to get past the body cache.
-	web.Register(ec, web.Options{Page: gateway.PageInfo{Name: "Eptura Workplace"}, Store: func() *store.Store { return st },
+	web.Register(ec, web.Options{Page: gateway.PageInfo{Name: "Eptura Workplace"}, Store: st,
 		Now: e.clock, Log: storetest.Logger(b)})
 	return e, ec
 }

@@ -56,15 +56,17 @@ func newEnv(t testing.TB, st *store.Store) *env {
 	}
 	e.svc = incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "https://status.example.com",
 		Page: gateway.PageInfo{Name: "Eptura Workplace", URL: "https://status.example.com"}})
+	// The subscribers service needs the server's URL, and the pages need
+	// the service: the server starts first and serves them once built.
 	ec := echo.New()
 	ec.HTTPErrorHandler = jsonErrors
-	web.Register(ec, web.Options{Page: gateway.PageInfo{Name: "Eptura Workplace", URL: "https://status.example.com"},
-		Store: func() *store.Store { return st }, Subscribers: e.subs.Load, Now: e.clock, Log: storetest.Logger(t)})
-	e.srv = httptest.NewServer(ec)
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ec.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
 	e.subs.Store(subscribers.New(st, subscribers.Options{Key: []byte(strings.Repeat("k", subscribers.MinKeyLength)),
 		PublicURL: e.srv.URL, Page: gateway.PageInfo{Name: "Eptura Workplace", URL: e.srv.URL}, Now: e.clock,
 		Log: storetest.Logger(t), IPBurst: 5, IPEvery: time.Hour}))
+	web.Register(ec, web.Options{Page: gateway.PageInfo{Name: "Eptura Workplace", URL: "https://status.example.com"},
+		Store: st, Subscribers: e.subs.Load(), Now: e.clock, Log: storetest.Logger(t)})
 	return e
 }
 

@@ -57,11 +57,11 @@ func (h *Handler) subscribeRoutes(e *echo.Echo) {
 }
 
 // subscribeEnabled reports whether the subscribe pages are served.
-func (h *Handler) subscribeEnabled() bool { return h.opt.Subscribers != nil }
+func (h *Handler) subscribeEnabled() bool { return h.opt.Subscribers != nil || h.opt.Subscribe }
 
 // subscribers returns the service, or EUNAVAILABLE while Herald starts.
 func (h *Handler) subscribers() (*subscribers.Service, error) {
-	if svc := h.opt.Subscribers(); svc != nil {
+	if svc := h.opt.Subscribers; svc != nil {
 		return svc, nil
 	}
 	return nil, gateway.Errorf(gateway.EUNAVAILABLE, "Subscriptions are starting; try again in a few seconds.")

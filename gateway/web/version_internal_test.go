@@ -29,7 +29,7 @@ func TestCachedPageSkipsTheVersionQueryUntilAWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			ec := echo.New()
-			h := Register(ec, Options{Page: gateway.PageInfo{Name: "Acme"}, Store: func() *store.Store { return here },
+			h := Register(ec, Options{Page: gateway.PageInfo{Name: "Acme"}, Store: here,
 				Log: storetest.Logger(t)})
 			h.versions.maxAge = time.Hour // no expiry during the test
 			get := func() (int, string) {

@@ -34,13 +34,14 @@ type Options struct {
 	// Page names the status page; Page.URL, when set, is the base of the
 	// absolute links of feeds and the API (else the request's host).
 	Page gateway.PageInfo
-	// Store returns the store, or nil while Herald is starting: the pages
-	// then answer 503 with Retry-After.
-	Store func() *store.Store
-	// Subscribers returns the subscribers service, or nil while Herald is
-	// starting (the subscribe pages then answer 503). Leaving it nil
-	// serves no subscribe pages at all.
-	Subscribers func() *subscribers.Service
+	// Store is the store; without it (while Herald is starting) the
+	// pages answer 503 with Retry-After.
+	Store *store.Store
+	// Subscribers is the subscribers service. Leaving it nil serves no
+	// subscribe pages at all, unless Subscribe is set: they then answer
+	// 503 (while Herald is starting).
+	Subscribers *subscribers.Service
+	Subscribe   bool
 	// BodyLimit bounds what the subscribe, manage and unsubscribe forms
 	// (and the subscribe form's JSON twin) read (limits.public_body), in
 	// bytes; default 64 KiB.
@@ -76,9 +77,6 @@ func Register(e *echo.Echo, opt Options) *Handler {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Store == nil {
-		opt.Store = func() *store.Store { return nil }
-	}
 	if opt.BodyLimit <= 0 {
 		opt.BodyLimit = defaultPublicBodyLimit
 	}
@@ -95,7 +93,7 @@ func Register(e *echo.Echo, opt Options) *Handler {
 	get("/history.rss", h.rssFeed)
 	get("/assets/:name", h.page(h.asset))
 	h.apiRoutes(get)
-	if opt.Subscribers != nil {
+	if h.subscribeEnabled() {
 		h.subscribeRoutes(e)
 	}
 	return h
@@ -103,7 +101,7 @@ func Register(e *echo.Echo, opt Options) *Handler {
 
 // store returns the store, or EUNAVAILABLE while Herald is starting.
 func (h *Handler) store() (*store.Store, error) {
-	st := h.opt.Store()
+	st := h.opt.Store
 	if st == nil {
 		return nil, gateway.Errorf(gateway.EUNAVAILABLE, "The status page is starting; try again in a few seconds.")
 	}
