@@ -1,7 +1,9 @@
 package sources_test
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -10,11 +12,25 @@ import (
 	"github.com/heraldstatus/herald/gateway/sources/internal/sourcetest"
 )
 
+// TestKinds: the kinds are the registry's, sorted, and docs/ingest.md's
+// table of kinds names each of them and no other, so that a source added
+// to the registry is documented there (and nowhere else needs a list).
 func TestKinds(t *testing.T) {
 	got := sources.Kinds()
-	want := []string{"alertmanager", "alertmanager-api", "generic", "grafana", "pagerduty"}
-	if !slices.Equal(got, want) {
-		t.Errorf("Kinds() = %q, want %q (the kinds docs/ingest.md names)", got, want)
+	if !slices.IsSorted(got) || len(got) != len(sources.Registry) {
+		t.Errorf("Kinds() = %q, want the registry's kinds, sorted", got)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "ingest.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9-]+)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		documented = append(documented, m[1])
+	}
+	slices.Sort(documented)
+	if !slices.Equal(got, documented) {
+		t.Errorf("Kinds() = %q, docs/ingest.md's table of kinds names %q", got, documented)
 	}
 }
 
