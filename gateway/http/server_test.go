@@ -157,3 +157,51 @@ func TestReadinessFollowsTheDatabase(t *testing.T) {
 		}
 	})
 }
+
+// TestStartingThenReady: before Publish every route that needs the store
+// answers 503 with Retry-After, in the API's error shape or, for the
+// public pages and the console, their own HTML page; Publish swaps in the
+// ready router, where an unknown API path is 404 again.
+func TestStartingThenReady(t *testing.T) {
+	srv := herhttp.New(herhttp.Options{Log: storetest.Logger(t)})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	send := func(method, path string) (int, string, http.Header) {
+		t.Helper()
+		req, err := http.NewRequest(method, ts.URL+path, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b), res.Header
+	}
+	for _, tc := range []struct{ method, path, ctype string }{
+		{"POST", "/ingest/am", "application/json"}, {"POST", "/v2/enqueue", "application/json"},
+		{"GET", "/api/v1/components", "application/json"}, {"GET", "/api/v1/nope", "application/json"},
+		{"GET", "/subscribe", "text/html"}, {"GET", "/console", "text/html"}, {"GET", "/", "text/html"},
+	} {
+		code, body, h := send(tc.method, tc.path)
+		if code != 503 || h.Get("Retry-After") == "" || !strings.HasPrefix(h.Get("Content-Type"), tc.ctype) {
+			t.Errorf("starting: %s %s = %d %q (Retry-After %q): %.200s", tc.method, tc.path, code, h.Get("Content-Type"), h.Get("Retry-After"), body)
+		}
+	}
+	if code, _, _ := send("GET", "/assets/style.css"); code != 200 {
+		t.Errorf("starting: the public pages' style sheet = %d, want 200", code)
+	}
+
+	srv.Publish(herhttp.Services{Store: storetest.Open(t, "sqlite")})
+	if code, body, _ := send("GET", "/api/v1/nope"); code != 401 && code != 404 {
+		t.Errorf("ready: GET /api/v1/nope = %d %s, want 401 or 404", code, body)
+	}
+	if code, body, _ := send("POST", "/ingest/am"); code != 401 {
+		t.Errorf("ready: an unknown source = %d %s, want 401", code, body)
+	}
+	if code, body, _ := send("GET", "/readyz"); code != 200 {
+		t.Errorf("ready: /readyz = %d %s", code, body)
+	}
+}
