@@ -37,7 +37,7 @@ type Incident struct {
 	MonitoringAt          time.Time `json:"monitoring_at,omitzero"`
 	ResolvedAt            time.Time `json:"resolved_at,omitzero"`
 	// RootCause is the upstream component whose fault the incident's
-	// alerts share (see docs/dependencies.md), nil when none.
+	// alerts share (see docs/probes.md), nil when none.
 	RootCause *RootCause `json:"root_cause" db:"-"`
 
 	// Components maps each affected component's id to the status the

@@ -202,7 +202,7 @@ type Correlation struct {
 	MinAlerts      int      `yaml:"min_alerts"`
 	// InferUpstreamMin is how many dependents of one upstream must fire
 	// within group_wait for Herald to name the upstream the probable
-	// cause of their incident (see docs/dependencies.md); 0 means 3.
+	// cause of their incident (see docs/probes.md); 0 means 3.
 	InferUpstreamMin int  `yaml:"infer_upstream_min"`
 	Flap             Flap `yaml:"flap"`
 	// Publish is PublishAuto or PublishDraft.

@@ -11,7 +11,7 @@ import (
 const DefaultInferUpstreamMin = 3
 
 // Roots decides root causes over the dependency graph for one reconcile
-// pass (see docs/dependencies.md). An alert on a component whose upstream
+// pass (see docs/probes.md). An alert on a component whose upstream
 // U (transitively) has a signal of its own, or already heads an open
 // incident as its cause, joins U's incident whatever group_by says; when
 // no upstream has a signal but at least InferMin of U's dependents fired
@@ -173,10 +173,16 @@ func cmpBefore(before bool) int { return cmpBool(before) }
 func (r *Roots) Assign(alerts [][]string) []string {
 	out := make([]string, len(alerts))
 	roots := map[string]bool{}
+	of := map[string]string{} // a storm's alerts share a few components
 	for i, comps := range alerts {
 		var got []string
 		for _, c := range comps {
-			if u := r.Of(c); u != "" {
+			u, ok := of[c]
+			if !ok {
+				u = r.Of(c)
+				of[c] = u
+			}
+			if u != "" {
 				got = append(got, u)
 			}
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 // rootState is what one transaction of a pass knows to correlate over the
-// dependency graph (see correlate.Roots and docs/dependencies.md).
+// dependency graph (see correlate.Roots and docs/probes.md).
 type rootState struct {
 	roots    *correlate.Roots
 	assign   map[int64]string // pending alert id → the root cause it joins
