@@ -46,6 +46,22 @@ func TestADNSFaultIsNamedAsTheCause(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		w := dnsWorld(t, st, settings())
 		box := w.subscribe()
+		// Subscribers of one dependent each get the cause's incident's
+		// messages, one per update, as the page's subscribers do.
+		for _, s := range []struct{ address, component string }{
+			{"space@example.com", "Space Module"}, {"app@example.com", "Hummingbird App"},
+		} {
+			storetest.AddSubscriber(t, st, storetest.Subscriber{Address: s.address, Components: []string{w.componentID(s.component)}})
+		}
+		expect := func(n int) {
+			t.Helper()
+			box.expect(n)
+			for _, a := range []string{"space@example.com", "app@example.com"} {
+				if got := box.mails(a); got != n {
+					t.Errorf("%s received %d messages, want %d", a, got, n)
+				}
+			}
+		}
 		all := append(append([]string{}, modules...), "Hummingbird App")
 		for _, c := range all {
 			w.fire(c, "critical", gateway.AlertFiring)
@@ -82,7 +98,7 @@ func TestADNSFaultIsNamedAsTheCause(t *testing.T) {
 			t.Errorf("%d alerts in the incident, want 11", len(joined))
 		}
 		w.advance(30 * time.Second) // group_wait: one message for the storm
-		box.expect(1)
+		expect(1)
 		wantEvents(t, w.events(inc.ID), "incident.created")
 		if ev := w.eventBody(inc.ID, "incident.created"); !strings.Contains(ev, "DNS: 11 components affected") {
 			t.Errorf("the first message does not name the cause: %s", ev)
@@ -109,7 +125,7 @@ func TestADNSFaultIsNamedAsTheCause(t *testing.T) {
 			t.Errorf("newest update %q, want the cause confirmed", got.Updates[0].Body)
 		}
 		w.advance(5 * time.Minute) // group_interval after the first message
-		box.expect(2)
+		expect(2)
 		wantEvents(t, w.events(inc.ID), "incident.created", "incident.updated")
 
 		// DNS recovers first; the Space Module still fails.
@@ -131,12 +147,12 @@ func TestADNSFaultIsNamedAsTheCause(t *testing.T) {
 		}
 		w.fire("Space Module", "critical", gateway.AlertResolved)
 		w.advance(time.Second)
-		box.expect(3) // monitoring
+		expect(3) // monitoring
 		w.advance(15 * time.Minute)
 		if got = w.only(); got.Status != gateway.Resolved {
 			t.Fatalf("after resolve_after: %s", got.Status)
 		}
-		box.expect(4) // resolved
+		expect(4) // resolved
 
 		// A second fault: a new incident, the cause inferred again.
 		w.advance(10 * time.Minute)
@@ -156,7 +172,7 @@ func TestADNSFaultIsNamedAsTheCause(t *testing.T) {
 			t.Errorf("second incident %q, root cause %+v", second.Name, rc)
 		}
 		w.advance(30 * time.Second)
-		box.expect(5)
+		expect(5)
 		if n := len(w.incidents()); n != 2 {
 			t.Errorf("%d incidents in all, want 2", n)
 		}
