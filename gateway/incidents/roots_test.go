@@ -252,3 +252,31 @@ func TestDependentsJoinTheirFiringUpstream(t *testing.T) {
 		}
 	})
 }
+
+// TestTheCauseFiringInsideGroupWaitRewritesTheFirstUpdate: DNS's own
+// alert arrives before the first message went out; the cause is
+// confirmed in that first message, and nothing else is sent.
+func TestTheCauseFiringInsideGroupWaitRewritesTheFirstUpdate(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := dnsWorld(t, st, settings())
+		for _, c := range modules[:3] {
+			w.fire(c, "critical", gateway.AlertFiring)
+			w.advance(2 * time.Second)
+		}
+		if rc := rootCause(t, w.only()); !rc.Inferred {
+			t.Fatalf("three dependents: root cause %+v, want inferred", rc)
+		}
+		w.fire("DNS", "critical", gateway.AlertFiring)
+		w.advance(2 * time.Second)
+		inc := w.only()
+		if rc := rootCause(t, inc); rc.Inferred {
+			t.Errorf("DNS fired: root cause %+v, want confirmed", rc)
+		}
+		if inc.Name != "DNS: 3 components affected" || len(inc.Updates) != 1 ||
+			!strings.Contains(inc.Updates[0].Body, "a problem with DNS, which affects Space Module, Move Module and Reservation Module") {
+			t.Errorf("%q with updates %+v", inc.Name, inc.Updates)
+		}
+		w.advance(30 * time.Second)
+		wantEvents(t, w.events(inc.ID), "incident.created")
+	})
+}
