@@ -257,3 +257,34 @@ func TestAssignConfirmsWithTheUpstreamsOwnAlert(t *testing.T) {
 		t.Errorf("titles %q %q", correlate.RootTitle("DNS", 11), correlate.RootTitle("DNS", 1))
 	}
 }
+
+// TestRootOfAChain: the app depends on DNS and on the Space Module, which
+// fires; the modules point at DNS. The app's alert goes where the Space
+// Module's goes: to DNS.
+func TestRootOfAChain(t *testing.T) {
+	r := dnsGraph()
+	r.Up["app"] = []string{"dns", "space"}
+	r.Signal["space"] = true
+	if got := r.Of("app"); got != "space" {
+		t.Errorf("only the Space Module has a signal: %q, want space", got)
+	}
+	r = dnsGraph()
+	r.Up["app"] = []string{"dns", "space"}
+	r.Signal["space"] = true
+	r.Recent["space"], r.Recent["move"], r.Recent["asset"] = true, true, true
+	if got, of := r.Of("app"), r.Of("space"); got != "dns" || of != "dns" {
+		t.Errorf("the modules point at DNS: app → %q, space → %q, want dns", got, of)
+	}
+}
+
+// TestAnOpenCauseIsNotLiftedByItsOwnDependents: DNS heads an incident as
+// the inferred cause; the network under it has the same firing
+// dependents and does not take them.
+func TestAnOpenCauseIsNotLiftedByItsOwnDependents(t *testing.T) {
+	r := dnsGraph()
+	r.Open["dns"] = true
+	r.Recent["space"], r.Recent["move"], r.Recent["asset"] = true, true, true
+	if got := r.Of("reservation"); got != "dns" {
+		t.Errorf("root %q, want dns", got)
+	}
+}

@@ -109,7 +109,39 @@ func (r *Roots) before(a, b string) bool {
 //     dependents; on a tie the one with the fewest dependents in all (the
 //     most specific explanation: DNS rather than the network DNS runs
 //     on); then the first by name. It is inferred.
+//  3. When rule 1 chose an upstream that rule 2 would give an inferred
+//     cause explaining more dependents than it, that one: the app that
+//     depends on a firing module goes where the module's alerts go.
 func (r *Roots) Of(c string) string {
+	u, signal := r.of(c)
+	if signal {
+		// The upstream with a signal may have an inferred cause above it
+		// (the Hummingbird App depends on the Space Module, which fires,
+		// and on DNS, which the modules point at): the alert goes where
+		// the upstream's own alerts go, so one fault stays one incident.
+		// (An upstream with a signal has none above it: it is top-most.)
+		// Only an inference that explains more than u does lifts it: the
+		// network DNS runs on does not take DNS's incident.
+		if up, _ := r.of(u); up != "" && r.firing(up) > r.firing(u) {
+			return up
+		}
+	}
+	return u
+}
+
+// firing counts u's dependents that fired within group_wait.
+func (r *Roots) firing(u string) int {
+	n := 0
+	for _, d := range r.Dependents(u) {
+		if r.Recent[d] {
+			n++
+		}
+	}
+	return n
+}
+
+// of applies rules 1 and 2, and reports whether rule 1 chose.
+func (r *Roots) of(c string) (string, bool) {
 	ups := r.Ancestors(c)
 	var cands []string
 	for _, u := range ups {
@@ -134,17 +166,12 @@ func (r *Roots) Of(c string) string {
 			}
 			return cmpBefore(r.before(a, b))
 		})
-		return top[0]
+		return top[0], true
 	}
 	best, bestFiring, bestAll := "", 0, 0
 	for _, u := range ups {
 		deps := r.Dependents(u)
-		firing := 0
-		for _, d := range deps {
-			if r.Recent[d] {
-				firing++
-			}
-		}
+		firing := r.firing(u)
 		if firing < r.inferMin() {
 			continue
 		}
@@ -152,7 +179,7 @@ func (r *Roots) Of(c string) string {
 			best, bestFiring, bestAll = u, firing, len(deps)
 		}
 	}
-	return best
+	return best, false
 }
 
 func cmpBool(first bool) int {
