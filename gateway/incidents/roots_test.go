@@ -17,10 +17,20 @@ import (
 // together.
 func dnsWorld(t *testing.T, st *store.Store, set correlate.Settings) *world {
 	t.Helper()
+	return dnsWorldWith(t, st, set, nil)
+}
+
+// dnsWorldWith is dnsWorld whose components' upstreams upstreams names
+// instead of DNS alone.
+func dnsWorldWith(t *testing.T, st *store.Store, set correlate.Settings, upstreams map[string][]string) *world {
+	t.Helper()
 	set.GroupBy = []string{"check"}
 	return newWorldWith(t, st, set, func(d *store.Declaration) {
 		for i := range d.Components {
 			d.Components[i].DependsOn = []string{"DNS"}
+			if ups, ok := upstreams[d.Components[i].Name]; ok {
+				d.Components[i].DependsOn = ups
+			}
 		}
 		d.Components = append(d.Components, store.DeclaredComponent{Name: "DNS", Position: 2})
 		d.Rules = append(d.Rules, rule(t, "module=dns", "DNS"))
@@ -278,5 +288,24 @@ func TestTheCauseFiringInsideGroupWaitRewritesTheFirstUpdate(t *testing.T) {
 		}
 		w.advance(30 * time.Second)
 		wantEvents(t, w.events(inc.ID), "incident.created")
+	})
+}
+
+// TestTheAppFollowsTheModuleItDependsOn: as in docs/probes.md, the
+// Hummingbird App depends on DNS and on the Space Module. The Space
+// Module fails first; the app's alert must not make an incident of the
+// Space Module's own: all eleven go to DNS's.
+func TestTheAppFollowsTheModuleItDependsOn(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := dnsWorldWith(t, st, settings(), map[string][]string{"Hummingbird App": {"DNS", "Space Module"}})
+		order := append([]string{"Space Module", "Hummingbird App"}, modules[1:]...)
+		for _, c := range order {
+			w.fire(c, "critical", gateway.AlertFiring)
+			w.advance(2 * time.Second)
+		}
+		inc := w.only()
+		if rc := rootCause(t, inc); rc.Component.Name != "DNS" || inc.Name != "DNS: 11 components affected" {
+			t.Errorf("%q, root cause %+v", inc.Name, rc)
+		}
 	})
 }
