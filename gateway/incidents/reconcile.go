@@ -261,20 +261,25 @@ func (p *pass) noteFlapped(changed bool) {
 // lookahead, every pending alert.
 func (p *pass) correlate() error {
 	var groups []pendingGroup
-	var all []store.PendingAlert // every pending alert of the pass, for root causes
+	// all is every pending alert of the pass, for root causes: read only
+	// when some component depends on another.
+	all := func() []store.PendingAlert {
+		var out []store.PendingAlert
+		for _, part := range p.ahead.parts {
+			for _, g := range part {
+				out = append(out, g.alerts...)
+			}
+		}
+		return out
+	}
 	if p.ahead == nil {
 		pending, err := p.tx.PendingAlerts()
 		if err != nil {
 			return err
 		}
-		groups, all = p.s.groupPending(pending), pending
+		groups, all = p.s.groupPending(pending), func() []store.PendingAlert { return pending }
 	} else if p.part < len(p.ahead.parts) {
 		groups = p.ahead.parts[p.part]
-		for _, part := range p.ahead.parts {
-			for _, g := range part {
-				all = append(all, g.alerts...)
-			}
-		}
 	}
 	if len(groups) == 0 {
 		return nil

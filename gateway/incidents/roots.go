@@ -23,11 +23,12 @@ type rootState struct {
 // pending alert of the pass (all of them, not only this part's, so that
 // the parts agree and inference counts every dependent). It returns nil
 // when no component depends on another: correlation is group_by's alone.
-func (p *pass) rootState(all []store.PendingAlert, open []store.CorrelatingIncident, maint map[string]bool) (*rootState, error) {
+func (p *pass) rootState(pending func() []store.PendingAlert, open []store.CorrelatingIncident, maint map[string]bool) (*rootState, error) {
 	deps, err := p.tx.Dependencies()
 	if err != nil || len(deps) == 0 {
 		return nil, err
 	}
+	all := pending()
 	covering, err := p.tx.OpenIncidentsByComponent()
 	if err != nil {
 		return nil, err

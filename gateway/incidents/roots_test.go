@@ -309,3 +309,27 @@ func TestTheAppFollowsTheModuleItDependsOn(t *testing.T) {
 		}
 	})
 }
+
+// TestAStormJoinsItsCauseAcrossParts: 700 alerts on the Space Module and
+// two on other modules, more than one transaction of a pass takes: every
+// part puts its alerts into the one incident of DNS, the inferred cause.
+func TestAStormJoinsItsCauseAcrossParts(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := dnsWorld(t, st, settings())
+		w.storm(700)
+		w.fire("Move Module", "critical", gateway.AlertFiring)
+		w.fire("Reservation Module", "critical", gateway.AlertFiring)
+		w.advance(time.Second)
+		inc := w.only()
+		if rc := rootCause(t, inc); !rc.Inferred || inc.Name != "DNS: 3 components affected" {
+			t.Errorf("%q, root cause %+v", inc.Name, rc)
+		}
+		joined, err := st.IncidentAlerts(w.ctx, inc.ID, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(joined) != 702 {
+			t.Errorf("the incident has %d alerts, want 702", len(joined))
+		}
+	})
+}
