@@ -36,11 +36,29 @@ type Incident struct {
 	UpdatedAt             time.Time `json:"updated_at"`
 	MonitoringAt          time.Time `json:"monitoring_at,omitzero"`
 	ResolvedAt            time.Time `json:"resolved_at,omitzero"`
+	// RootCause is the upstream component whose fault the incident's
+	// alerts share (see docs/probes.md), nil when none.
+	RootCause *RootCause `json:"root_cause" db:"-"`
 
 	// Components maps each affected component's id to the status the
 	// incident gives it.
 	Components map[string]ComponentStatus `json:"components,omitempty"`
 	Updates    []IncidentUpdate           `json:"updates,omitempty"`
+}
+
+// RootCause names an incident's cause: the upstream component its
+// components depend on. Inferred is true while the upstream has no signal
+// of its own (its dependents' alerts point at it: a probable cause) and
+// false once it fires or is non-operational itself (a confirmed cause).
+type RootCause struct {
+	Component RootCauseComponent `json:"component"`
+	Inferred  bool               `json:"inferred"`
+}
+
+// RootCauseComponent is the component a root cause names.
+type RootCauseComponent struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // HumanControlled reports whether support has taken over the incident's words.

@@ -21,6 +21,7 @@ func settings(cfg *config.Config) correlate.Settings {
 		GroupBy: c.GroupBy, GroupWait: time.Duration(c.GroupWait), GroupInterval: time.Duration(c.GroupInterval),
 		Window: time.Duration(c.Window), ResolveAfter: time.Duration(c.ResolveAfter), MinAlerts: c.MinAlerts,
 		FlapChanges: c.Flap.Changes, FlapWindow: time.Duration(c.Flap.Window), Draft: c.Publish == config.PublishDraft,
+		InferUpstreamMin: c.InferUpstreamMin,
 	}
 }
 

@@ -139,6 +139,7 @@ func TestValidateReportsEverything(t *testing.T) {
 	c.Correlation.GroupWait = -1
 	c.Correlation.Window = 0
 	c.Correlation.MinAlerts = 0
+	c.Correlation.InferUpstreamMin = -1
 	c.Correlation.GroupBy = []string{"bad-label"}
 	c.Limits.PublicBody = 0
 	c.SMTPURL = "smtp://user:hunter2@?tls=sometimes"
@@ -155,6 +156,7 @@ func TestValidateReportsEverything(t *testing.T) {
 		`correlation.group_wait: must not be negative`,
 		`correlation.window: must be positive`,
 		`correlation.min_alerts: must be at least 1`,
+		`correlation.infer_upstream_min: must be at least 1 (0 or absent means 3)`,
 		`correlation.group_by[0]: "bad-label" is neither component_group nor a label name`,
 		`limits.public_body: must be positive`,
 		`smtp_url: needs a host`,

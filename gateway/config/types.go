@@ -200,7 +200,11 @@ type Correlation struct {
 	// resolve_timeout): a sender that stops sending it resolves it.
 	ResolveTimeout Duration `yaml:"resolve_timeout"`
 	MinAlerts      int      `yaml:"min_alerts"`
-	Flap           Flap     `yaml:"flap"`
+	// InferUpstreamMin is how many dependents of one upstream must fire
+	// within group_wait for Herald to name the upstream the probable
+	// cause of their incident (see docs/probes.md); 0 means 3.
+	InferUpstreamMin int  `yaml:"infer_upstream_min"`
+	Flap             Flap `yaml:"flap"`
 	// Publish is PublishAuto or PublishDraft.
 	Publish string `yaml:"publish"`
 }

@@ -363,6 +363,9 @@ func (c *Config) validateCorrelation(p *problems) {
 	if co.MinAlerts < 1 {
 		p.add("correlation.min_alerts", "must be at least 1")
 	}
+	if co.InferUpstreamMin < 0 {
+		p.add("correlation.infer_upstream_min", "must be at least 1 (0 or absent means 3)")
+	}
 	if co.Flap.Changes < 1 {
 		p.add("correlation.flap.changes", "must be at least 1")
 	}

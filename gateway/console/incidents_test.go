@@ -522,3 +522,45 @@ func TestAlertsOnTheTimelineAndDashboard(t *testing.T) {
 		})
 	}
 }
+
+// TestIncidentScreenNamesTheRootCause: support sees the cause automation
+// named, and whether it is only inferred.
+func TestIncidentScreenNamesTheRootCause(t *testing.T) {
+	for _, d := range storetest.Databases() {
+		t.Run(d, func(t *testing.T) {
+			e := newTestEnv(t, d)
+			seedPage(t, e.st)
+			inc := seedIncident(t, e.inc, false)
+			support := e.signIn(gateway.RoleSupport)
+			if res := support.get(incidentPath(inc.ID)); strings.Contains(res.body, `id="root-cause"`) {
+				t.Error("an incident without a root cause names one")
+			}
+			ctx := context.Background()
+			if err := e.st.CreateComponent(ctx, &gateway.Component{Name: "DNS"}); err != nil {
+				t.Fatal(err)
+			}
+			dns, err := e.st.Component(ctx, "DNS")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tt := range []struct {
+				inferred bool
+				want     string
+			}{{true, "Probable cause: DNS (inferred"}, {false, `<p id="root-cause">Cause: DNS</p>`}} {
+				if err := e.st.InTx(ctx, func(tx *store.Tx) error {
+					got, err := tx.Incident(inc.ID)
+					if err != nil {
+						return err
+					}
+					got.RootCause = &gateway.RootCause{Component: gateway.RootCauseComponent{ID: dns.ID}, Inferred: tt.inferred}
+					return tx.SaveIncident(got)
+				}); err != nil {
+					t.Fatal(err)
+				}
+				res := support.get(incidentPath(inc.ID))
+				res.wantStatus(t, http.StatusOK)
+				res.wantContains(t, tt.want)
+			}
+		})
+	}
+}

@@ -28,6 +28,9 @@ type Settings struct {
 	FlapWindow    time.Duration
 	// Draft keeps alert-made incidents unpublished until support publishes them.
 	Draft bool
+	// InferUpstreamMin is how many of an upstream's dependents must fire
+	// within GroupWait to name it the probable cause (0: the default).
+	InferUpstreamMin int
 }
 
 // GroupByComponentGroup is the GroupBy entry that correlates per group.

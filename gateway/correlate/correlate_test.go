@@ -152,3 +152,139 @@ func TestWorstInvertsImpact(t *testing.T) {
 		}
 	}
 }
+
+// dnsGraph is the seed page with DNS upstream of every module and the
+// app, and DNS itself on the network.
+func dnsGraph() *correlate.Roots {
+	up := map[string][]string{"dns": {"net"}}
+	names := map[string]string{"dns": "DNS", "net": "Network"}
+	for _, m := range []string{"space", "move", "reservation", "asset", "app"} {
+		up[m] = []string{"dns"}
+		names[m] = m
+	}
+	return &correlate.Roots{Up: up, Names: names, Signal: map[string]bool{}, Open: map[string]bool{}, Recent: map[string]bool{}}
+}
+
+func TestRootOfAFiringUpstream(t *testing.T) {
+	r := dnsGraph()
+	if got := r.Of("space"); got != "" {
+		t.Errorf("nothing fires: root %q", got)
+	}
+	r.Signal["dns"] = true
+	if got := r.Of("space"); got != "dns" || r.Inferred("dns") {
+		t.Errorf("DNS fires: root %q (inferred %v), want dns confirmed", got, r.Inferred("dns"))
+	}
+	// The top-most upstream with a signal explains the rest.
+	r.Signal["net"] = true
+	if got := r.Of("space"); got != "net" {
+		t.Errorf("the network fires too: root %q, want net", got)
+	}
+	if got := r.Of("dns"); got != "net" {
+		t.Errorf("DNS's own root %q, want net", got)
+	}
+	// A component's own signal does not make it its own root.
+	r = dnsGraph()
+	r.Signal["space"] = true
+	if got := r.Of("space"); got != "" {
+		t.Errorf("the module's own signal: root %q", got)
+	}
+	// An upstream heading an open incident takes its dependents' alerts
+	// even after it recovered.
+	r.Open["dns"] = true
+	if got := r.Of("move"); got != "dns" || !r.Inferred("dns") {
+		t.Errorf("open cause: root %q", got)
+	}
+}
+
+func TestRootChoiceAmongIndependentUpstreams(t *testing.T) {
+	r := &correlate.Roots{Up: map[string][]string{"app": {"b", "a"}}, Names: map[string]string{"a": "Zeta", "b": "Alpha"},
+		Signal: map[string]bool{"a": true, "b": true}, Open: map[string]bool{}}
+	if got := r.Of("app"); got != "b" {
+		t.Errorf("two roots with a signal: %q, want the first by name (Alpha)", got)
+	}
+	r.Open["a"] = true
+	if got := r.Of("app"); got != "a" {
+		t.Errorf("one heads an open incident: %q, want it", got)
+	}
+}
+
+func TestRootInferenceThreshold(t *testing.T) {
+	r := dnsGraph()
+	r.Recent["space"], r.Recent["move"] = true, true
+	if got := r.Of("space"); got != "" {
+		t.Errorf("two dependents fire, default min 3: root %q", got)
+	}
+	r.Recent["app"] = true
+	if got := r.Of("space"); got != "dns" || !r.Inferred("dns") {
+		t.Errorf("three dependents fire: root %q, want dns inferred", got)
+	}
+	// The network has the same firing dependents; DNS explains them more
+	// closely.
+	if got := r.Of("app"); got != "dns" {
+		t.Errorf("tie between DNS and the network: %q, want dns", got)
+	}
+	r.InferMin = 4
+	if got := r.Of("space"); got != "" {
+		t.Errorf("three of min 4: root %q", got)
+	}
+	r.InferMin = 1
+	r.Recent = map[string]bool{"space": true}
+	if got := r.Of("space"); got != "dns" {
+		t.Errorf("min 1, one fires: root %q", got)
+	}
+}
+
+func TestAssignConfirmsWithTheUpstreamsOwnAlert(t *testing.T) {
+	r := dnsGraph()
+	r.Signal["dns"], r.Signal["space"] = true, true
+	got := r.Assign([][]string{{"space"}, {"dns"}, {"net"}})
+	if got[0] != "dns" || got[1] != "dns" || got[2] != "" {
+		t.Errorf("Assign = %q, want DNS's alert with the alerts it explains, the network's alone", got)
+	}
+	// Alone, DNS's alert keeps group_by's key, unless DNS heads an open
+	// incident.
+	if got := r.Assign([][]string{{"dns"}}); got[0] != "" {
+		t.Errorf("DNS alone: %q", got)
+	}
+	r.Open["dns"] = true
+	if got := r.Assign([][]string{{"dns"}}); got[0] != "dns" {
+		t.Errorf("DNS heads an incident: %q", got)
+	}
+	if correlate.RootKey("dns") == correlate.Key(nil, nil, nil) {
+		t.Error("a root's key is the page's")
+	}
+	if correlate.RootTitle("DNS", 11) != "DNS: 11 components affected" || correlate.RootTitle("DNS", 1) != "DNS: 1 component affected" {
+		t.Errorf("titles %q %q", correlate.RootTitle("DNS", 11), correlate.RootTitle("DNS", 1))
+	}
+}
+
+// TestRootOfAChain: the app depends on DNS and on the Space Module, which
+// fires; the modules point at DNS. The app's alert goes where the Space
+// Module's goes: to DNS.
+func TestRootOfAChain(t *testing.T) {
+	r := dnsGraph()
+	r.Up["app"] = []string{"dns", "space"}
+	r.Signal["space"] = true
+	if got := r.Of("app"); got != "space" {
+		t.Errorf("only the Space Module has a signal: %q, want space", got)
+	}
+	r = dnsGraph()
+	r.Up["app"] = []string{"dns", "space"}
+	r.Signal["space"] = true
+	r.Recent["space"], r.Recent["move"], r.Recent["asset"] = true, true, true
+	if got, of := r.Of("app"), r.Of("space"); got != "dns" || of != "dns" {
+		t.Errorf("the modules point at DNS: app → %q, space → %q, want dns", got, of)
+	}
+}
+
+// TestAnOpenCauseIsNotLiftedByItsOwnDependents: DNS heads an incident as
+// the inferred cause; the network under it has the same firing
+// dependents and does not take them.
+func TestAnOpenCauseIsNotLiftedByItsOwnDependents(t *testing.T) {
+	r := dnsGraph()
+	r.Open["dns"] = true
+	r.Recent["space"], r.Recent["move"], r.Recent["asset"] = true, true, true
+	if got := r.Of("reservation"); got != "dns" {
+		t.Errorf("root %q, want dns", got)
+	}
+}

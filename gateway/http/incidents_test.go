@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -299,6 +300,56 @@ func TestIncidentUpdateDryRun(t *testing.T) {
 		var events int
 		if err := st.DB().QueryRow("SELECT COUNT(*) FROM events").Scan(&events); err != nil || events != 1 {
 			t.Errorf("%d events after the dry runs (%v), want the declaration's only", events, err)
+		}
+	})
+}
+
+// TestIncidentRootCauseInTheAPI: an incident's root cause is
+// {"component":{"id","name"},"inferred":bool}, null when it has none, in
+// both the incident and the list.
+func TestIncidentRootCauseInTheAPI(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, herhttp.Options{})
+		e.srv.SetIncidents(incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"}))
+		e.do("POST", "/api/v1/components", gateway.RoleAdmin, `{"name":"Hummingbird App"}`)
+		e.do("POST", "/api/v1/components", gateway.RoleAdmin, `{"name":"DNS"}`)
+		r := e.do("POST", "/api/v1/incidents", gateway.RoleSupport, `{"name":"Login problems","status":"investigating",
+			"body":"Logins fail.","components":{"Hummingbird App":"major_outage"}}`)
+		var inc struct {
+			ID        string          `json:"id"`
+			RootCause json.RawMessage `json:"root_cause"`
+		}
+		r.decode(t, &inc)
+		if string(inc.RootCause) != "null" {
+			t.Errorf("root_cause = %s, want null", inc.RootCause)
+		}
+		dns, err := st.Component(context.Background(), "DNS")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.InTx(context.Background(), func(tx *store.Tx) error {
+			got, err := tx.Incident(inc.ID)
+			if err != nil {
+				return err
+			}
+			got.RootCause = &gateway.RootCause{Component: gateway.RootCauseComponent{ID: dns.ID}, Inferred: true}
+			return tx.SaveIncident(got)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want := `{"component":{"id":"` + dns.ID + `","name":"DNS"},"inferred":true}`
+		e.do("GET", "/api/v1/incidents/"+inc.ID, gateway.RoleViewer, "").decode(t, &inc)
+		if string(inc.RootCause) != want {
+			t.Errorf("root_cause = %s, want %s", inc.RootCause, want)
+		}
+		var list struct {
+			Data []struct {
+				RootCause json.RawMessage `json:"root_cause"`
+			} `json:"data"`
+		}
+		e.do("GET", "/api/v1/incidents", gateway.RoleViewer, "").decode(t, &list)
+		if len(list.Data) != 1 || string(list.Data[0].RootCause) != want {
+			t.Errorf("list root_cause = %+v, want %s", list.Data, want)
 		}
 	})
 }

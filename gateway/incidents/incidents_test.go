@@ -47,6 +47,12 @@ func settings() correlate.Settings {
 
 func newWorld(t *testing.T, st *store.Store, set correlate.Settings) *world {
 	t.Helper()
+	return newWorldWith(t, st, set, nil)
+}
+
+// newWorldWith is newWorld with the seed page changed by edit first.
+func newWorldWith(t *testing.T, st *store.Store, set correlate.Settings, edit func(*store.Declaration)) *world {
+	t.Helper()
 	w := &world{t: t, ctx: context.Background(), st: st, now: t0, set: set}
 	st.Now = w.clock
 	d := store.Declaration{
@@ -60,6 +66,9 @@ func newWorld(t *testing.T, st *store.Store, set correlate.Settings) *world {
 	}
 	d.Components = append(d.Components, store.DeclaredComponent{Name: "Hummingbird App", Group: "Apps"})
 	d.Rules = append(d.Rules, rule(t, "app=hummingbird", "Hummingbird App"))
+	if edit != nil {
+		edit(&d)
+	}
 	if _, err := st.SyncConfig(w.ctx, d); err != nil {
 		t.Fatal(err)
 	}

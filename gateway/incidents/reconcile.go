@@ -29,6 +29,11 @@ type pass struct {
 	// closes, a maintenance that starts or completes): they send no
 	// component.status_changed of their own.
 	carried map[string]bool
+	// rootsNow is what this transaction knows of the dependency graph,
+	// nil when no component depends on another; foldBefore holds the
+	// statuses components had before the incidents it folded opened.
+	rootsNow   *rootState
+	foldBefore map[string]gateway.ComponentStatus
 }
 
 // A reconcile pass reads its expensive inputs ahead of its write
@@ -256,12 +261,23 @@ func (p *pass) noteFlapped(changed bool) {
 // lookahead, every pending alert.
 func (p *pass) correlate() error {
 	var groups []pendingGroup
+	// all is every pending alert of the pass, for root causes: read only
+	// when some component depends on another.
+	all := func() []store.PendingAlert {
+		var out []store.PendingAlert
+		for _, part := range p.ahead.parts {
+			for _, g := range part {
+				out = append(out, g.alerts...)
+			}
+		}
+		return out
+	}
 	if p.ahead == nil {
 		pending, err := p.tx.PendingAlerts()
 		if err != nil {
 			return err
 		}
-		groups = p.s.groupPending(pending)
+		groups, all = p.s.groupPending(pending), func() []store.PendingAlert { return pending }
 	} else if p.part < len(p.ahead.parts) {
 		groups = p.ahead.parts[p.part]
 	}
@@ -293,6 +309,19 @@ func (p *pass) correlate() error {
 	for _, inc := range open {
 		byKey[inc.CorrelationKey] = inc
 	}
+	if p.rootsNow, err = p.rootState(all, open, maint); err != nil {
+		return err
+	}
+	p.foldBefore = map[string]gateway.ComponentStatus{}
+	// Alerts with a root cause leave their group_by group for their
+	// cause's; the causes' groups go first, since they may fold incidents
+	// that the other groups would join.
+	type rest struct {
+		g      pendingGroup
+		steady int
+	}
+	var rests []rest
+	rooted := map[string]*pendingGroup{}
 	for _, g := range groups {
 		alerts := make([]store.PendingAlert, 0, len(g.alerts))
 		steady := g.steady
@@ -310,10 +339,45 @@ func (p *pass) correlate() error {
 				steady--
 			}
 		}
-		if len(alerts) == 0 {
-			continue
+		var kept []store.PendingAlert
+		for _, a := range alerts {
+			u := ""
+			if p.rootsNow != nil {
+				u = p.rootsNow.assign[a.ID]
+			}
+			if u == "" {
+				kept = append(kept, a)
+				continue
+			}
+			r := rooted[u]
+			if r == nil {
+				r = &pendingGroup{key: u}
+				rooted[u] = r
+			}
+			r.alerts = append(r.alerts, a)
+			if !a.Flapping {
+				r.steady++
+				steady--
+			}
 		}
-		if err := p.correlateGroup(g.key, alerts, steady, byKey, maint); err != nil {
+		if len(kept) > 0 {
+			g.alerts = kept
+			rests = append(rests, rest{g, steady})
+		}
+	}
+	us := make([]string, 0, len(rooted))
+	for u := range rooted {
+		us = append(us, u)
+	}
+	sort.Strings(us)
+	for _, u := range us {
+		r := rooted[u]
+		if err := p.correlateGroup(correlate.RootKey(u), u, r.alerts, r.steady, byKey, maint); err != nil {
+			return err
+		}
+	}
+	for _, r := range rests {
+		if err := p.correlateGroup(r.g.key, "", r.g.alerts, r.steady, byKey, maint); err != nil {
 			return err
 		}
 	}
@@ -322,11 +386,16 @@ func (p *pass) correlate() error {
 
 // correlateGroup puts a group's alerts into its incident, opening it when
 // the group's steady alerts (steady, which counts the whole group when it
-// spans parts) are enough.
-func (p *pass) correlateGroup(key string, alerts []store.PendingAlert, steady int, byKey map[string]store.CorrelatingIncident, maint map[string]bool) error {
+// spans parts) are enough. root, when not "", is the group's root cause:
+// its incident is the one taking its key, else the cause's own (see
+// rootTarget), else the oldest incident it folds, else a new one.
+func (p *pass) correlateGroup(key, root string, alerts []store.PendingAlert, steady int, byKey map[string]store.CorrelatingIncident, maint map[string]bool) error {
 	set := p.s.o.Settings
 	cand, ok := byKey[key]
-	if ok && !set.Joins(correlate.Candidate{ID: cand.ID, Key: cand.CorrelationKey, LastAlertAt: cand.LastAlertAt.Time}, key, p.now) {
+	if !ok && root != "" {
+		cand, ok = p.rootTarget(root)
+	}
+	if ok && !set.Joins(correlate.Candidate{ID: cand.ID, Key: key, LastAlertAt: cand.LastAlertAt.Time}, key, p.now) {
 		// No alert joined it for longer than the window. While alerts of
 		// it still fire it is not quiet (the seed's outage fired for
 		// hours before the Hummingbird App's subsequent failure joined
@@ -349,6 +418,19 @@ func (p *pass) correlateGroup(key string, alerts []store.PendingAlert, steady in
 			if err := p.tx.SaveIncident(inc); err != nil {
 				return err
 			}
+			delete(byKey, cand.CorrelationKey)
+		}
+	}
+	var folds []store.CorrelatingIncident
+	if root != "" {
+		var err error
+		if folds, err = p.foldable(root, cand.ID); err != nil {
+			return err
+		}
+		if !ok && len(folds) > 0 {
+			// The first incident of the storm becomes the cause's: its
+			// address stays valid, the others fold into it.
+			cand, ok, folds = folds[0], true, folds[1:]
 		}
 	}
 	// The statuses this group gives its components.
@@ -377,10 +459,19 @@ func (p *pass) correlateGroup(key string, alerts []store.PendingAlert, steady in
 	for i, a := range alerts {
 		ids[i] = a.ID
 	}
+	confirmed := false
+	if root != "" {
+		confirmed = p.setRoot(inc, root, byKey)
+		for _, f := range folds {
+			if err := p.fold(inc, f, statuses, byKey); err != nil {
+				return err
+			}
+		}
+	}
 	if err := p.tx.AttachAlerts(inc.ID, ids, p.now); err != nil {
 		return err
 	}
-	return p.join(inc, statuses, !ok)
+	return p.join(inc, statuses, !ok, confirmed)
 }
 
 // open creates an automatic incident for a group of alerts. Its first
@@ -414,7 +505,10 @@ func (p *pass) open(key string, statuses map[string]gateway.ComponentStatus) (*g
 // notification is held back, the first update is rewritten to cover them
 // (one message for the storm); after it, joining components get an update
 // of their own, paced by group_interval.
-func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.ComponentStatus, opened bool) error {
+//
+// confirmed says the incident's inferred cause just became confirmed: an
+// update says so (or, inside group_wait, the first update's words).
+func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.ComponentStatus, opened, confirmed bool) error {
 	before := map[string]gateway.ComponentStatus{}
 	var added, worse []string
 	for id, st := range statuses {
@@ -427,6 +521,9 @@ func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.Component
 			// Worse than it is in the incident (a relapse of a component
 			// that recovered is no news: it rides along, or reopens).
 			worse = append(worse, id)
+		}
+		if was, ok := p.foldBefore[id]; ok && !had {
+			before[id] = was // it was red since an incident folded into this one opened
 		}
 		if !had || st.Rank() > old.Rank() {
 			inc.Components[id] = old.Worse(st)
@@ -447,6 +544,20 @@ func (p *pass) join(inc *gateway.Incident, statuses map[string]gateway.Component
 	if !human && notified.IsZero() {
 		// Still inside group_wait: one story, rewritten.
 		if err := p.rewriteFirst(inc, before); err != nil {
+			return err
+		}
+	} else if !human && confirmed {
+		// The cause fired: one update names it confirmed, whatever joined
+		// with it.
+		ac := affected(p.names, before, pick(statuses, append(added, worse...)))
+		body := say("confirmed", wordsData{Components: p.dependentNames(inc), Cause: inc.RootCause.Component.Name})
+		if inc.Status == gateway.Monitoring {
+			inc.Status, inc.MonitoringAt = gateway.Investigating, time.Time{}
+			if err := p.tx.CancelTimer(timerResolve, inc.ID); err != nil {
+				return err
+			}
+		}
+		if err := p.autoUpdate(inc, body, ac); err != nil {
 			return err
 		}
 	} else if !human && len(added)+len(worse) > 0 && !opened {
@@ -497,6 +608,9 @@ func (p *pass) retitle(inc *gateway.Incident) {
 		worst = worst.Worse(st)
 	}
 	inc.Name, inc.Impact = correlate.Title(worst, p.sortedNames(inc.Components)), correlate.Impact(worst)
+	if inc.RootCause != nil {
+		inc.Name = correlate.RootTitle(inc.RootCause.Component.Name, len(p.dependentNames(inc)))
+	}
 }
 
 // rewriteFirst rewrites the incident's only (automatic) update to cover
@@ -513,7 +627,7 @@ func (p *pass) rewriteFirst(inc *gateway.Incident, before map[string]gateway.Com
 	for _, a := range first.AffectedComponents {
 		before[a.ComponentID] = a.OldStatus
 	}
-	first.Body = say("investigating", wordsData{Components: p.sortedNames(inc.Components)})
+	first.Body = p.firstWords(inc)
 	first.AffectedComponents = affected(p.names, before, inc.Components)
 	return p.tx.RewriteUpdate(&first)
 }

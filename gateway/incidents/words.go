@@ -14,6 +14,8 @@ var words = template.Must(template.New("words").Funcs(template.FuncMap{
 	"list": listNames,
 }).Parse(`
 {{define "investigating"}}We are investigating a problem affecting {{list .Components}}. We will post an update as soon as we know more.{{end}}
+{{define "investigating-root"}}{{if .Inferred}}We are investigating a problem affecting {{list .Components}}. {{if eq (len .Components) 1}}It depends{{else}}They all depend{{end}} on {{.Cause}}, the probable cause.{{else}}We are investigating a problem with {{.Cause}}, which affects {{list .Components}}.{{end}} We will post an update as soon as we know more.{{end}}
+{{define "confirmed"}}We have confirmed the cause: a problem with {{.Cause}}, which affects {{list .Components}}. We are still investigating.{{end}}
 {{define "worse"}}The problem affecting {{list .Components}} has become worse. We are still investigating.{{end}}
 {{define "joined"}}The problem now also affects {{list .Components}}. We are still investigating.{{end}}
 {{define "monitoring"}}{{list .Components}} {{if eq (len .Components) 1}}is{{else}}are{{end}} operating normally again. We are monitoring the situation.{{end}}
@@ -24,6 +26,9 @@ var words = template.Must(template.New("words").Funcs(template.FuncMap{
 type wordsData struct {
 	Components []string
 	Quiet      string
+	// Cause names an incident's root cause; Inferred says it is probable.
+	Cause    string
+	Inferred bool
 }
 
 func say(name string, d wordsData) string {

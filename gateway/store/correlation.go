@@ -98,6 +98,9 @@ type CorrelatingIncident struct {
 	HumanAt        optTime
 	Published      bool
 	CreatedAt      time.Time
+	Automated      bool
+	// RootCauseID is the incident's root cause, "" when it has none.
+	RootCauseID string
 }
 
 // CorrelatingIncidents lists incidents whose correlation key is set.
@@ -105,6 +108,12 @@ func (t *Tx) CorrelatingIncidents() ([]CorrelatingIncident, error) {
 	var out []CorrelatingIncident
 	err := t.tx.SelectContext(t.ctx, &out, t.s.q.CorrelatingIncidents)
 	return out, wrap("correlating incidents", err)
+}
+
+// Dependencies returns the dependency graph inside the transaction:
+// component id → the ids it depends on.
+func (t *Tx) Dependencies() (map[string][]string, error) {
+	return t.s.dependencies(t.ctx, t.tx)
 }
 
 // AttachAlerts puts alerts into an incident and records when they joined,

@@ -44,6 +44,10 @@ type incidentQueries struct {
 	MarkFlapping         string `query:"mark-flapping"`
 	LastIncidentEvent    string `query:"last-incident-event"`
 	LatestUpdateTime     string `query:"latest-update-time"`
+	MoveIncidentAlerts   string `query:"move-incident-alerts"`
+	MoveIncidentJoins    string `query:"move-incident-joins"`
+	DeleteIncident       string `query:"delete-incident"`
+	DeleteIncidentTimers string `query:"delete-incident-timers"`
 }
 
 // incidentRow scans an incident; its optional times are NULL when unset.
@@ -57,10 +61,19 @@ type incidentRow struct {
 	PostmortemPublishedAt optTime
 	MonitoringAt          optTime
 	ResolvedAt            optTime
+	// The root cause, "" when the incident has none (or its component
+	// was removed).
+	RootCauseID       string
+	RootCauseName     string
+	RootCauseInferred bool
 }
 
 func (r incidentRow) incident() *gateway.Incident {
 	i := r.Incident
+	i.RootCause = nil
+	if r.RootCauseID != "" {
+		i.RootCause = &gateway.RootCause{Component: gateway.RootCauseComponent{ID: r.RootCauseID, Name: r.RootCauseName}, Inferred: r.RootCauseInferred}
+	}
 	i.HumanAt, i.LastAlertAt, i.NextUpdateAt = r.HumanAt.Time, r.LastAlertAt.Time, r.NextUpdateAt.Time
 	i.ScheduledFor, i.ScheduledUntil = r.ScheduledFor.Time, r.ScheduledUntil.Time
 	i.PostmortemPublishedAt, i.MonitoringAt, i.ResolvedAt = r.PostmortemPublishedAt.Time, r.MonitoringAt.Time, r.ResolvedAt.Time
@@ -80,7 +93,7 @@ func (t *Tx) CreateIncident(inc *gateway.Incident) error {
 	_, err := t.exec("insert incident", t.s.q.InsertIncident, inc.ID, inc.Kind, inc.Name, inc.Status, inc.Impact,
 		inc.Automated, nullable(inc.HumanAt), inc.Published, inc.CorrelationKey, nullable(inc.LastAlertAt),
 		nullable(inc.NextUpdateAt), nullable(inc.ScheduledFor), nullable(inc.ScheduledUntil), inc.AutoTransition,
-		inc.CreatedBy, now, now)
+		inc.CreatedBy, now, now, rootCauseID(inc), rootCauseInferred(inc))
 	if err != nil {
 		return err
 	}
@@ -98,10 +111,41 @@ func (t *Tx) SaveIncident(inc *gateway.Incident) error {
 	n, err := t.exec("update incident", t.s.q.UpdateIncident, inc.Name, inc.Status, inc.Impact, nullable(inc.HumanAt),
 		inc.Published, inc.CorrelationKey, nullable(inc.LastAlertAt), nullable(inc.NextUpdateAt),
 		nullable(inc.ScheduledFor), nullable(inc.ScheduledUntil), inc.AutoTransition, inc.PostmortemBody,
-		nullable(inc.PostmortemPublishedAt), inc.UpdatedAt, nullable(inc.MonitoringAt), nullable(inc.ResolvedAt), inc.ID)
+		nullable(inc.PostmortemPublishedAt), inc.UpdatedAt, nullable(inc.MonitoringAt), nullable(inc.ResolvedAt),
+		rootCauseID(inc), rootCauseInferred(inc), inc.ID)
 	if err == nil && n == 0 {
 		return notFound("Incident", inc.ID)
 	}
+	return err
+}
+
+func rootCauseID(inc *gateway.Incident) string {
+	if inc.RootCause == nil {
+		return ""
+	}
+	return inc.RootCause.Component.ID
+}
+
+func rootCauseInferred(inc *gateway.Incident) bool {
+	return inc.RootCause != nil && inc.RootCause.Inferred
+}
+
+// FoldIncident moves incident from's alerts (and the record of their
+// joining) into incident into, then deletes from with its components,
+// updates and timers. The reconcile pass folds an automatic incident
+// nobody was told about yet (inside group_wait) into its root cause's, so
+// that one fault makes one incident; the caller merges the components.
+func (t *Tx) FoldIncident(from, into string) error {
+	if _, err := t.exec("move incident alerts", t.s.q.MoveIncidentAlerts, into, from); err != nil {
+		return err
+	}
+	if _, err := t.exec("move incident joins", t.s.q.MoveIncidentJoins, into, from); err != nil {
+		return err
+	}
+	if _, err := t.exec("delete incident timers", t.s.q.DeleteIncidentTimers, from); err != nil {
+		return err
+	}
+	_, err := t.exec("delete incident", t.s.q.DeleteIncident, from)
 	return err
 }
 

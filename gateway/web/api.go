@@ -60,6 +60,10 @@ type (
 		Components      []apiComponent         `json:"components"`
 		ScheduledFor    *string                `json:"scheduled_for"`
 		ScheduledUntil  *string                `json:"scheduled_until"`
+		// RootCause is Herald's own field (Statuspage has none): the
+		// upstream component the incident's components depend on, null
+		// when it has none.
+		RootCause *gateway.RootCause `json:"root_cause"`
 		// Maintenances only: whether they start and complete by themselves.
 		AutoInProgress *bool `json:"scheduled_auto_in_progress,omitempty"`
 		AutoCompleted  *bool `json:"scheduled_auto_completed,omitempty"`
@@ -241,7 +245,7 @@ func (b *apiBody) incident(inc gateway.Incident) apiIncident {
 		MonitoringAt: apiOptTime(inc.MonitoringAt), ResolvedAt: apiOptTime(inc.ResolvedAt), Impact: inc.Impact,
 		Shortlink: b.base + "/incidents/" + url.PathEscape(inc.ID), StartedAt: apiTime(inc.CreatedAt), PageID: b.Page.ID,
 		IncidentUpdates: []apiUpdate{}, Components: []apiComponent{},
-		ScheduledFor: apiOptTime(inc.ScheduledFor), ScheduledUntil: apiOptTime(inc.ScheduledUntil)}
+		ScheduledFor: apiOptTime(inc.ScheduledFor), ScheduledUntil: apiOptTime(inc.ScheduledUntil), RootCause: inc.RootCause}
 	if inc.Kind == gateway.KindMaintenance {
 		auto := inc.AutoTransition
 		a.AutoInProgress, a.AutoCompleted = &auto, &auto

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -74,4 +76,62 @@ func mustComponent(t *testing.T, st *store.Store, name string) *gateway.Componen
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestIncidentNamesItsRootCause: an incident with a root cause carries it
+// in the Statuspage-compatible JSON ({"component":{"id","name"},
+// "inferred"}, null without one) and the page names it ("Probable cause:
+// DNS" while inferred, "Cause: DNS" once confirmed), the components
+// affected via it.
+func TestIncidentNamesItsRootCause(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		inc := e.seedOutage()
+		if err := st.CreateComponent(e.ctx, &gateway.Component{Name: "DNS", Position: -1}); err != nil {
+			t.Fatal(err)
+		}
+		dns := mustComponent(t, st, "DNS")
+		rootCause := func(want string) {
+			t.Helper()
+			var body struct {
+				Incidents []struct {
+					ID        string          `json:"id"`
+					RootCause json.RawMessage `json:"root_cause"`
+				} `json:"incidents"`
+			}
+			if err := json.Unmarshal([]byte(e.mustGet("/api/v2/incidents.json")), &body); err != nil {
+				t.Fatal(err)
+			}
+			if len(body.Incidents) != 1 || string(body.Incidents[0].RootCause) != want {
+				t.Errorf("incidents.json root_cause = %s, want %s", body.Incidents[0].RootCause, want)
+			}
+		}
+		rootCause("null")
+		if body := e.mustGet("/incidents/" + inc.ID); strings.Contains(body, "cause:") || strings.Contains(body, "Cause:") {
+			t.Error("an incident without a root cause names one")
+		}
+		for _, inferred := range []bool{true, false} {
+			e.advance(time.Minute)
+			if err := st.InTx(e.ctx, func(tx *store.Tx) error {
+				got, err := tx.Incident(inc.ID)
+				if err != nil {
+					return err
+				}
+				got.RootCause = &gateway.RootCause{Component: gateway.RootCauseComponent{ID: dns.ID}, Inferred: inferred}
+				return tx.SaveIncident(got)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			rootCause(`{"component":{"id":"` + dns.ID + `","name":"DNS"},"inferred":` + fmt.Sprint(inferred) + `}`)
+			word := "Cause: DNS"
+			if inferred {
+				word = "Probable cause: DNS"
+			}
+			for _, path := range []string{"/", "/incidents/" + inc.ID} {
+				body := e.mustGet(path)
+				wantIn(t, path, body, `<p class="affected cause">`+word+`</p>`)
+				wantIn(t, path, body, `(Hummingbird App) via DNS.</p>`)
+			}
+		}
+	})
 }

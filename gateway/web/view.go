@@ -156,6 +156,11 @@ func (cat *catalog) affected(inc gateway.Incident) string {
 			ids[a.ComponentID] = true
 		}
 	}
+	if inc.RootCause != nil {
+		// The cause is named on its own line; the list says what is
+		// affected through it.
+		delete(ids, inc.RootCause.Component.ID)
+	}
 	var list []gateway.ComponentChange
 	for _, c := range cat.order {
 		if ids[c.ID] {

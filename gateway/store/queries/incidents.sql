@@ -4,19 +4,23 @@
 -- name: insert-incident
 INSERT INTO incidents (id, kind, name, status, impact, automated, human_at, published, correlation_key,
                        last_alert_at, next_update_at, scheduled_for, scheduled_until, auto_transition,
-                       created_by, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?);
+                       created_by, created_at, updated_at, root_cause_id, root_cause_inferred)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?);
 
 -- name: get-incident
 SELECT id, kind, name, status, impact, automated, human_at, published, COALESCE(correlation_key, '') AS correlation_key,
        last_alert_at, next_update_at, scheduled_for, scheduled_until, auto_transition, postmortem_body,
-       postmortem_published_at, created_by, created_at, updated_at, monitoring_at, resolved_at
+       postmortem_published_at, created_by, created_at, updated_at, monitoring_at, resolved_at,
+       COALESCE(root_cause_id, '') AS root_cause_id, root_cause_inferred,
+       COALESCE((SELECT name FROM components c WHERE c.id = root_cause_id), '') AS root_cause_name
 FROM incidents WHERE id = ?;
 
 -- name: list-incidents
 SELECT id, kind, name, status, impact, automated, human_at, published, COALESCE(correlation_key, '') AS correlation_key,
        last_alert_at, next_update_at, scheduled_for, scheduled_until, auto_transition, postmortem_body,
-       postmortem_published_at, created_by, created_at, updated_at, monitoring_at, resolved_at
+       postmortem_published_at, created_by, created_at, updated_at, monitoring_at, resolved_at,
+       COALESCE(root_cause_id, '') AS root_cause_id, root_cause_inferred,
+       COALESCE((SELECT name FROM components c WHERE c.id = root_cause_id), '') AS root_cause_name
 FROM incidents
 WHERE kind = ?
   AND (? = '' OR (? = 'open' AND status NOT IN ('resolved', 'postmortem', 'completed'))
@@ -25,13 +29,15 @@ WHERE kind = ?
 ORDER BY created_at DESC, id DESC LIMIT ?;
 
 -- name: correlating-incidents
-SELECT id, correlation_key, last_alert_at, status, human_at, published, created_at
+SELECT id, correlation_key, last_alert_at, status, human_at, published, created_at, automated,
+       COALESCE(root_cause_id, '') AS root_cause_id
 FROM incidents WHERE correlation_key IS NOT NULL;
 
 -- name: update-incident
 UPDATE incidents SET name = ?, status = ?, impact = ?, human_at = ?, published = ?, correlation_key = NULLIF(?, ''),
        last_alert_at = ?, next_update_at = ?, scheduled_for = ?, scheduled_until = ?, auto_transition = ?,
-       postmortem_body = ?, postmortem_published_at = ?, updated_at = ?, monitoring_at = ?, resolved_at = ?
+       postmortem_body = ?, postmortem_published_at = ?, updated_at = ?, monitoring_at = ?, resolved_at = ?,
+       root_cause_id = NULLIF(?, ''), root_cause_inferred = ?
 WHERE id = ?;
 
 -- name: incident-components
@@ -197,3 +203,20 @@ SELECT COUNT(*) FROM events WHERE incident_update_id = ?;
 -- name: mark-flapping
 UPDATE alerts SET flapping = TRUE
 WHERE state_changes > ? AND state_changes > 0 AND state_changes_since >= ? AND NOT flapping;
+
+-- Folding an incident into another (a root cause's, inside group_wait):
+-- its alerts, and the record of their joining, move to the other; then it
+-- goes, with its components and its one unannounced update.
+-- name: move-incident-alerts
+UPDATE alerts SET incident_id = ? WHERE incident_id = ?;
+
+-- name: move-incident-joins
+INSERT INTO incident_alerts (incident_id, alert_id, joined_at)
+SELECT ?, alert_id, joined_at FROM incident_alerts WHERE incident_id = ?
+ON CONFLICT DO NOTHING;
+
+-- name: delete-incident
+DELETE FROM incidents WHERE id = ?;
+
+-- name: delete-incident-timers
+DELETE FROM timers WHERE ref_id = ?;

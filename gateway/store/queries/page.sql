@@ -25,7 +25,9 @@ SELECT (SELECT COUNT(*) FROM components) AS component_count,
 -- name: page-incidents
 SELECT id, kind, name, status, impact, automated, human_at, published, '' AS correlation_key,
        last_alert_at, next_update_at, scheduled_for, scheduled_until, auto_transition, postmortem_body,
-       postmortem_published_at, created_by, created_at, updated_at, monitoring_at, resolved_at
+       postmortem_published_at, created_by, created_at, updated_at, monitoring_at, resolved_at,
+       COALESCE(root_cause_id, '') AS root_cause_id, root_cause_inferred,
+       COALESCE((SELECT name FROM components c WHERE c.id = root_cause_id), '') AS root_cause_name
 FROM incidents
 WHERE published AND (? = '' OR kind = ?)
   AND (status NOT IN ('resolved', 'postmortem', 'completed') OR COALESCE(resolved_at, updated_at) >= ?)
