@@ -1,14 +1,13 @@
 package http
 
 import (
-	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/catalog"
 )
 
 // list is the shape of every admin API list: {"data":[…],"next_cursor":"…"}.
@@ -105,31 +104,11 @@ func (s *Server) createComponent(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if req.Name == nil {
-		return gateway.FieldError("name", "is required")
-	}
-	comp := gateway.Component{Name: *req.Name, Position: -1}
-	if err := s.applyComponent(c, &comp, req); err != nil {
-		return err
-	}
-	deps, err := s.dependsOn(c, req.DependsOn)
+	comp, err := s.catalog().CreateComponent(c.Request().Context(), principal(c), req.change())
 	if err != nil {
 		return err
 	}
-	if err := s.Store().CreateComponent(c.Request().Context(), &comp); err != nil {
-		return err
-	}
-	if deps != nil {
-		if err := s.Store().SetDependencies(c.Request().Context(), comp.ID, deps); err != nil {
-			// A refused graph (a cycle) fails the whole request: the new
-			// component, which nothing refers to yet, goes again.
-			_ = s.Store().DeleteComponent(c.Request().Context(), comp.ID)
-			return err
-		}
-		comp.DependsOn = slices.Sorted(slices.Values(deps))
-	}
-	s.audit(c, "component.create", "component", comp.ID, map[string]any{"name": comp.Name})
-	return c.JSON(http.StatusCreated, toComponentJSON(comp))
+	return c.JSON(http.StatusCreated, toComponentJSON(*comp))
 }
 
 func (s *Server) updateComponent(c echo.Context) error {
@@ -137,92 +116,22 @@ func (s *Server) updateComponent(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	comp, err := s.Store().Component(ctx, c.Param("id"))
+	comp, err := s.catalog().UpdateComponent(c.Request().Context(), principal(c), c.Param("id"), req.change())
 	if err != nil {
 		return err
 	}
-	if err := s.applyComponent(c, comp, req); err != nil {
-		return err
-	}
-	// The graph first: a cycle, the likeliest refusal, then changes nothing.
-	deps, err := s.dependsOn(c, req.DependsOn)
-	if err != nil {
-		return err
-	}
-	if deps != nil {
-		if err := s.Store().SetDependencies(ctx, comp.ID, deps); err != nil {
-			return err
-		}
-	}
-	if err := s.Store().UpdateComponent(ctx, comp); err != nil {
-		return err
-	}
-	if comp, err = s.Store().Component(ctx, comp.ID); err != nil {
-		return err
-	}
-	s.audit(c, "component.update", "component", comp.ID, map[string]any{"name": comp.Name})
 	return c.JSON(http.StatusOK, toComponentJSON(*comp))
 }
 
-// applyComponent copies the request's fields that are present onto comp.
-func (s *Server) applyComponent(c echo.Context, comp *gateway.Component, req componentRequest) error {
-	if req.Name != nil {
-		if err := gateway.ValidateName("name", *req.Name); err != nil {
-			return err
-		}
-		comp.Name = *req.Name
-	}
-	if req.Description != nil {
-		comp.Description = *req.Description
-	}
-	if req.Position != nil {
-		comp.Position = *req.Position
-	}
-	if req.Group != nil {
-		comp.GroupID = ""
-		if *req.Group != "" {
-			g, err := s.Store().ComponentGroup(c.Request().Context(), *req.Group)
-			if gateway.ErrorCode(err) == gateway.ENOTFOUND {
-				return gateway.FieldError("group", "no component group with this id or name")
-			} else if err != nil {
-				return err
-			}
-			comp.GroupID = g.ID
-		}
-	}
-	return nil
-}
-
-// dependsOn resolves a depends_on list of ids or names to ids; nil when
-// the request has none (leave the edges as they are).
-func (s *Server) dependsOn(c echo.Context, names *[]string) ([]string, error) {
-	if names == nil {
-		return nil, nil
-	}
-	ids := []string{}
-	for i, n := range *names {
-		dep, err := s.Store().Component(c.Request().Context(), n)
-		if gateway.ErrorCode(err) == gateway.ENOTFOUND {
-			return nil, gateway.FieldError(fmt.Sprintf("depends_on[%d]", i), "no component with this id or name")
-		} else if err != nil {
-			return nil, err
-		}
-		ids = append(ids, dep.ID)
-	}
-	return ids, nil
+func (req componentRequest) change() catalog.ComponentChange {
+	return catalog.ComponentChange{Name: req.Name, Description: req.Description, Group: req.Group,
+		Position: req.Position, DependsOn: req.DependsOn}
 }
 
 func (s *Server) deleteComponent(c echo.Context) error {
-	ctx := c.Request().Context()
-	comp, err := s.Store().Component(ctx, c.Param("id"))
-	if err != nil {
+	if _, err := s.catalog().DeleteComponent(c.Request().Context(), principal(c), c.Param("id")); err != nil {
 		return err
 	}
-	if err := s.Store().DeleteComponent(ctx, comp.ID); err != nil {
-		return err
-	}
-	s.audit(c, "component.delete", "component", comp.ID, map[string]any{"name": comp.Name})
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -256,17 +165,10 @@ func (s *Server) createGroup(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if req.Name == nil {
-		return gateway.FieldError("name", "is required")
-	}
-	g := gateway.ComponentGroup{Position: -1}
-	if err := applyGroup(&g, req); err != nil {
+	g, err := s.catalog().CreateGroup(c.Request().Context(), principal(c), catalog.GroupChange(req))
+	if err != nil {
 		return err
 	}
-	if err := s.Store().CreateComponentGroup(c.Request().Context(), &g); err != nil {
-		return err
-	}
-	s.audit(c, "component_group.create", "component_group", g.ID, map[string]any{"name": g.Name})
 	return c.JSON(http.StatusCreated, g)
 }
 
@@ -275,49 +177,23 @@ func (s *Server) updateGroup(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	g, err := s.Store().ComponentGroup(ctx, c.Param("id"))
+	g, err := s.catalog().UpdateGroup(c.Request().Context(), principal(c), c.Param("id"), catalog.GroupChange(req))
 	if err != nil {
 		return err
 	}
-	if err := applyGroup(g, req); err != nil {
-		return err
-	}
-	if err := s.Store().UpdateComponentGroup(ctx, g); err != nil {
-		return err
-	}
-	s.audit(c, "component_group.update", "component_group", g.ID, map[string]any{"name": g.Name})
 	return c.JSON(http.StatusOK, g)
 }
 
-func applyGroup(g *gateway.ComponentGroup, req groupRequest) error {
-	if req.Name != nil {
-		if err := gateway.ValidateName("name", *req.Name); err != nil {
-			return err
-		}
-		g.Name = *req.Name
-	}
-	if req.Description != nil {
-		g.Description = *req.Description
-	}
-	if req.Position != nil {
-		g.Position = *req.Position
-	}
-	return nil
-}
-
 func (s *Server) deleteGroup(c echo.Context) error {
-	ctx := c.Request().Context()
-	g, err := s.Store().ComponentGroup(ctx, c.Param("id"))
-	if err != nil {
+	if _, err := s.catalog().DeleteGroup(c.Request().Context(), principal(c), c.Param("id")); err != nil {
 		return err
 	}
-	if err := s.Store().DeleteComponentGroup(ctx, g.ID); err != nil {
-		return err
-	}
-	s.audit(c, "component_group.delete", "component_group", g.ID, map[string]any{"name": g.Name})
 	return c.NoContent(http.StatusNoContent)
 }
+
+// catalog is the service behind the components, groups, sources and rules
+// routes; the admin API's routes run only once the store is ready.
+func (s *Server) catalog() *catalog.Service { return catalog.New(s.Store()) }
 
 // audit records an admin action; a failure to record is logged, not
 // returned, because the action itself has already happened.
