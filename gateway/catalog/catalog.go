@@ -34,15 +34,21 @@ func (s *Service) Store() *store.Store { return s.st }
 
 // audited runs fn in one write transaction and, when fn succeeds, appends
 // the audit entry it returns to the same transaction: both commit or
-// neither does.
-func (s *Service) audited(ctx context.Context, who gateway.Principal, fn func(tx *store.Tx) (entry, error)) error {
-	return s.st.InTx(ctx, func(tx *store.Tx) error {
-		e, err := fn(tx)
+// neither does. It returns what fn returns, the changed object.
+func audited[T any](s *Service, ctx context.Context, who gateway.Principal, fn func(tx *store.Tx) (*T, entry, error)) (*T, error) {
+	var out *T
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		v, e, err := fn(tx)
 		if err != nil {
 			return err
 		}
+		out = v
 		return tx.Audit(who, e.action, e.targetType, e.targetID, e.detail)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // entry is an audit row: the action names are the API's

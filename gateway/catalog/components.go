@@ -35,123 +35,97 @@ func (s *Service) CreateComponent(ctx context.Context, who gateway.Principal, ch
 	if ch.Name == nil {
 		return nil, gateway.FieldError("name", "is required")
 	}
-	comp := gateway.Component{Position: -1} // -1: the store puts it last in its group
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		if err := applyComponent(tx, &comp, ch); err != nil {
-			return entry{}, err
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.Component, entry, error) {
+		comp := &gateway.Component{Position: -1} // -1: the store puts it last in its group
+		if err := applyComponent(tx, comp, ch); err != nil {
+			return nil, entry{}, err
 		}
 		deps, err := dependsOn(tx, ch.DependsOn)
 		if err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
-		if err := tx.CreateComponent(&comp); err != nil {
-			return entry{}, err
+		if err := tx.CreateComponent(comp); err != nil {
+			return nil, entry{}, err
 		}
 		if deps != nil {
 			// A refused graph (a cycle) rolls the new component back too.
 			if err := tx.SetDependencies(comp.ID, deps); err != nil {
-				return entry{}, err
+				return nil, entry{}, err
 			}
 			comp.DependsOn = slices.Sorted(slices.Values(deps))
 		}
-		return componentEntry("create", &comp), nil
+		return comp, componentEntry("create", comp), nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &comp, nil
 }
 
 // UpdateComponent changes the component idOrName and audits
 // "component.update"; it returns the component as stored.
 func (s *Service) UpdateComponent(ctx context.Context, who gateway.Principal, idOrName string, ch ComponentChange) (*gateway.Component, error) {
-	var out *gateway.Component
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.Component, entry, error) {
 		comp, err := tx.Component(idOrName)
 		if err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
 		oldGroup := comp.GroupID
 		if err := applyComponent(tx, comp, ch); err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
+		// The graph first: a cycle, the likeliest refusal, then changes nothing.
 		deps, err := dependsOn(tx, ch.DependsOn)
 		if err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
 		if deps != nil {
 			if err := tx.SetDependencies(comp.ID, deps); err != nil {
-				return entry{}, err
+				return nil, entry{}, err
 			}
 		}
 		if ch.LastInNewGroup && ch.Position == nil && comp.GroupID != oldGroup {
 			all, err := tx.Components()
 			if err != nil {
-				return entry{}, err
+				return nil, entry{}, err
 			}
 			comp.Position = len(Siblings(all, comp.GroupID))
 		}
 		if err := tx.UpdateComponent(comp); err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
-		if out, err = tx.Component(comp.ID); err != nil {
-			return entry{}, err
+		if comp, err = tx.Component(comp.ID); err != nil {
+			return nil, entry{}, err
 		}
-		return componentEntry("update", out), nil
+		return comp, componentEntry("update", comp), nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeleteComponent deletes the component idOrName (with its subscriptions
 // and routing) and audits "component.delete"; it returns what was deleted.
 func (s *Service) DeleteComponent(ctx context.Context, who gateway.Principal, idOrName string) (*gateway.Component, error) {
-	var comp *gateway.Component
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		var err error
-		if comp, err = tx.Component(idOrName); err != nil {
-			return entry{}, err
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.Component, entry, error) {
+		comp, err := tx.Component(idOrName)
+		if err != nil {
+			return nil, entry{}, err
 		}
-		if err := tx.DeleteComponent(comp.ID); err != nil {
-			return entry{}, err
-		}
-		return componentEntry("delete", comp), nil
+		return comp, componentEntry("delete", comp), tx.DeleteComponent(comp.ID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return comp, nil
 }
 
 // MoveComponent moves the component id one place up or down (dir) among
 // the components of its group and audits "component.update" with the
 // direction.
 func (s *Service) MoveComponent(ctx context.Context, who gateway.Principal, id, dir string) (*gateway.Component, error) {
-	var moved gateway.Component
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.Component, entry, error) {
 		all, err := tx.Components()
 		if err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
 		i := slices.IndexFunc(all, func(x gateway.Component) bool { return x.ID == id })
 		if i < 0 {
-			return entry{}, gateway.Errorf(gateway.ENOTFOUND, "Component %q not found.", id)
+			return nil, entry{}, gateway.Errorf(gateway.ENOTFOUND, "Component %q not found.", id)
 		}
-		moved, err = reorder(Siblings(all, all[i].GroupID), id, dir,
+		moved, err := reorder(Siblings(all, all[i].GroupID), id, dir,
 			func(x *gateway.Component) (string, *int) { return x.ID, &x.Position }, tx.UpdateComponent)
-		if err != nil {
-			return entry{}, err
-		}
-		e := componentEntry("update", &moved)
-		e.detail["moved"] = dir
-		return e, nil
+		return &moved, movedEntry(componentEntry("update", &moved), dir), err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &moved, nil
 }
 
 func componentEntry(action string, c *gateway.Component) entry {

@@ -22,91 +22,65 @@ func (s *Service) CreateGroup(ctx context.Context, who gateway.Principal, ch Gro
 	if ch.Name == nil {
 		return nil, gateway.FieldError("name", "is required")
 	}
-	g := gateway.ComponentGroup{Position: -1}
-	if err := applyGroup(&g, ch); err != nil {
+	g := &gateway.ComponentGroup{Position: -1}
+	if err := applyGroup(g, ch); err != nil {
 		return nil, err
 	}
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		if err := tx.CreateComponentGroup(&g); err != nil {
-			return entry{}, err
-		}
-		return groupEntry("create", &g), nil
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.ComponentGroup, entry, error) {
+		err := tx.CreateComponentGroup(g) // first: it fills the id the entry names
+		return g, groupEntry("create", g), err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &g, nil
 }
 
 // UpdateGroup changes the group idOrName and audits
 // "component_group.update".
 func (s *Service) UpdateGroup(ctx context.Context, who gateway.Principal, idOrName string, ch GroupChange) (*gateway.ComponentGroup, error) {
-	var g *gateway.ComponentGroup
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		var err error
-		if g, err = tx.ComponentGroup(idOrName); err != nil {
-			return entry{}, err
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.ComponentGroup, entry, error) {
+		g, err := tx.ComponentGroup(idOrName)
+		if err != nil {
+			return nil, entry{}, err
 		}
 		if err := applyGroup(g, ch); err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
-		if err := tx.UpdateComponentGroup(g); err != nil {
-			return entry{}, err
-		}
-		return groupEntry("update", g), nil
+		return g, groupEntry("update", g), tx.UpdateComponentGroup(g)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return g, nil
 }
 
 // DeleteGroup deletes the group idOrName (its components stay, ungrouped)
 // and audits "component_group.delete"; it returns what was deleted.
 func (s *Service) DeleteGroup(ctx context.Context, who gateway.Principal, idOrName string) (*gateway.ComponentGroup, error) {
-	var g *gateway.ComponentGroup
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		var err error
-		if g, err = tx.ComponentGroup(idOrName); err != nil {
-			return entry{}, err
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.ComponentGroup, entry, error) {
+		g, err := tx.ComponentGroup(idOrName)
+		if err != nil {
+			return nil, entry{}, err
 		}
-		if err := tx.DeleteComponentGroup(g.ID); err != nil {
-			return entry{}, err
-		}
-		return groupEntry("delete", g), nil
+		return g, groupEntry("delete", g), tx.DeleteComponentGroup(g.ID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return g, nil
 }
 
 // MoveGroup moves the group id one place up or down (dir) among the
 // groups and audits "component_group.update" with the direction.
 func (s *Service) MoveGroup(ctx context.Context, who gateway.Principal, id, dir string) (*gateway.ComponentGroup, error) {
-	var moved gateway.ComponentGroup
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.ComponentGroup, entry, error) {
 		groups, err := tx.ComponentGroups() // in their order
 		if err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
-		moved, err = reorder(groups, id, dir,
+		moved, err := reorder(groups, id, dir,
 			func(x *gateway.ComponentGroup) (string, *int) { return x.ID, &x.Position }, tx.UpdateComponentGroup)
-		if err != nil {
-			return entry{}, err
-		}
-		e := groupEntry("update", &moved)
-		e.detail["moved"] = dir
-		return e, nil
+		return &moved, movedEntry(groupEntry("update", &moved), dir), err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &moved, nil
 }
 
 func groupEntry(action string, g *gateway.ComponentGroup) entry {
 	return entry{"component_group." + action, "component_group", g.ID, map[string]any{"name": g.Name}}
+}
+
+// movedEntry is e with the direction an item moved in.
+func movedEntry(e entry, dir string) entry {
+	e.detail["moved"] = dir
+	return e
 }
 
 // applyGroup validates the change's fields that are set and copies them

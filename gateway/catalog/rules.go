@@ -30,65 +30,43 @@ func (s *Service) CreateRule(ctx context.Context, who gateway.Principal, ch Rule
 	if ch.Components == nil || len(*ch.Components) == 0 {
 		return nil, gateway.FieldError("components", "is required: the components this rule sets")
 	}
-	r := gateway.Rule{Position: -1}
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		if err := applyRule(tx, &r, ch); err != nil {
-			return entry{}, err
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.Rule, entry, error) {
+		r := &gateway.Rule{Position: -1}
+		if err := applyRule(tx, r, ch); err != nil {
+			return nil, entry{}, err
 		}
-		if err := tx.CreateRule(&r); err != nil {
-			return entry{}, err
-		}
-		return ruleEntry("create", &r), nil
+		err := tx.CreateRule(r) // first: it fills the id the entry names
+		return r, ruleEntry("create", r), err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &r, nil
 }
 
 // UpdateRule changes the rule id and audits "rule.update".
 func (s *Service) UpdateRule(ctx context.Context, who gateway.Principal, id string, ch RuleChange) (*gateway.Rule, error) {
-	var r *gateway.Rule
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		var err error
-		if r, err = tx.Rule(id); err != nil {
-			return entry{}, err
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.Rule, entry, error) {
+		r, err := tx.Rule(id)
+		if err != nil {
+			return nil, entry{}, err
 		}
 		if ch.Components != nil && len(*ch.Components) == 0 {
-			return entry{}, gateway.FieldError("components", "must name at least one component")
+			return nil, entry{}, gateway.FieldError("components", "must name at least one component")
 		}
 		if err := applyRule(tx, r, ch); err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
-		if err := tx.UpdateRule(r); err != nil {
-			return entry{}, err
-		}
-		return ruleEntry("update", r), nil
+		return r, ruleEntry("update", r), tx.UpdateRule(r)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
 }
 
 // DeleteRule deletes the rule id and audits "rule.delete"; alerts it
 // routed keep their components. It returns what was deleted.
 func (s *Service) DeleteRule(ctx context.Context, who gateway.Principal, id string) (*gateway.Rule, error) {
-	var r *gateway.Rule
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		var err error
-		if r, err = tx.Rule(id); err != nil {
-			return entry{}, err
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.Rule, entry, error) {
+		r, err := tx.Rule(id)
+		if err != nil {
+			return nil, entry{}, err
 		}
-		if err := tx.DeleteRule(r.ID); err != nil {
-			return entry{}, err
-		}
-		return ruleEntry("delete", r), nil
+		return r, ruleEntry("delete", r), tx.DeleteRule(r.ID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
 }
 
 func ruleEntry(action string, r *gateway.Rule) entry {

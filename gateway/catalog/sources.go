@@ -38,46 +38,34 @@ func (s *Service) CreateSource(ctx context.Context, who gateway.Principal, ch So
 		return nil, "", err
 	}
 	var token string
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
+	out, err := audited(s, ctx, who, func(tx *store.Tx) (*gateway.Source, entry, error) {
 		var err error
-		if token, err = tx.CreateSource(&src); err != nil {
-			return entry{}, err
-		}
-		return entry{"source.create", "source", src.ID, map[string]any{"name": src.Name, "kind": src.Kind}}, nil
+		token, err = tx.CreateSource(&src) // first: it fills the id the entry names
+		return &src, entry{"source.create", "source", src.ID, map[string]any{"name": src.Name, "kind": src.Kind}}, err
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	return &src, token, nil
+	return out, token, nil
 }
 
 // UpdateSource changes the kind or rate limit of the source idOrName and
 // audits "source.update".
 func (s *Service) UpdateSource(ctx context.Context, who gateway.Principal, idOrName string, ch SourceChange) (*gateway.Source, error) {
-	var src *gateway.Source
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		var err error
-		if src, err = tx.Source(idOrName); err != nil {
-			return entry{}, err
-		}
-		if err := refuseProbeSource(src.Name); err != nil {
-			return entry{}, err
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.Source, entry, error) {
+		src, err := changeable(tx, idOrName)
+		if err != nil {
+			return nil, entry{}, err
 		}
 		if ch.Name != nil && *ch.Name != src.Name {
-			return entry{}, gateway.FieldError("name", "cannot change: it is the source's ingest URL")
+			return nil, entry{}, gateway.FieldError("name", "cannot change: it is the source's ingest URL")
 		}
 		if err := applySource(src, ch); err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
-		if err := tx.UpdateSource(src); err != nil {
-			return entry{}, err
-		}
-		return entry{"source.update", "source", src.ID, map[string]any{"name": src.Name, "kind": src.Kind, "rate_limit": src.RateLimit}}, nil
+		return src, entry{"source.update", "source", src.ID, map[string]any{"name": src.Name, "kind": src.Kind, "rate_limit": src.RateLimit}},
+			tx.UpdateSource(src)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return src, nil
 }
 
 // RotateSourceToken gives the source idOrName a new token, audits
@@ -86,54 +74,39 @@ func (s *Service) UpdateSource(ctx context.Context, who gateway.Principal, idOrN
 // keeps the file's token (the next start would restore it), so rotating it
 // here is ECONFLICT.
 func (s *Service) RotateSourceToken(ctx context.Context, who gateway.Principal, idOrName string) (*gateway.Source, string, error) {
-	var src *gateway.Source
 	var token string
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		var err error
-		if src, err = tx.Source(idOrName); err != nil {
-			return entry{}, err
-		}
-		if err := refuseProbeSource(src.Name); err != nil {
-			return entry{}, err
+	out, err := audited(s, ctx, who, func(tx *store.Tx) (*gateway.Source, entry, error) {
+		src, err := changeable(tx, idOrName)
+		if err != nil {
+			return nil, entry{}, err
 		}
 		if src.Origin == gateway.OriginConfig {
-			return entry{}, gateway.Errorf(gateway.ECONFLICT, "Source %s is declared in the config file: change its token there.", src.Name)
+			return nil, entry{}, gateway.Errorf(gateway.ECONFLICT, "Source %s is declared in the config file: change its token there.", src.Name)
 		}
 		if token, err = tx.RotateSourceToken(src.ID); err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
 		if src, err = tx.Source(src.ID); err != nil {
-			return entry{}, err
+			return nil, entry{}, err
 		}
-		return entry{"source.rotate_token", "source", src.ID, map[string]any{"name": src.Name, "token_prefix": src.TokenPrefix}}, nil
+		return src, entry{"source.rotate_token", "source", src.ID, map[string]any{"name": src.Name, "token_prefix": src.TokenPrefix}}, nil
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	return src, token, nil
+	return out, token, nil
 }
 
 // DeleteSource deletes the source idOrName with every alert it sent and
 // audits "source.delete"; it returns what was deleted.
 func (s *Service) DeleteSource(ctx context.Context, who gateway.Principal, idOrName string) (*gateway.Source, error) {
-	var src *gateway.Source
-	err := s.audited(ctx, who, func(tx *store.Tx) (entry, error) {
-		var err error
-		if src, err = tx.Source(idOrName); err != nil {
-			return entry{}, err
+	return audited(s, ctx, who, func(tx *store.Tx) (*gateway.Source, entry, error) {
+		src, err := changeable(tx, idOrName)
+		if err != nil {
+			return nil, entry{}, err
 		}
-		if err := refuseProbeSource(src.Name); err != nil {
-			return entry{}, err
-		}
-		if err := tx.DeleteSource(src.ID); err != nil {
-			return entry{}, err
-		}
-		return entry{"source.delete", "source", src.ID, map[string]any{"name": src.Name}}, nil
+		return src, entry{"source.delete", "source", src.ID, map[string]any{"name": src.Name}}, tx.DeleteSource(src.ID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return src, nil
 }
 
 // applySource validates the change's fields that are set and copies them
@@ -158,6 +131,16 @@ func applySource(src *gateway.Source, ch SourceChange) error {
 		src.RateLimit = *ch.RateLimit
 	}
 	return nil
+}
+
+// changeable reads the source idOrName for a change: ENOTFOUND when there
+// is none, ECONFLICT when it is the probes' own.
+func changeable(tx *store.Tx, idOrName string) (*gateway.Source, error) {
+	src, err := tx.Source(idOrName)
+	if err != nil {
+		return nil, err
+	}
+	return src, refuseProbeSource(src.Name)
 }
 
 // refuseProbeSource is the one place that guards the source the built-in
