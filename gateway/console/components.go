@@ -113,7 +113,7 @@ func siblings(all []gateway.Component, group string) []gateway.Component {
 	return catalog.Siblings(all, group)
 }
 
-// move is the order a move up or down makes (catalog.Move).
+// move is catalog.Move, the order a move up or down makes.
 var move = catalog.Move
 
 // formValue is the form field name, trimmed, as a change's field.
