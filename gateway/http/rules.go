@@ -54,11 +54,7 @@ func (h *ingestAPI) getRule(c echo.Context) error {
 }
 
 func (h *ingestAPI) createRule(c echo.Context) error {
-	var req ruleRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ch, err := req.change()
+	ch, err := bindRule(c)
 	if err != nil {
 		return err
 	}
@@ -71,11 +67,7 @@ func (h *ingestAPI) createRule(c echo.Context) error {
 }
 
 func (h *ingestAPI) updateRule(c echo.Context) error {
-	var req ruleRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ch, err := req.change()
+	ch, err := bindRule(c)
 	if err != nil {
 		return err
 	}
@@ -95,10 +87,14 @@ func (h *ingestAPI) deleteRule(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// change is the request in the catalog's terms: the matchers parsed from
-// either of their JSON forms, the severity map as given (the catalog
-// checks it).
-func (req ruleRequest) change() (catalog.RuleChange, error) {
+// bindRule reads a rule request in the catalog's terms: the matchers
+// parsed from either of their JSON forms, the severity map as given (the
+// catalog checks it).
+func bindRule(c echo.Context) (catalog.RuleChange, error) {
+	var req ruleRequest
+	if err := bind(c, &req); err != nil {
+		return catalog.RuleChange{}, err
+	}
 	ch := catalog.RuleChange{Name: req.Name, Position: req.Position, Components: req.Components}
 	if req.Matchers != nil {
 		ms, err := parseMatchers(*req.Matchers)
