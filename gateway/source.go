@@ -1,6 +1,18 @@
 package gateway
 
-import "time"
+import (
+	"regexp"
+	"time"
+)
+
+// ProbeSourceName names the source the built-in probes' alerts are stored
+// under. It is Herald's own: it has no token and no decoder, so no source
+// of this name may be made, changed or deleted by anyone else.
+const ProbeSourceName = "probe"
+
+// SourceNameRE is the rule for a source's name, which is the path segment
+// of /ingest/{name}: the config file, the API and the console all take it.
+var SourceNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // Source is a monitoring system that posts alerts to /ingest/{name}. Its
 // token is stored hashed; the plain token is shown once, when it is made.

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/catalog"
 	"github.com/heraldstatus/herald/gateway/config"
 	"github.com/heraldstatus/herald/gateway/correlate"
 	herhttp "github.com/heraldstatus/herald/gateway/http"
@@ -312,7 +313,7 @@ func demoPage(ctx context.Context, st *store.Store, svc *incidents.Service, cfg 
 	at := now.Add(-95 * 24 * time.Hour)
 	st.Now = func() time.Time { return at } // nothing else runs yet
 	defer func() { st.Now = time.Now }()
-	if _, err := st.SyncConfig(ctx, declaration(cfg)); err != nil {
+	if _, err := catalog.New(st).SyncConfig(ctx, declaration(cfg)); err != nil {
 		return nil, fmt.Errorf("sync the demo page: %w", err)
 	}
 	open, err := st.Incidents(ctx, store.IncidentFilter{Limit: 1})

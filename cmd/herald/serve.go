@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/catalog"
 	"github.com/heraldstatus/herald/gateway/config"
 	herhttp "github.com/heraldstatus/herald/gateway/http"
 	"github.com/heraldstatus/herald/gateway/ingest"
@@ -218,7 +219,9 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stor
 		st.Close()
 		return nil, err
 	}
-	rep, err := st.SyncConfig(ctx, declaration(cfg))
+	// Through the catalog: the file's objects pass the rules the API's and
+	// the console's do.
+	rep, err := catalog.New(st).SyncConfig(ctx, declaration(cfg))
 	if err := step(err); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("sync config: %w", err)

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -255,8 +254,6 @@ func (c *Config) validateComponents(p *problems) {
 	}
 }
 
-var sourceNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 func (c *Config) validateSources(p *problems) {
 	names := map[string]int{}
 	for i, s := range c.Sources {
@@ -264,10 +261,10 @@ func (c *Config) validateSources(p *problems) {
 		switch first, dup := names[s.Name]; {
 		case s.Name == "":
 			p.add(at+".name", "required (it names the ingest URL, /ingest/{name})")
-		case !sourceNameRE.MatchString(s.Name):
-			p.add(at+".name", "%q must match %s (it is the path segment of /ingest/{name})", s.Name, sourceNameRE)
-		case s.Name == "probe":
-			p.add(at+".name", `"probe" is reserved for the alerts of the built-in probes`)
+		case !gateway.SourceNameRE.MatchString(s.Name):
+			p.add(at+".name", "%q must match %s (it is the path segment of /ingest/{name})", s.Name, gateway.SourceNameRE)
+		case s.Name == gateway.ProbeSourceName:
+			p.add(at+".name", "%q is reserved for the alerts of the built-in probes", s.Name)
 		case dup:
 			p.add(at+".name", "duplicate source %q (first at sources[%d])", s.Name, first)
 		default:

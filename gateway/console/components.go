@@ -9,12 +9,14 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/catalog"
 	"github.com/heraldstatus/herald/gateway/store"
 )
 
 // The components screen: every component by group with its status, for
 // everyone; admins create, edit, delete and reorder components and groups
-// (straight to the store, audited with the API's action names); support
+// through the catalog service, as the API does (validated, written and
+// audited in one transaction, with the API's action names); support
 // sets a component's manual status through incidents.Service, the call
 // behind PUT /api/v1/components/:id/status.
 
@@ -33,13 +35,13 @@ func (h *Handler) componentsRoutes(r Router) {
 	r.POST("/components/:id/status", gateway.RoleSupport, h.componentStatus)
 }
 
-// catalog is every component and group, in the status page's order.
-type catalog struct {
+// catalogView is every component and group, in the status page's order.
+type catalogView struct {
 	components []gateway.Component
 	groups     []gateway.ComponentGroup
 }
 
-func loadCatalog(ctx context.Context, st *store.Store) (*catalog, error) {
+func loadCatalog(ctx context.Context, st *store.Store) (*catalogView, error) {
 	cs, err := st.Components(ctx)
 	if err != nil {
 		return nil, err
@@ -48,12 +50,12 @@ func loadCatalog(ctx context.Context, st *store.Store) (*catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &catalog{components: cs, groups: gs}, nil
+	return &catalogView{components: cs, groups: gs}, nil
 }
 
 // targets names what sub is subscribed to, groups first, in the status
 // page's order.
-func (cat *catalog) targets(sub gateway.Subscriber) []string {
+func (cat *catalogView) targets(sub gateway.Subscriber) []string {
 	if sub.AllComponents {
 		return []string{"All components"}
 	}
@@ -108,55 +110,34 @@ func (h *Handler) componentList(c echo.Context) error {
 // siblings are the components of group (or the ungrouped ones for ""),
 // in their order.
 func siblings(all []gateway.Component, group string) []gateway.Component {
-	var out []gateway.Component
-	for _, c := range all {
-		if c.GroupID == group {
-			out = append(out, c)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b gateway.Component) int {
-		if a.Position != b.Position {
-			return a.Position - b.Position
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	return out
+	return catalog.Siblings(all, group)
 }
 
-// componentForm reads the component form onto comp; group is a group id
-// or "" for none.
-func componentForm(c echo.Context, st *store.Store, comp *gateway.Component) error {
-	name := strings.TrimSpace(c.FormValue("name"))
-	if err := gateway.ValidateName("name", name); err != nil {
-		return err
-	}
-	comp.Name, comp.Description = name, strings.TrimSpace(c.FormValue("description"))
-	comp.GroupID = ""
-	if g := c.FormValue("group"); g != "" {
-		grp, err := st.ComponentGroup(c.Request().Context(), g)
-		if gateway.ErrorCode(err) == gateway.ENOTFOUND {
-			return gateway.FieldError("group", "no such component group")
-		} else if err != nil {
-			return err
-		}
-		comp.GroupID = grp.ID
-	}
-	return nil
+// move is catalog.Move, the order a move up or down makes.
+var move = catalog.Move
+
+// formValue is the form field name, trimmed, as a change's field.
+func formValue(c echo.Context, name string) *string {
+	v := strings.TrimSpace(c.FormValue(name))
+	return &v
+}
+
+// componentChange reads the component form: name, description and group
+// (a group id, or "" for none).
+func componentChange(c echo.Context) catalog.ComponentChange {
+	group := c.FormValue("group")
+	return catalog.ComponentChange{Name: formValue(c, "name"), Description: formValue(c, "description"), Group: &group}
 }
 
 func (h *Handler) componentCreate(c echo.Context) error {
-	st, err := h.store()
+	svc, err := h.catalog()
 	if err != nil {
 		return err
 	}
-	comp := gateway.Component{Position: -1} // -1: the store puts it last in its group
-	if err := componentForm(c, st, &comp); err != nil {
+	comp, err := svc.CreateComponent(c.Request().Context(), Principal(c), componentChange(c))
+	if err != nil {
 		return err
 	}
-	if err := st.CreateComponent(c.Request().Context(), &comp); err != nil {
-		return err
-	}
-	h.audit(c, "component.create", "component", comp.ID, map[string]any{"name": comp.Name})
 	return h.redirect(c, Prefix+"/components", "Component "+comp.Name+" created.")
 }
 
@@ -196,93 +177,24 @@ func (h *Handler) componentEdit(c echo.Context) error {
 	return h.render(c, http.StatusOK, "components-edit", "Edit "+comp.Name, componentEditView{Component: *comp, Groups: gs, Others: others})
 }
 
-// componentEditForm reads the edit form onto comp; a component moved
-// into another group goes last there.
-func componentEditForm(c echo.Context, ctx context.Context, st *store.Store, comp *gateway.Component) error {
-	oldGroup := comp.GroupID
-	if err := componentForm(c, st, comp); err != nil {
-		return err
-	}
-	// The boxes of the form's depends_on list; the graph first, so that a
-	// cycle refuses the whole form.
+// componentEditChange reads the edit form: a component moved into
+// another group goes last there, and the depends_on boxes (when the form
+// shows them) replace what it depends on.
+func componentEditChange(c echo.Context) (catalog.ComponentChange, error) {
+	ch := componentChange(c)
+	ch.LastInNewGroup = true
 	if c.FormValue("depends_on_shown") != "" {
 		form, err := c.FormParams()
 		if err != nil {
-			return err
+			return ch, err
 		}
-		if err := st.SetDependencies(ctx, comp.ID, form["depends_on"]); err != nil {
-			return err
+		deps := form["depends_on"]
+		if deps == nil {
+			deps = []string{}
 		}
+		ch.DependsOn = &deps
 	}
-	if comp.GroupID != oldGroup {
-		all, err := st.Components(ctx)
-		if err != nil {
-			return err
-		}
-		comp.Position = len(siblings(all, comp.GroupID))
-	}
-	return nil
-}
-
-// componentPeers are the components of id's group, in their order: those
-// it moves among.
-func componentPeers(ctx context.Context, st *store.Store, id string) ([]gateway.Component, error) {
-	all, err := st.Components(ctx)
-	if err != nil {
-		return nil, err
-	}
-	i := slices.IndexFunc(all, func(x gateway.Component) bool { return x.ID == id })
-	if i < 0 {
-		return nil, gateway.Errorf(gateway.ENOTFOUND, "Component %q not found.", id)
-	}
-	return siblings(all, all[i].GroupID), nil
-}
-
-// reorder moves the item id one place in dir among items (in their
-// order) and saves each item whose position changes: they are renumbered
-// 0, 1, … in the new order, so equal positions (from the config file, say)
-// cannot make a move a no-op. key gives an item's id and its position.
-func reorder[T any](items []T, id, dir string, key func(*T) (string, *int), save func(*T) error) (T, error) {
-	var zero T
-	i := slices.IndexFunc(items, func(x T) bool { xid, _ := key(&x); return xid == id })
-	if i < 0 {
-		return zero, gateway.Errorf(gateway.ENOTFOUND, "%q not found.", id)
-	}
-	order, err := move(len(items), i, dir)
-	if err != nil {
-		return zero, err
-	}
-	for pos, k := range order {
-		item := items[k]
-		if _, at := key(&item); *at != pos {
-			*at = pos
-			if err := save(&item); err != nil {
-				return zero, err
-			}
-		}
-	}
-	return items[i], nil
-}
-
-// move returns the order of n items after item i moves one place in dir
-// ("up" or "down"), as indexes into the old order.
-func move(n, i int, dir string) ([]int, error) {
-	order := make([]int, n)
-	for k := range order {
-		order[k] = k
-	}
-	j := i - 1
-	switch dir {
-	case "up":
-	case "down":
-		j = i + 1
-	default:
-		return nil, gateway.FieldError("dir", "must be up or down")
-	}
-	if j >= 0 && j < n {
-		order[i], order[j] = order[j], order[i]
-	}
-	return order, nil
+	return ch, nil
 }
 
 // componentStatus sets or clears support's manual status: the same call
@@ -307,28 +219,20 @@ func (h *Handler) componentStatus(c echo.Context) error {
 }
 
 func (h *Handler) groupCreate(c echo.Context) error {
-	st, err := h.store()
+	svc, err := h.catalog()
 	if err != nil {
 		return err
 	}
-	g := gateway.ComponentGroup{Position: -1}
-	if err := groupForm(c, &g); err != nil {
+	g, err := svc.CreateGroup(c.Request().Context(), Principal(c), groupChange(c))
+	if err != nil {
 		return err
 	}
-	if err := st.CreateComponentGroup(c.Request().Context(), &g); err != nil {
-		return err
-	}
-	h.audit(c, "component_group.create", "component_group", g.ID, map[string]any{"name": g.Name})
 	return h.redirect(c, Prefix+"/components", "Group "+g.Name+" created.")
 }
 
-func groupForm(c echo.Context, g *gateway.ComponentGroup) error {
-	name := strings.TrimSpace(c.FormValue("name"))
-	if err := gateway.ValidateName("name", name); err != nil {
-		return err
-	}
-	g.Name, g.Description = name, strings.TrimSpace(c.FormValue("description"))
-	return nil
+// groupChange reads the group form: name and description.
+func groupChange(c echo.Context) catalog.GroupChange {
+	return catalog.GroupChange{Name: formValue(c, "name"), Description: formValue(c, "description")}
 }
 
 func (h *Handler) groupEdit(c echo.Context) error {

@@ -31,6 +31,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/catalog"
 	"github.com/heraldstatus/herald/gateway/incidents"
 	"github.com/heraldstatus/herald/gateway/metrics"
 	"github.com/heraldstatus/herald/gateway/notify"
@@ -200,6 +201,30 @@ func (h *Handler) store() (*store.Store, error) {
 		return st, nil
 	}
 	return nil, unavailable()
+}
+
+// catalog returns the catalog service (components, groups, sources), or
+// EUNAVAILABLE while Herald starts.
+func (h *Handler) catalog() (*catalog.Service, error) {
+	st, err := h.store()
+	if err != nil {
+		return nil, err
+	}
+	return catalog.New(st), nil
+}
+
+// withCatalog serves fn with the catalog service and a context bounded as
+// ctx does.
+func (h *Handler) withCatalog(fn func(c echo.Context, ctx context.Context, svc *catalog.Service) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		svc, err := h.catalog()
+		if err != nil {
+			return err
+		}
+		cx, cancel := ctx(c)
+		defer cancel()
+		return fn(c, cx, svc)
+	}
 }
 
 // incidents returns the incidents service, or EUNAVAILABLE while Herald starts.

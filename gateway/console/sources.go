@@ -2,14 +2,13 @@ package console
 
 import (
 	"net/http"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/catalog"
 	"github.com/heraldstatus/herald/gateway/sources"
 	"github.com/heraldstatus/herald/gateway/store"
 )
@@ -24,10 +23,6 @@ func (h *Handler) sourcesRoutes(r Router) {
 	r.GET("/sources/:id/rotate", gateway.RoleAdmin, h.sourceRotateConfirm)
 	r.POST("/sources/:id/rotate", gateway.RoleAdmin, h.sourceRotate)
 }
-
-// sourceNameRE is the config file's and the API's rule for source names,
-// which are the path segment of /ingest/{name}.
-var sourceNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // sourceRow is a source as the screen lists it.
 type sourceRow struct {
@@ -87,32 +82,27 @@ type sourceTokenView struct {
 }
 
 func (h *Handler) sourceCreate(c echo.Context) error {
-	st, err := h.store()
+	svc, err := h.catalog()
 	if err != nil {
 		return err
 	}
-	name, kind := strings.TrimSpace(c.FormValue("name")), c.FormValue("kind")
-	switch {
-	case !sourceNameRE.MatchString(name):
-		return gateway.FieldError("name", "must be lowercase letters, digits, - and _ (at most 63), starting with a letter or digit")
-	case !slices.Contains(sources.Kinds(), kind):
-		return gateway.FieldError("kind", "must be one of "+strings.Join(sources.Kinds(), ", "))
-	}
-	src := gateway.Source{Name: name, Kind: kind}
+	kind := c.FormValue("kind")
+	ch := catalog.SourceChange{Name: formValue(c, "name"), Kind: &kind}
 	if r := strings.TrimSpace(c.FormValue("rate_limit")); r != "" {
+		// The form's text must be a number, and the form takes at most a
+		// million a second; the catalog checks the rest.
 		n, err := strconv.ParseFloat(r, 64)
-		if err != nil || n < 0 || n > 1e6 {
+		if err != nil || n > 1e6 {
 			return gateway.FieldError("rate_limit", "must be 0 (unlimited) or more requests per second")
 		}
-		src.RateLimit = n
+		ch.RateLimit = &n
 	}
-	token, err := st.CreateSource(c.Request().Context(), &src)
+	src, token, err := svc.CreateSource(c.Request().Context(), Principal(c), ch)
 	if err != nil {
 		return err
 	}
-	h.audit(c, "source.create", "source", src.ID, map[string]any{"name": src.Name, "kind": src.Kind})
 	return h.render(c, http.StatusCreated, "sources-token", "Source "+src.Name,
-		sourceTokenView{Source: src, URL: h.ingestURL(c, src), Token: token})
+		sourceTokenView{Source: *src, URL: h.ingestURL(c, *src), Token: token})
 }
 
 func (h *Handler) sourceRotateConfirm(c echo.Context) error {
@@ -128,31 +118,19 @@ func (h *Handler) sourceRotateConfirm(c echo.Context) error {
 }
 
 // sourceRotate gives a source a new token; the old one stops at the
-// commit. A source declared in the config file keeps the file's token
-// (the next start would restore it), so rotating it here is refused, as
-// the API does.
+// commit. The catalog refuses it for a source declared in the config file,
+// as for the API.
 func (h *Handler) sourceRotate(c echo.Context) error {
-	st, err := h.store()
+	svc, err := h.catalog()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := ctx(c)
 	defer cancel()
-	src, err := st.Source(ctx, c.Param("id"))
+	src, token, err := svc.RotateSourceToken(ctx, Principal(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if src.Origin == gateway.OriginConfig {
-		return gateway.Errorf(gateway.ECONFLICT, "Source %s is declared in the config file: change its token there.", src.Name)
-	}
-	token, err := st.RotateSourceToken(ctx, src.ID)
-	if err != nil {
-		return err
-	}
-	if src, err = st.Source(ctx, src.ID); err != nil {
-		return err
-	}
-	h.audit(c, "source.rotate_token", "source", src.ID, map[string]any{"name": src.Name, "token_prefix": src.TokenPrefix})
 	return h.render(c, http.StatusOK, "sources-token", "New token for "+src.Name,
 		sourceTokenView{Source: *src, URL: h.ingestURL(c, *src), Token: token, Rotated: true})
 }

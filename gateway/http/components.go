@@ -1,14 +1,13 @@
 package http
 
 import (
-	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/catalog"
 )
 
 // list is the shape of every admin API list: {"data":[…],"next_cursor":"…"}.
@@ -105,31 +104,11 @@ func (s *Server) createComponent(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if req.Name == nil {
-		return gateway.FieldError("name", "is required")
-	}
-	comp := gateway.Component{Name: *req.Name, Position: -1}
-	if err := s.applyComponent(c, &comp, req); err != nil {
-		return err
-	}
-	deps, err := s.dependsOn(c, req.DependsOn)
+	comp, err := s.svc.Catalog.CreateComponent(c.Request().Context(), principal(c), req.change())
 	if err != nil {
 		return err
 	}
-	if err := s.svc.Store.CreateComponent(c.Request().Context(), &comp); err != nil {
-		return err
-	}
-	if deps != nil {
-		if err := s.svc.Store.SetDependencies(c.Request().Context(), comp.ID, deps); err != nil {
-			// A refused graph (a cycle) fails the whole request: the new
-			// component, which nothing refers to yet, goes again.
-			_ = s.svc.Store.DeleteComponent(c.Request().Context(), comp.ID)
-			return err
-		}
-		comp.DependsOn = slices.Sorted(slices.Values(deps))
-	}
-	s.audit(c, "component.create", "component", comp.ID, map[string]any{"name": comp.Name})
-	return c.JSON(http.StatusCreated, toComponentJSON(comp))
+	return c.JSON(http.StatusCreated, toComponentJSON(*comp))
 }
 
 func (s *Server) updateComponent(c echo.Context) error {
@@ -137,92 +116,22 @@ func (s *Server) updateComponent(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	comp, err := s.svc.Store.Component(ctx, c.Param("id"))
+	comp, err := s.svc.Catalog.UpdateComponent(c.Request().Context(), principal(c), c.Param("id"), req.change())
 	if err != nil {
 		return err
 	}
-	if err := s.applyComponent(c, comp, req); err != nil {
-		return err
-	}
-	// The graph first: a cycle, the likeliest refusal, then changes nothing.
-	deps, err := s.dependsOn(c, req.DependsOn)
-	if err != nil {
-		return err
-	}
-	if deps != nil {
-		if err := s.svc.Store.SetDependencies(ctx, comp.ID, deps); err != nil {
-			return err
-		}
-	}
-	if err := s.svc.Store.UpdateComponent(ctx, comp); err != nil {
-		return err
-	}
-	if comp, err = s.svc.Store.Component(ctx, comp.ID); err != nil {
-		return err
-	}
-	s.audit(c, "component.update", "component", comp.ID, map[string]any{"name": comp.Name})
 	return c.JSON(http.StatusOK, toComponentJSON(*comp))
 }
 
-// applyComponent copies the request's fields that are present onto comp.
-func (s *Server) applyComponent(c echo.Context, comp *gateway.Component, req componentRequest) error {
-	if req.Name != nil {
-		if err := gateway.ValidateName("name", *req.Name); err != nil {
-			return err
-		}
-		comp.Name = *req.Name
-	}
-	if req.Description != nil {
-		comp.Description = *req.Description
-	}
-	if req.Position != nil {
-		comp.Position = *req.Position
-	}
-	if req.Group != nil {
-		comp.GroupID = ""
-		if *req.Group != "" {
-			g, err := s.svc.Store.ComponentGroup(c.Request().Context(), *req.Group)
-			if gateway.ErrorCode(err) == gateway.ENOTFOUND {
-				return gateway.FieldError("group", "no component group with this id or name")
-			} else if err != nil {
-				return err
-			}
-			comp.GroupID = g.ID
-		}
-	}
-	return nil
-}
-
-// dependsOn resolves a depends_on list of ids or names to ids; nil when
-// the request has none (leave the edges as they are).
-func (s *Server) dependsOn(c echo.Context, names *[]string) ([]string, error) {
-	if names == nil {
-		return nil, nil
-	}
-	ids := []string{}
-	for i, n := range *names {
-		dep, err := s.svc.Store.Component(c.Request().Context(), n)
-		if gateway.ErrorCode(err) == gateway.ENOTFOUND {
-			return nil, gateway.FieldError(fmt.Sprintf("depends_on[%d]", i), "no component with this id or name")
-		} else if err != nil {
-			return nil, err
-		}
-		ids = append(ids, dep.ID)
-	}
-	return ids, nil
+func (req componentRequest) change() catalog.ComponentChange {
+	return catalog.ComponentChange{Name: req.Name, Description: req.Description, Group: req.Group,
+		Position: req.Position, DependsOn: req.DependsOn}
 }
 
 func (s *Server) deleteComponent(c echo.Context) error {
-	ctx := c.Request().Context()
-	comp, err := s.svc.Store.Component(ctx, c.Param("id"))
-	if err != nil {
+	if _, err := s.svc.Catalog.DeleteComponent(c.Request().Context(), principal(c), c.Param("id")); err != nil {
 		return err
 	}
-	if err := s.svc.Store.DeleteComponent(ctx, comp.ID); err != nil {
-		return err
-	}
-	s.audit(c, "component.delete", "component", comp.ID, map[string]any{"name": comp.Name})
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -256,17 +165,10 @@ func (s *Server) createGroup(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if req.Name == nil {
-		return gateway.FieldError("name", "is required")
-	}
-	g := gateway.ComponentGroup{Position: -1}
-	if err := applyGroup(&g, req); err != nil {
+	g, err := s.svc.Catalog.CreateGroup(c.Request().Context(), principal(c), catalog.GroupChange(req))
+	if err != nil {
 		return err
 	}
-	if err := s.svc.Store.CreateComponentGroup(c.Request().Context(), &g); err != nil {
-		return err
-	}
-	s.audit(c, "component_group.create", "component_group", g.ID, map[string]any{"name": g.Name})
 	return c.JSON(http.StatusCreated, g)
 }
 
@@ -275,47 +177,17 @@ func (s *Server) updateGroup(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	g, err := s.svc.Store.ComponentGroup(ctx, c.Param("id"))
+	g, err := s.svc.Catalog.UpdateGroup(c.Request().Context(), principal(c), c.Param("id"), catalog.GroupChange(req))
 	if err != nil {
 		return err
 	}
-	if err := applyGroup(g, req); err != nil {
-		return err
-	}
-	if err := s.svc.Store.UpdateComponentGroup(ctx, g); err != nil {
-		return err
-	}
-	s.audit(c, "component_group.update", "component_group", g.ID, map[string]any{"name": g.Name})
 	return c.JSON(http.StatusOK, g)
 }
 
-func applyGroup(g *gateway.ComponentGroup, req groupRequest) error {
-	if req.Name != nil {
-		if err := gateway.ValidateName("name", *req.Name); err != nil {
-			return err
-		}
-		g.Name = *req.Name
-	}
-	if req.Description != nil {
-		g.Description = *req.Description
-	}
-	if req.Position != nil {
-		g.Position = *req.Position
-	}
-	return nil
-}
-
 func (s *Server) deleteGroup(c echo.Context) error {
-	ctx := c.Request().Context()
-	g, err := s.svc.Store.ComponentGroup(ctx, c.Param("id"))
-	if err != nil {
+	if _, err := s.svc.Catalog.DeleteGroup(c.Request().Context(), principal(c), c.Param("id")); err != nil {
 		return err
 	}
-	if err := s.svc.Store.DeleteComponentGroup(ctx, g.ID); err != nil {
-		return err
-	}
-	s.audit(c, "component_group.delete", "component_group", g.ID, map[string]any{"name": g.Name})
 	return c.NoContent(http.StatusNoContent)
 }
 

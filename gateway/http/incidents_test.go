@@ -310,7 +310,9 @@ func TestIncidentUpdateDryRun(t *testing.T) {
 func TestIncidentRootCauseInTheAPI(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, herhttp.Options{})
-		e.srv.SetIncidents(incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"}))
+		e.publish(func(svc *herhttp.Services) {
+			svc.Incidents = incidents.New(incidents.Options{Store: st, Log: storetest.Logger(t), PublicURL: "http://status.test"})
+		})
 		e.do("POST", "/api/v1/components", gateway.RoleAdmin, `{"name":"Hummingbird App"}`)
 		e.do("POST", "/api/v1/components", gateway.RoleAdmin, `{"name":"DNS"}`)
 		r := e.do("POST", "/api/v1/incidents", gateway.RoleSupport, `{"name":"Login problems","status":"investigating",

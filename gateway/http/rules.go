@@ -3,13 +3,12 @@ package http
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/catalog"
 )
 
 // ruleRoutes registers the routing rules' API. Every change also drops
@@ -55,114 +54,63 @@ func (h *ingestAPI) getRule(c echo.Context) error {
 }
 
 func (h *ingestAPI) createRule(c echo.Context) error {
-	var req ruleRequest
-	if err := bind(c, &req); err != nil {
+	ch, err := bindRule(c)
+	if err != nil {
 		return err
 	}
-	if req.Components == nil || len(*req.Components) == 0 {
-		return gateway.FieldError("components", "is required: the components this rule sets")
-	}
-	r := gateway.Rule{Position: -1}
-	if err := h.applyRule(c, &r, req); err != nil {
-		return err
-	}
-	if err := h.s.svc.Store.CreateRule(c.Request().Context(), &r); err != nil {
+	r, err := h.s.svc.Catalog.CreateRule(c.Request().Context(), principal(c), ch)
+	if err != nil {
 		return err
 	}
 	h.s.svc.Ingest.InvalidateRules()
-	h.s.audit(c, "rule.create", "rule", r.ID, ruleDetail(r))
 	return c.JSON(http.StatusCreated, r)
 }
 
 func (h *ingestAPI) updateRule(c echo.Context) error {
-	var req ruleRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	r, err := h.s.svc.Store.Rule(ctx, c.Param("id"))
+	ch, err := bindRule(c)
 	if err != nil {
 		return err
 	}
-	if req.Components != nil && len(*req.Components) == 0 {
-		return gateway.FieldError("components", "must name at least one component")
-	}
-	if err := h.applyRule(c, r, req); err != nil {
-		return err
-	}
-	if err := h.s.svc.Store.UpdateRule(ctx, r); err != nil {
+	r, err := h.s.svc.Catalog.UpdateRule(c.Request().Context(), principal(c), c.Param("id"), ch)
+	if err != nil {
 		return err
 	}
 	h.s.svc.Ingest.InvalidateRules()
-	h.s.audit(c, "rule.update", "rule", r.ID, ruleDetail(*r))
 	return c.JSON(http.StatusOK, r)
 }
 
 func (h *ingestAPI) deleteRule(c echo.Context) error {
-	ctx := c.Request().Context()
-	r, err := h.s.svc.Store.Rule(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if err := h.s.svc.Store.DeleteRule(ctx, r.ID); err != nil {
+	if _, err := h.s.svc.Catalog.DeleteRule(c.Request().Context(), principal(c), c.Param("id")); err != nil {
 		return err
 	}
 	h.s.svc.Ingest.InvalidateRules()
-	h.s.audit(c, "rule.delete", "rule", r.ID, ruleDetail(*r))
 	return c.NoContent(http.StatusNoContent)
 }
 
-func ruleDetail(r gateway.Rule) map[string]any {
-	m := make([]string, len(r.Matchers))
-	for i, x := range r.Matchers {
-		m[i] = x.String()
+// bindRule reads a rule request in the catalog's terms: the matchers
+// parsed from either of their JSON forms, the severity map as given (the
+// catalog checks it).
+func bindRule(c echo.Context) (catalog.RuleChange, error) {
+	var req ruleRequest
+	if err := bind(c, &req); err != nil {
+		return catalog.RuleChange{}, err
 	}
-	return map[string]any{"name": r.Name, "position": r.Position, "matchers": m, "components": r.ComponentIDs}
-}
-
-// applyRule copies the request's fields that are present onto r,
-// resolving component names; errors name the field, e.g. "matchers[1]".
-func (h *ingestAPI) applyRule(c echo.Context, r *gateway.Rule, req ruleRequest) error {
-	if req.Name != nil {
-		if *req.Name != "" {
-			if err := gateway.ValidateName("name", *req.Name); err != nil {
-				return err
-			}
-		}
-		r.Name = *req.Name
-	}
-	if req.Position != nil {
-		r.Position = *req.Position
-	}
+	ch := catalog.RuleChange{Name: req.Name, Position: req.Position, Components: req.Components}
 	if req.Matchers != nil {
 		ms, err := parseMatchers(*req.Matchers)
 		if err != nil {
-			return err
+			return ch, err
 		}
-		r.Matchers = ms
+		ch.Matchers = &ms
 	}
 	if req.SeverityStatus != nil {
-		ss, err := parseSeverityStatus(*req.SeverityStatus)
-		if err != nil {
-			return err
+		ss := make(map[gateway.Severity]gateway.ComponentStatus, len(*req.SeverityStatus))
+		for k, v := range *req.SeverityStatus {
+			ss[gateway.Severity(k)] = gateway.ComponentStatus(v)
 		}
-		r.SeverityStatus = ss
+		ch.SeverityStatus = &ss
 	}
-	if req.Components != nil {
-		r.ComponentIDs = r.ComponentIDs[:0:0]
-		for i, key := range *req.Components {
-			comp, err := h.s.svc.Store.Component(c.Request().Context(), key)
-			if gateway.ErrorCode(err) == gateway.ENOTFOUND {
-				return gateway.FieldError(fmt.Sprintf("components[%d]", i), "no component with this id or name")
-			} else if err != nil {
-				return err
-			}
-			if !slices.Contains(r.ComponentIDs, comp.ID) {
-				r.ComponentIDs = append(r.ComponentIDs, comp.ID)
-			}
-		}
-	}
-	return nil
+	return ch, nil
 }
 
 func parseMatchers(raw []json.RawMessage) ([]gateway.Matcher, error) {
@@ -192,23 +140,6 @@ func parseMatchers(raw []json.RawMessage) ([]gateway.Matcher, error) {
 			return nil, gateway.FieldError(field, err.Error())
 		}
 		out = append(out, matcher)
-	}
-	return out, nil
-}
-
-func parseSeverityStatus(in map[string]string) (map[gateway.Severity]gateway.ComponentStatus, error) {
-	out := make(map[gateway.Severity]gateway.ComponentStatus, len(in))
-	for _, k := range slices.Sorted(maps.Keys(in)) {
-		sev := gateway.Severity(k)
-		if sev.Rank() == 0 {
-			return nil, gateway.FieldError("severity_status."+k, "is not a severity (critical, error, warning or info)")
-		}
-		st := gateway.ComponentStatus(in[k])
-		if !st.Valid() {
-			return nil, gateway.FieldError("severity_status."+k,
-				"must be operational, degraded_performance, partial_outage, major_outage or under_maintenance")
-		}
-		out[sev] = st
 	}
 	return out, nil
 }

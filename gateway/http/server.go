@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/catalog"
 	"github.com/heraldstatus/herald/gateway/incidents"
 	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/metrics"
@@ -76,6 +77,9 @@ type Services struct {
 	// Ingest serves the ingest endpoints; nil makes one with default
 	// options for Store.
 	Ingest *ingest.Service
+	// Catalog changes components, groups, sources and rules; nil makes
+	// one over Store.
+	Catalog *catalog.Service
 }
 
 // Server serves Herald's HTTP surface. It starts before the database is
@@ -140,6 +144,9 @@ func (s *Server) Publish(svc Services) {
 	}
 	if svc.Ingest == nil {
 		svc.Ingest = ingest.New(svc.Store, ingest.Options{Log: s.log, Metrics: s.opt.Metrics})
+	}
+	if svc.Catalog == nil {
+		svc.Catalog = catalog.New(svc.Store)
 	}
 	ready := &Server{process: s.process, svc: &svc}
 	s.router.Store(ready.readyRouter())

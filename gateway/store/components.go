@@ -59,7 +59,12 @@ func getGroup(ctx context.Context, q sqlx.QueryerContext, qs *queries, idOrName 
 // CreateComponentGroup inserts g, filling its id, times and (when < 0)
 // position; a taken name is ECONFLICT.
 func (s *Store) CreateComponentGroup(ctx context.Context, g *gateway.ComponentGroup) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error { return s.insertGroup(ctx, tx, g) })
+	return s.InTx(ctx, func(t *Tx) error { return t.CreateComponentGroup(g) })
+}
+
+// CreateComponentGroup is Store.CreateComponentGroup inside the transaction.
+func (t *Tx) CreateComponentGroup(g *gateway.ComponentGroup) error {
+	return t.s.insertGroup(t.ctx, t.tx, g)
 }
 
 func (s *Store) insertGroup(ctx context.Context, tx *sqlx.Tx, g *gateway.ComponentGroup) error {
@@ -79,9 +84,13 @@ func (s *Store) insertGroup(ctx context.Context, tx *sqlx.Tx, g *gateway.Compone
 
 // UpdateComponentGroup writes g's name, description and position.
 func (s *Store) UpdateComponentGroup(ctx context.Context, g *gateway.ComponentGroup) error {
-	g.UpdatedAt = s.now()
-	res, err := s.wdb.ExecContext(ctx, s.q.UpdateGroup, g.Name, g.Description, g.Position, g.UpdatedAt, g.ID)
-	s.noteWrite()
+	return s.InTx(ctx, func(t *Tx) error { return t.UpdateComponentGroup(g) })
+}
+
+// UpdateComponentGroup is Store.UpdateComponentGroup inside the transaction.
+func (t *Tx) UpdateComponentGroup(g *gateway.ComponentGroup) error {
+	g.UpdatedAt = t.s.now()
+	res, err := t.tx.ExecContext(t.ctx, t.s.q.UpdateGroup, g.Name, g.Description, g.Position, g.UpdatedAt, g.ID)
 	if err != nil {
 		return conflictName(wrap("update group", err), "component group", g.Name)
 	}
@@ -90,12 +99,22 @@ func (s *Store) UpdateComponentGroup(ctx context.Context, g *gateway.ComponentGr
 
 // DeleteComponentGroup removes a group; its components stay, ungrouped.
 func (s *Store) DeleteComponentGroup(ctx context.Context, id string) error {
-	res, err := s.wdb.ExecContext(ctx, s.q.DeleteGroup, id)
-	s.noteWrite()
+	return s.InTx(ctx, func(t *Tx) error { return t.DeleteComponentGroup(id) })
+}
+
+// DeleteComponentGroup is Store.DeleteComponentGroup inside the transaction.
+func (t *Tx) DeleteComponentGroup(id string) error {
+	res, err := t.tx.ExecContext(t.ctx, t.s.q.DeleteGroup, id)
 	if err != nil {
 		return wrap("delete group", err)
 	}
 	return mustAffect(res, "Component group", id)
+}
+
+// ComponentGroup finds a group by id or exact name inside the
+// transaction; ENOTFOUND when none.
+func (t *Tx) ComponentGroup(idOrName string) (*gateway.ComponentGroup, error) {
+	return getGroup(t.ctx, t.tx, t.s.q, idOrName)
 }
 
 // Components lists every component in page order (by group, then position).
@@ -116,11 +135,21 @@ func (s *Store) Components(ctx context.Context) ([]gateway.Component, error) {
 
 // Component finds a component by id or exact name; ENOTFOUND when none.
 func (s *Store) Component(ctx context.Context, idOrName string) (*gateway.Component, error) {
-	c, err := getComponent(ctx, s.db, s.q, idOrName)
+	return s.component(ctx, s.db, idOrName)
+}
+
+// Component finds a component by id or exact name inside the transaction,
+// with what it depends on; ENOTFOUND when none.
+func (t *Tx) Component(idOrName string) (*gateway.Component, error) {
+	return t.s.component(t.ctx, t.tx, idOrName)
+}
+
+func (s *Store) component(ctx context.Context, q sqlx.QueryerContext, idOrName string) (*gateway.Component, error) {
+	c, err := getComponent(ctx, q, s.q, idOrName)
 	if err != nil {
 		return nil, err
 	}
-	edges, err := s.dependencies(ctx, s.db)
+	edges, err := s.dependencies(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +172,11 @@ func getComponent(ctx context.Context, q sqlx.QueryerContext, qs *queries, idOrN
 // < 0) position at the end of its group. An unknown group is EUNPROCESSABLE
 // naming "group"; a taken name is ECONFLICT.
 func (s *Store) CreateComponent(ctx context.Context, c *gateway.Component) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error { return s.insertComponent(ctx, tx, c) })
+	return s.InTx(ctx, func(t *Tx) error { return t.CreateComponent(c) })
 }
+
+// CreateComponent is Store.CreateComponent inside the transaction.
+func (t *Tx) CreateComponent(c *gateway.Component) error { return t.s.insertComponent(t.ctx, t.tx, c) }
 
 func (s *Store) insertComponent(ctx context.Context, tx *sqlx.Tx, c *gateway.Component) error {
 	now := s.now()
@@ -167,9 +199,13 @@ func (s *Store) insertComponent(ctx context.Context, tx *sqlx.Tx, c *gateway.Com
 
 // UpdateComponent writes c's group, name, description and position.
 func (s *Store) UpdateComponent(ctx context.Context, c *gateway.Component) error {
-	c.UpdatedAt = s.now()
-	res, err := s.wdb.ExecContext(ctx, s.q.UpdateComponent, c.GroupID, c.Name, c.Description, c.Position, c.UpdatedAt, c.ID)
-	s.noteWrite()
+	return s.InTx(ctx, func(t *Tx) error { return t.UpdateComponent(c) })
+}
+
+// UpdateComponent is Store.UpdateComponent inside the transaction.
+func (t *Tx) UpdateComponent(c *gateway.Component) error {
+	c.UpdatedAt = t.s.now()
+	res, err := t.tx.ExecContext(t.ctx, t.s.q.UpdateComponent, c.GroupID, c.Name, c.Description, c.Position, c.UpdatedAt, c.ID)
 	if err != nil {
 		if gateway.ErrorCode(mapError(err)) == gateway.EUNPROCESSABLE {
 			return gateway.FieldError("group", "no such component group")
@@ -181,8 +217,12 @@ func (s *Store) UpdateComponent(ctx context.Context, c *gateway.Component) error
 
 // DeleteComponent removes a component with its subscriptions and routing.
 func (s *Store) DeleteComponent(ctx context.Context, id string) error {
-	res, err := s.wdb.ExecContext(ctx, s.q.DeleteComponent, id)
-	s.noteWrite()
+	return s.InTx(ctx, func(t *Tx) error { return t.DeleteComponent(id) })
+}
+
+// DeleteComponent is Store.DeleteComponent inside the transaction.
+func (t *Tx) DeleteComponent(id string) error {
+	res, err := t.tx.ExecContext(t.ctx, t.s.q.DeleteComponent, id)
 	if err != nil {
 		return wrap("delete component", err)
 	}

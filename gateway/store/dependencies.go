@@ -37,9 +37,12 @@ func (s *Store) Dependencies(ctx context.Context) (map[string][]string, error) {
 // cycle's components; an unknown id is EUNPROCESSABLE too. Changes are
 // serialized, so two that are each acyclic cannot make a cycle together.
 func (s *Store) SetDependencies(ctx context.Context, id string, deps []string) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
-		return s.setDependencies(ctx, tx, map[string][]string{id: deps}, "depends_on")
-	})
+	return s.InTx(ctx, func(t *Tx) error { return t.SetDependencies(id, deps) })
+}
+
+// SetDependencies is Store.SetDependencies inside the transaction.
+func (t *Tx) SetDependencies(id string, deps []string) error {
+	return t.s.setDependencies(t.ctx, t.tx, map[string][]string{id: deps}, "depends_on")
 }
 
 // setDependencies replaces the upstreams of each component in set and

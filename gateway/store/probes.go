@@ -37,7 +37,7 @@ const (
 )
 
 // ProbeSourceName is the source every probe alert is stored under.
-const ProbeSourceName = "probe"
+const ProbeSourceName = gateway.ProbeSourceName
 
 // probeSpec is the JSON of probes.spec: the keys of the probe that have no
 // column of their own.

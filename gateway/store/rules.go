@@ -87,10 +87,18 @@ func (s *Store) writeRule(ctx context.Context, tx *sqlx.Tx, r *gateway.Rule, ins
 	return nil
 }
 
-// Rule finds a rule by id; ENOTFOUND when none. Rules are few, so it reads
-// them all rather than keeping a second query in step with listRules.
+// Rule finds a rule by id; ENOTFOUND when none.
 func (s *Store) Rule(ctx context.Context, id string) (*gateway.Rule, error) {
-	rules, err := s.Rules(ctx)
+	return s.rule(ctx, s.db, id)
+}
+
+// Rule is Store.Rule inside the transaction.
+func (t *Tx) Rule(id string) (*gateway.Rule, error) { return t.s.rule(t.ctx, t.tx, id) }
+
+// rule reads every rule and keeps id's: rules are few, so this spares a
+// second query to keep in step with listRules.
+func (s *Store) rule(ctx context.Context, q queryer, id string) (*gateway.Rule, error) {
+	rules, err := s.listRules(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -106,38 +114,49 @@ func (s *Store) Rule(ctx context.Context, id string) (*gateway.Rule, error) {
 // time and, when r.Position < 0, placing it after every other rule. An
 // unknown component id is EUNPROCESSABLE naming "components".
 func (s *Store) CreateRule(ctx context.Context, r *gateway.Rule) error {
+	return s.InTx(ctx, func(t *Tx) error { return t.CreateRule(r) })
+}
+
+// CreateRule is Store.CreateRule inside the transaction.
+func (t *Tx) CreateRule(r *gateway.Rule) error {
 	if r.Origin == "" {
 		r.Origin = gateway.OriginAPI
 	}
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
-		if r.Position < 0 {
-			if err := tx.GetContext(ctx, &r.Position, s.q.NextRulePosition); err != nil {
-				return wrap("next rule position", err)
-			}
+	if r.Position < 0 {
+		if err := t.tx.GetContext(t.ctx, &r.Position, t.s.q.NextRulePosition); err != nil {
+			return wrap("next rule position", err)
 		}
-		return ruleComponentsError(s.writeRule(ctx, tx, r, true))
-	})
+	}
+	return ruleComponentsError(t.s.writeRule(t.ctx, t.tx, r, true))
 }
 
 // UpdateRule writes r's name, position, matchers, severity map and
 // components; ENOTFOUND when it does not exist.
 func (s *Store) UpdateRule(ctx context.Context, r *gateway.Rule) error {
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
-		var n int
-		if err := tx.GetContext(ctx, &n, s.q.CountRule, r.ID); err != nil {
-			return wrap("find rule", err)
-		}
-		if n == 0 {
-			return notFound("Rule", r.ID)
-		}
-		return ruleComponentsError(s.writeRule(ctx, tx, r, false))
-	})
+	return s.InTx(ctx, func(t *Tx) error { return t.UpdateRule(r) })
+}
+
+// UpdateRule is Store.UpdateRule inside the transaction.
+func (t *Tx) UpdateRule(r *gateway.Rule) error {
+	var n int
+	if err := t.tx.GetContext(t.ctx, &n, t.s.q.CountRule, r.ID); err != nil {
+		return wrap("find rule", err)
+	}
+	if n == 0 {
+		return notFound("Rule", r.ID)
+	}
+	return ruleComponentsError(t.s.writeRule(t.ctx, t.tx, r, false))
 }
 
 // DeleteRule removes a rule; alerts it routed keep their components and
 // lose only the reference to it.
 func (s *Store) DeleteRule(ctx context.Context, id string) error {
-	res, err := s.wdb.ExecContext(ctx, s.q.DeleteRule, id)
+	return s.InTx(ctx, func(t *Tx) error { return t.DeleteRule(id) })
+}
+
+// DeleteRule is Store.DeleteRule inside the transaction.
+func (t *Tx) DeleteRule(id string) error {
+	res, err := t.tx.ExecContext(t.ctx, t.s.q.DeleteRule, id)
 	if err != nil {
 		return wrap("delete rule", err)
 	}

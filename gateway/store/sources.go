@@ -6,6 +6,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/heraldstatus/herald/gateway"
 )
 
@@ -61,8 +63,17 @@ func (s *Store) Sources(ctx context.Context) ([]gateway.Source, error) {
 
 // Source finds a source by id or name, with its token hash; ENOTFOUND when none.
 func (s *Store) Source(ctx context.Context, idOrName string) (*gateway.Source, error) {
+	return s.source(ctx, s.db, idOrName)
+}
+
+// Source is Store.Source inside the transaction.
+func (t *Tx) Source(idOrName string) (*gateway.Source, error) {
+	return t.s.source(t.ctx, t.tx, idOrName)
+}
+
+func (s *Store) source(ctx context.Context, q sqlx.QueryerContext, idOrName string) (*gateway.Source, error) {
 	var r sourceRow
-	if err := s.db.GetContext(ctx, &r, s.q.GetSource, idOrName, idOrName); err != nil {
+	if err := sqlx.GetContext(ctx, q, &r, s.q.GetSource, idOrName, idOrName); err != nil {
 		if gateway.ErrorCode(mapError(err)) == gateway.ENOTFOUND {
 			return nil, notFound("Source", idOrName)
 		}
@@ -112,18 +123,21 @@ func (s *Store) SourceByToken(ctx context.Context, token string) (*gateway.Sourc
 // CreateSource inserts src with a new token and returns the token, which
 // is stored only as a hash and cannot be shown again. It fills src's id,
 // times, token prefix and (when empty) origin; a taken name is ECONFLICT.
-func (s *Store) CreateSource(ctx context.Context, src *gateway.Source) (string, error) {
-	if src.Name == ProbeSourceName {
-		return "", errProbeSource()
-	}
+func (s *Store) CreateSource(ctx context.Context, src *gateway.Source) (token string, err error) {
+	err = s.InTx(ctx, func(t *Tx) error { token, err = t.CreateSource(src); return err })
+	return token, err
+}
+
+// CreateSource is Store.CreateSource inside the transaction.
+func (t *Tx) CreateSource(src *gateway.Source) (string, error) {
 	token := gateway.NewSecret("hsrc_")
-	now := s.now()
+	now := t.s.now()
 	src.ID, src.CreatedAt, src.UpdatedAt = gateway.NewID(), now, now
 	src.TokenHash, src.TokenPrefix = gateway.HashSecret(token), gateway.SecretPrefix(token)
 	if src.Origin == "" {
 		src.Origin = gateway.OriginAPI
 	}
-	_, err := s.wdb.ExecContext(ctx, s.q.InsertSource, src.ID, src.Name, src.Kind, src.TokenHash, src.TokenPrefix,
+	_, err := t.tx.ExecContext(t.ctx, t.s.q.InsertSource, src.ID, src.Name, src.Kind, src.TokenHash, src.TokenPrefix,
 		src.RateLimit, src.Origin, now, now)
 	if err != nil {
 		return "", conflictName(wrap("insert source", err), "source", src.Name)
@@ -134,13 +148,16 @@ func (s *Store) CreateSource(ctx context.Context, src *gateway.Source) (string, 
 // RotateSourceToken gives the source a new token and returns it. The old
 // token stops working with the commit: every ingest request reads the
 // source's hash afresh.
-func (s *Store) RotateSourceToken(ctx context.Context, id string) (string, error) {
-	if err := s.refuseProbeSource(ctx, id); err != nil {
-		return "", err
-	}
+func (s *Store) RotateSourceToken(ctx context.Context, id string) (token string, err error) {
+	err = s.InTx(ctx, func(t *Tx) error { token, err = t.RotateSourceToken(id); return err })
+	return token, err
+}
+
+// RotateSourceToken is Store.RotateSourceToken inside the transaction.
+func (t *Tx) RotateSourceToken(id string) (string, error) {
 	token := gateway.NewSecret("hsrc_")
-	now := s.now()
-	res, err := s.wdb.ExecContext(ctx, s.q.UpdateSourceToken, gateway.HashSecret(token), gateway.SecretPrefix(token), now, now, id)
+	now := t.s.now()
+	res, err := t.tx.ExecContext(t.ctx, t.s.q.UpdateSourceToken, gateway.HashSecret(token), gateway.SecretPrefix(token), now, now, id)
 	if err != nil {
 		return "", wrap("rotate source token", err)
 	}
@@ -149,11 +166,13 @@ func (s *Store) RotateSourceToken(ctx context.Context, id string) (string, error
 
 // UpdateSource writes src's kind and rate limit.
 func (s *Store) UpdateSource(ctx context.Context, src *gateway.Source) error {
-	if err := s.refuseProbeSource(ctx, src.ID); err != nil {
-		return err
-	}
-	src.UpdatedAt = s.now()
-	res, err := s.wdb.ExecContext(ctx, s.q.UpdateSource, src.Kind, src.RateLimit, src.UpdatedAt, src.ID)
+	return s.InTx(ctx, func(t *Tx) error { return t.UpdateSource(src) })
+}
+
+// UpdateSource is Store.UpdateSource inside the transaction.
+func (t *Tx) UpdateSource(src *gateway.Source) error {
+	src.UpdatedAt = t.s.now()
+	res, err := t.tx.ExecContext(t.ctx, t.s.q.UpdateSource, src.Kind, src.RateLimit, src.UpdatedAt, src.ID)
 	if err != nil {
 		return wrap("update source", err)
 	}
@@ -162,10 +181,12 @@ func (s *Store) UpdateSource(ctx context.Context, src *gateway.Source) error {
 
 // DeleteSource removes a source and, with it, every alert it sent.
 func (s *Store) DeleteSource(ctx context.Context, id string) error {
-	if err := s.refuseProbeSource(ctx, id); err != nil {
-		return err
-	}
-	res, err := s.wdb.ExecContext(ctx, s.q.DeleteSource, id)
+	return s.InTx(ctx, func(t *Tx) error { return t.DeleteSource(id) })
+}
+
+// DeleteSource is Store.DeleteSource inside the transaction.
+func (t *Tx) DeleteSource(id string) error {
+	res, err := t.tx.ExecContext(t.ctx, t.s.q.DeleteSource, id)
 	if err != nil {
 		return wrap("delete source", err)
 	}
@@ -200,24 +221,4 @@ func (s *Store) SourceAlertSummaries(ctx context.Context) (map[string]SourceAler
 		out[a.SourceID] = a
 	}
 	return out, nil
-}
-
-// errProbeSource refuses a change to the source the built-in probes' alerts
-// are stored under: it has no token and no decoder, and a token given to it
-// would let a client resolve the probes' alerts, so nobody may create,
-// change, rotate or delete it.
-func errProbeSource() error {
-	return gateway.Errorf(gateway.ECONFLICT, "The source %q is Herald's own, for the alerts of its built-in probes; it cannot be created, changed or deleted.", ProbeSourceName)
-}
-
-// refuseProbeSource answers errProbeSource when id is the probe source.
-func (s *Store) refuseProbeSource(ctx context.Context, id string) error {
-	src, err := s.Source(ctx, id)
-	if err != nil {
-		return err
-	}
-	if src.Name == ProbeSourceName {
-		return errProbeSource()
-	}
-	return nil
 }
