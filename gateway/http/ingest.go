@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/http/bodylimit"
 	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/sources/pagerduty"
 	"github.com/heraldstatus/herald/gateway/store"
@@ -236,7 +237,7 @@ func (s *Server) ingestBodyLimit() int64 {
 }
 
 // readBody reads an ingest body up to limits.ingest_body: ETOOLARGE past
-// it (a declared length is refused before reading), EUNSUPPORTED for a
+// it (bodylimit.Limit: a declared length is refused before reading), EUNSUPPORTED for a
 // compressed body. It first waits for the body's share of the memory
 // budget (see ingestBudget), which the caller gives back with release
 // once the body is decoded and stored; release is never nil.
@@ -246,20 +247,19 @@ func (h *ingestAPI) readBody(c echo.Context) (body []byte, release func(), err e
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
 		return nil, func() {}, gateway.Errorf(gateway.EUNSUPPORTED, "Content-Encoding %q is not supported; send the body uncompressed.", enc)
 	}
-	if r.ContentLength > limit {
-		return nil, func() {}, tooLarge(limit)
+	if err := bodylimit.Limit(c.Response(), r, limit, nil); err != nil {
+		return nil, func() {}, err
 	}
 	release, err = h.budget.acquire(r.Context(), r.ContentLength)
 	if err != nil {
 		return nil, release, err
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit)+bytes.MinRead))
-	_, err = buf.ReadFrom(http.MaxBytesReader(c.Response(), r.Body, limit))
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return nil, release, tooLarge(limit)
-	case err != nil && !errors.Is(err, io.EOF):
+	_, err = buf.ReadFrom(r.Body)
+	if _, over := bodylimit.Over(err); over {
+		return nil, release, bodylimit.Check(err)
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, release, &gateway.Error{Code: gateway.EINVALID, Message: "The request body could not be read.", Err: err}
 	}
 	return buf.Bytes(), release, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/http/bodylimit"
 	"github.com/heraldstatus/herald/gateway/incidents"
 	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/metrics"
@@ -96,7 +97,7 @@ func New(opt Options) *Server {
 		opt.APIBodyLimit = 10 << 20
 	}
 	s := &Server{echo: echo.New(), opt: opt, log: opt.Log, started: time.Now().UTC()}
-	s.fails.burst, s.fails.every = cmp.Or(opt.AuthFailures, 20), cmp.Or(opt.AuthFailuresEvery, 5*time.Second)
+	s.fails = newFailureLimiter(cmp.Or(opt.AuthFailures, 20), cmp.Or(opt.AuthFailuresEvery, 5*time.Second))
 	s.why.Store("starting")
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -125,7 +126,7 @@ func (s *Server) routes() {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opt.Metrics.Registry, promhttp.HandlerOpts{})))
 
 	s.openAPIRoutes(e)
-	api := e.Group("/api/v1", s.limitAuthFailures("api"), s.limitBody(s.opt.APIBodyLimit), s.requireStore, s.authenticate)
+	api := e.Group("/api/v1", s.limitAuthFailures("api"), bodylimit.Middleware(s.opt.APIBodyLimit), s.requireStore, s.authenticate)
 	s.componentRoutes(api)
 	s.probeRoutes(api)
 	s.incidentRoutes(api)
