@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -21,10 +20,6 @@ import (
 // defaultIngestBodyLimit is limits.ingest_body's default: a real
 // Alertmanager group of 400 alerts is about 130 KB.
 const defaultIngestBodyLimit = 10 << 20
-
-// pagerDutyKind is the source kind whose requests are answered as
-// PagerDuty's Events API answers them.
-const pagerDutyKind = "pagerduty"
 
 // ingestAPI serves the ingest endpoints and the admin API of what ingest
 // uses (sources, rules, alerts). It builds the ingest service for the
@@ -83,12 +78,15 @@ func (h *ingestAPI) ingest(c echo.Context) error {
 		svc.Observe(ingest.UnknownSource, time.Since(start), ingest.Result{}, err)
 		return err
 	}
-	if src.Kind == pagerDutyKind {
+	if src.Kind == ingest.PagerDutyKind {
 		return h.pagerDuty(c, svc, src, start)
 	}
-	res, err := h.ingestBody(c, svc, src)
+	res, err := svc.Receive(c.Request().Context(), h.request(c, src), time.Now())
 	svc.Observe(src.Name, time.Since(start), res, err)
 	if err != nil {
+		if gateway.ErrorCode(err) == gateway.EUNAUTHORIZED {
+			challenge(c)
+		}
 		if src.Kind == alertmanagerAPIKind {
 			if status, body := alertmanagerError(err); status != 0 {
 				return c.JSONBlob(status, body)
@@ -99,25 +97,11 @@ func (h *ingestAPI) ingest(c echo.Context) error {
 	return c.JSON(ingestStatus(src.Kind), res)
 }
 
-func (h *ingestAPI) ingestBody(c echo.Context, svc *ingest.Service, src *gateway.Source) (ingest.Result, error) {
+// request is the ingest request c carries for src (nil at /v2/enqueue).
+func (h *ingestAPI) request(c echo.Context, src *gateway.Source) ingest.Request {
 	r := c.Request()
-	if err := authenticate(c, src, ingest.Token(r)); err != nil {
-		return ingest.Result{}, err
-	}
-	now := time.Now()
-	if err := svc.Allow(src, now); err != nil {
-		return ingest.Result{}, err
-	}
-	ct := r.Header.Get("Content-Type")
-	if err := svc.CheckContentType(src, ct); err != nil {
-		return ingest.Result{}, err
-	}
-	body, release, err := h.readBody(c)
-	defer release()
-	if err != nil {
-		return ingest.Result{}, err
-	}
-	return svc.Ingest(r.Context(), src, body, ct, now)
+	return ingest.Request{Source: src, Token: ingest.Token(r), ContentType: r.Header.Get("Content-Type"),
+		Read: func() ([]byte, func(), error) { return h.readBody(c) }}
 }
 
 // enqueue serves POST /v2/enqueue, PagerDuty's Events API v2: the event's
@@ -129,71 +113,29 @@ func (h *ingestAPI) enqueue(c echo.Context) error {
 }
 
 // pagerDuty serves one Events API v2 event, at /v2/enqueue (src nil) or at
-// /ingest/{source} for a source of kind pagerduty, and answers as
-// PagerDuty does: 202 {"status":"success","message":"Event processed",
-// "dedup_key":…}, or 400 {"status":"invalid event",…,"errors":[…]}.
-// Authentication, limits and the store answer in Herald's error shape.
+// /ingest/{source} for a source of kind pagerduty (see ingest.Enqueue),
+// and answers as PagerDuty does: 202 {"status":"success","message":"Event
+// processed","dedup_key":…}, or 400 {"status":"invalid event",…,
+// "errors":[…]}. Authentication, limits and the store answer in Herald's
+// error shape; a wrong token for a named source asks for a Bearer token,
+// as every ingest route does.
 func (h *ingestAPI) pagerDuty(c echo.Context, svc *ingest.Service, src *gateway.Source, start time.Time) error {
-	now := time.Now()
-	ev, err := h.pagerDutyEvent(c, svc, &src, now)
+	out, err := svc.Enqueue(c.Request().Context(), h.request(c, src), time.Now())
 	label := ingest.UnknownSource
-	if src != nil {
-		label = src.Name
+	if out.Source != nil {
+		label = out.Source.Name
 	}
-	var res ingest.Result
-	if err == nil {
-		res, err = svc.Accept(c.Request().Context(), src, []gateway.Alert{ev.Alert}, now)
-	}
-	svc.Observe(label, time.Since(start), res, err)
+	svc.Observe(label, time.Since(start), out.Result, err)
 	if err != nil {
 		if status, body := pagerduty.ErrorResponse(err); status != 0 {
 			return c.JSONBlob(status, body)
 		}
+		if src != nil && gateway.ErrorCode(err) == gateway.EUNAUTHORIZED {
+			challenge(c)
+		}
 		return err
 	}
-	return c.JSONBlob(http.StatusAccepted, pagerduty.SuccessResponse(ev.DedupKey))
-}
-
-// pagerDutyEvent reads, authenticates and decodes an event. With *src
-// set, the token is the request's (see ingest.Token) or else the event's
-// routing_key, since many PagerDuty clients can set nothing else; with
-// *src nil the routing_key picks the source, which is stored in *src.
-func (h *ingestAPI) pagerDutyEvent(c echo.Context, svc *ingest.Service, src **gateway.Source, now time.Time) (pagerduty.Event, error) {
-	r := c.Request()
-	token := ingest.Token(r)
-	if *src != nil && token != "" {
-		if err := authenticate(c, *src, token); err != nil {
-			return pagerduty.Event{}, err
-		}
-		if err := svc.Allow(*src, now); err != nil {
-			return pagerduty.Event{}, err
-		}
-	}
-	if err := checkJSON(r.Header.Get("Content-Type")); err != nil {
-		return pagerduty.Event{}, err
-	}
-	body, release, err := h.readBody(c)
-	release() // an event is small once decoded; its store goes through Accept
-	if err != nil {
-		return pagerduty.Event{}, err
-	}
-	ev, decodeErr := pagerduty.DecodeEvent(body, now)
-	if *src == nil || token == "" {
-		if ev.RoutingKey == "" {
-			return ev, decodeErr // PagerDuty's 400: 'routing_key' is missing or blank
-		}
-		if *src == nil {
-			if *src, err = svc.SourceByToken(r.Context(), ev.RoutingKey); err != nil {
-				return ev, err
-			}
-		} else if err := authenticate(c, *src, ev.RoutingKey); err != nil {
-			return ev, err
-		}
-		if err := svc.Allow(*src, now); err != nil {
-			return ev, err
-		}
-	}
-	return ev, decodeErr
+	return c.JSONBlob(http.StatusAccepted, pagerduty.SuccessResponse(out.DedupKey))
 }
 
 // namedSource returns the source the route's :source names. An unknown
@@ -212,20 +154,14 @@ func namedSource(c echo.Context, svc *ingest.Service) (*gateway.Source, error) {
 func authenticate(c echo.Context, src *gateway.Source, token string) error {
 	err := ingest.Authenticate(src, token)
 	if err != nil {
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
+		challenge(c)
 	}
 	return err
 }
 
-// checkJSON accepts application/json (with parameters) or no Content-Type.
-func checkJSON(ct string) error {
-	if ct == "" {
-		return nil
-	}
-	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "application/json" {
-		return nil
-	}
-	return gateway.Errorf(gateway.EUNSUPPORTED, "Content-Type must be application/json, not %q.", ct)
+// challenge tells an HTTP client how to authenticate to ingest.
+func challenge(c echo.Context) {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
 }
 
 // ingestBodyLimit is limits.ingest_body, or its default.
