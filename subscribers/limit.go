@@ -1,71 +1,27 @@
 package subscribers
 
 import (
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/ratelimit"
 )
-
-// ipLimiter keeps one token bucket per client address for the public
-// forms. Each replica keeps its own, so N replicas admit up to N times
-// the rate: the limit stops one client from hammering one replica (and,
-// with the per-address confirmation limit, from using Herald to mail
-// strangers), which per-replica buckets do without shared state.
-type ipLimiter struct {
-	mu    sync.Mutex
-	every time.Duration
-	burst int
-	m     map[string]*rate.Limiter
-}
-
-func newIPLimiter(burst int, every time.Duration) *ipLimiter {
-	return &ipLimiter{every: every, burst: burst, m: map[string]*rate.Limiter{}}
-}
-
-// maxTrackedIPs bounds the buckets kept; past it, full buckets (clients
-// that have been quiet long enough to be back at their burst) are dropped.
-const maxTrackedIPs = 10000
 
 // AllowIP takes one request from a client address's allowance on the
 // public forms: Options.IPBurst at once, then one every Options.IPEvery.
-// Over it, the error is ERATELIMITED with RetryAfter set. IPv6 clients
-// are limited per /64, which is what one host usually holds. Subscribe
-// calls it itself for requests with an IP; call it for the other public
-// forms (manage, unsubscribe) before doing their work.
+// Over it, the error is ERATELIMITED with RetryAfter set. Clients count by
+// gateway.ClientNetwork (IPv6 per /64, which is what one host usually
+// holds), in the one keyed token bucket (gateway/ratelimit), per replica:
+// the limit stops one client from hammering one replica (and, with the
+// per-address confirmation limit, from using Herald to mail strangers).
+// Subscribe calls it itself for requests with an IP; call it for the
+// other public forms (manage, unsubscribe) before doing their work.
 func (s *Service) AllowIP(ip string) error {
-	key := gateway.ClientNetwork(ip)
-	now := s.o.Now()
-	l := s.ips
-	l.mu.Lock()
-	lim := l.m[key]
-	if lim == nil {
-		if len(l.m) >= maxTrackedIPs {
-			l.prune(now)
-		}
-		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
-		l.m[key] = lim
-	}
-	l.mu.Unlock()
-	r := lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		wait := max(time.Second, (d + time.Second - 1).Truncate(time.Second))
-		return &gateway.Error{Code: gateway.ERATELIMITED, RetryAfter: wait,
+	if ok, d := s.ips.Allow(gateway.ClientNetwork(ip), s.o.Now()); !ok {
+		return &gateway.Error{Code: gateway.ERATELIMITED, RetryAfter: ratelimit.RetryAfter(d),
 			Message: "Too many requests from your address; please try again later."}
 	}
 	return nil
-}
-
-// prune drops the buckets that are full again; the caller holds mu.
-func (l *ipLimiter) prune(now time.Time) {
-	for k, lim := range l.m {
-		if lim.TokensAt(now) >= float64(l.burst) {
-			delete(l.m, k)
-		}
-	}
 }
 
 // confirmWait is how long to wait after the n-th confirmation mail to one

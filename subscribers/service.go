@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/netguard"
+	"github.com/heraldstatus/herald/gateway/ratelimit"
 	"github.com/heraldstatus/herald/gateway/store"
 )
 
@@ -55,7 +56,7 @@ type Service struct {
 	o    Options
 	log  *slog.Logger
 	keys keys
-	ips  *ipLimiter
+	ips  *ratelimit.Keyed
 }
 
 // New returns a service over st and installs its secret box on st, so
@@ -87,7 +88,7 @@ func New(st *store.Store, o Options) *Service {
 		o.IPBurst = 10
 	}
 	st.SetSecretBox(k.box)
-	return &Service{st: st, o: o, log: o.Log, keys: k, ips: newIPLimiter(o.IPBurst, o.IPEvery)}
+	return &Service{st: st, o: o, log: o.Log, keys: k, ips: ratelimit.New(ratelimit.Limit{Burst: o.IPBurst, Every: o.IPEvery}, 0)}
 }
 
 func orDefault(d, def time.Duration) time.Duration {

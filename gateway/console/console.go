@@ -23,7 +23,6 @@ package console
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -32,9 +31,11 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/catalog"
+	"github.com/heraldstatus/herald/gateway/http/bodylimit"
 	"github.com/heraldstatus/herald/gateway/incidents"
 	"github.com/heraldstatus/herald/gateway/metrics"
 	"github.com/heraldstatus/herald/gateway/notify"
+	"github.com/heraldstatus/herald/gateway/ratelimit"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/subscribers"
 	"github.com/heraldstatus/herald/templates"
@@ -120,8 +121,8 @@ type Handler struct {
 	log       *slog.Logger
 	pages     *pageSet
 	csrf      echo.MiddlewareFunc
-	byIP      *limiter
-	byAccount *limiter
+	byIP      *ratelimit.Keyed
+	byAccount *ratelimit.Keyed
 	// flashMu guards flashSecret, the key of flash cookies once loaded.
 	flashMu     sync.Mutex
 	flashSecret []byte
@@ -171,7 +172,7 @@ func newHandler(opt Options) *Handler {
 		opt.LoginPerAccount = Limit{Burst: 10, Every: 30 * time.Second}
 	}
 	h := &Handler{opt: opt, log: opt.Log, pages: mustParseTemplates(),
-		byIP: newLimiter(opt.LoginPerIP), byAccount: newLimiter(opt.LoginPerAccount)}
+		byIP: ratelimit.New(opt.LoginPerIP, 0), byAccount: ratelimit.New(opt.LoginPerAccount, 0)}
 	h.csrf = h.newCSRF()
 	return h
 }
@@ -302,16 +303,18 @@ func (h *Handler) withStore(c echo.Context, fn func(ctx context.Context, st *sto
 	return fn(cx, st)
 }
 
-// bodyLimit bounds console form bodies.
+// bodyLimit bounds console form bodies (gateway/http/bodylimit).
 const bodyLimit = 1 << 20
+
+func formTooLarge(n int64) error {
+	return gateway.Errorf(gateway.ETOOLARGE, "The form is larger than %d bytes.", n)
+}
 
 func (h *Handler) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r := c.Request()
-		if r.ContentLength > bodyLimit {
-			return gateway.Errorf(gateway.ETOOLARGE, "The form is larger than %d bytes.", bodyLimit)
+		if err := bodylimit.Limit(c.Response(), c.Request(), bodyLimit, formTooLarge); err != nil {
+			return err
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, bodyLimit)
 		return next(c)
 	}
 }

@@ -31,7 +31,7 @@ func (h *Handler) loginForm(c echo.Context) error {
 // key's name and role become the session's). Attempts are limited before
 // any password is checked, per client network (an IPv4 address, an IPv6
 // /64) and per account from that network, whose failures cost more and
-// more (see limiter.fail). No limit counts an account's attempts from
+// more (see ratelimit.Keyed.Fail). No limit counts an account's attempts from
 // every network together: an attacker guessing from one network can never
 // keep the account's owner out from another.
 func (h *Handler) loginPost(c echo.Context) error {
@@ -44,9 +44,9 @@ func (h *Handler) loginPost(c echo.Context) error {
 	now := h.now()
 	network := gateway.ClientNetwork(c.RealIP())
 	accountKey := email + " " + network
-	ok, wait := h.byIP.allow(network, now)
+	ok, wait := h.byIP.Allow(network, now)
 	if ok && key == "" {
-		ok, wait = h.byAccount.check(accountKey, now)
+		ok, wait = h.byAccount.Check(accountKey, now)
 	}
 	if !ok {
 		h.opt.SignIn("limited")
@@ -81,7 +81,7 @@ func (h *Handler) loginPost(c echo.Context) error {
 	}
 	if who.Name == "" {
 		if key == "" {
-			h.byAccount.fail(accountKey, now)
+			h.byAccount.Fail(accountKey, now)
 		}
 		h.opt.SignIn("failed")
 		h.log.Info("console sign-in failed", "remote_ip", c.RealIP(), "api_key", key != "")
@@ -92,7 +92,7 @@ func (h *Handler) loginPost(c echo.Context) error {
 		return err
 	}
 	if key == "" {
-		h.byAccount.reset(accountKey)
+		h.byAccount.Reset(accountKey)
 	}
 	if userID != "" {
 		if err := st.RecordLogin(c.Request().Context(), userID, now); err != nil {

@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -16,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/http/bodylimit"
 	"github.com/heraldstatus/herald/subscribers"
 )
 
@@ -136,13 +136,16 @@ func (js *importJobs) find(id string) *importJob {
 func (r Router) upload(path string, need gateway.Role, limit int64, fn echo.HandlerFunc) {
 	h := r.h
 	r.g.POST(path, h.page(func(c echo.Context) error {
-		req := c.Request()
-		if req.ContentLength > limit {
-			return gateway.Errorf(gateway.ETOOLARGE, "The file is larger than %d MiB; import it with `herald subscribers import`, or split it.", limit>>20)
+		if err := bodylimit.Limit(c.Response(), c.Request(), limit, fileTooLarge); err != nil {
+			return err
 		}
-		req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
 		return h.signedIn(h.csrf(h.requireRole(need, fn)))(c)
 	}))
+}
+
+// fileTooLarge refuses an upload over n bytes.
+func fileTooLarge(n int64) error {
+	return gateway.Errorf(gateway.ETOOLARGE, "The file is larger than %d MiB; import it with `herald subscribers import`, or split it.", n>>20)
 }
 
 func (h *Handler) subscriberImportForm(c echo.Context) error {
@@ -157,11 +160,10 @@ func (h *Handler) subscriberImport(c echo.Context) error {
 		return err
 	}
 	fh, err := c.FormFile("file")
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return gateway.Errorf(gateway.ETOOLARGE, "The file is larger than %d MiB; import it with `herald subscribers import`, or split it.", mbe.Limit>>20)
-	case err != nil:
+	if n, over := bodylimit.Over(err); over {
+		return fileTooLarge(n)
+	}
+	if err != nil {
 		return gateway.FieldError("file", "choose a CSV file to import")
 	}
 	opt := subscribers.ImportOptions{Confirmed: c.FormValue("confirmed") == "on", ConsentSource: strings.TrimSpace(c.FormValue("consent_source"))}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net/http"
 	"reflect"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/http/bodylimit"
 )
 
 // bind decodes a JSON request body into v strictly (unknown fields are
@@ -43,10 +43,10 @@ func bind(c echo.Context, v any) error {
 func jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	var mbe *http.MaxBytesError
+	if _, over := bodylimit.Over(err); over {
+		return bodylimit.Check(err)
+	}
 	switch {
-	case errors.As(err, &mbe):
-		return tooLarge(mbe.Limit)
 	case errors.Is(err, io.EOF):
 		return gateway.Errorf(gateway.EINVALID, "The request body is empty.")
 	case errors.As(err, &syn):

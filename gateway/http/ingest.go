@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/http/bodylimit"
 	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/sources/pagerduty"
 )
@@ -18,10 +18,6 @@ import (
 // defaultIngestBodyLimit is limits.ingest_body's default: a real
 // Alertmanager group of 400 alerts is about 130 KB.
 const defaultIngestBodyLimit = 10 << 20
-
-// pagerDutyKind is the source kind whose requests are answered as
-// PagerDuty's Events API answers them.
-const pagerDutyKind = "pagerduty"
 
 // ingestAPI serves the ingest endpoints and the admin API of what ingest
 // uses (sources, rules, alerts), with the ingest service of the server's
@@ -58,12 +54,15 @@ func (h *ingestAPI) ingest(c echo.Context) error {
 		svc.Observe(ingest.UnknownSource, time.Since(start), ingest.Result{}, err)
 		return err
 	}
-	if src.Kind == pagerDutyKind {
+	if src.Kind == ingest.PagerDutyKind {
 		return h.pagerDuty(c, svc, src, start)
 	}
-	res, err := h.ingestBody(c, svc, src)
+	res, err := svc.Receive(c.Request().Context(), h.request(c, src), time.Now())
 	svc.Observe(src.Name, time.Since(start), res, err)
 	if err != nil {
+		if gateway.ErrorCode(err) == gateway.EUNAUTHORIZED {
+			challenge(c)
+		}
 		if src.Kind == alertmanagerAPIKind {
 			if status, body := alertmanagerError(err); status != 0 {
 				return c.JSONBlob(status, body)
@@ -74,25 +73,11 @@ func (h *ingestAPI) ingest(c echo.Context) error {
 	return c.JSON(ingestStatus(src.Kind), res)
 }
 
-func (h *ingestAPI) ingestBody(c echo.Context, svc *ingest.Service, src *gateway.Source) (ingest.Result, error) {
+// request is the ingest request c carries for src (nil at /v2/enqueue).
+func (h *ingestAPI) request(c echo.Context, src *gateway.Source) ingest.Request {
 	r := c.Request()
-	if err := authenticate(c, src, ingest.Token(r)); err != nil {
-		return ingest.Result{}, err
-	}
-	now := time.Now()
-	if err := svc.Allow(src, now); err != nil {
-		return ingest.Result{}, err
-	}
-	ct := r.Header.Get("Content-Type")
-	if err := svc.CheckContentType(src, ct); err != nil {
-		return ingest.Result{}, err
-	}
-	body, release, err := h.readBody(c)
-	defer release()
-	if err != nil {
-		return ingest.Result{}, err
-	}
-	return svc.Ingest(r.Context(), src, body, ct, now)
+	return ingest.Request{Source: src, Token: ingest.Token(r), ContentType: r.Header.Get("Content-Type"),
+		Read: func() ([]byte, func(), error) { return h.readBody(c) }}
 }
 
 // enqueue serves POST /v2/enqueue, PagerDuty's Events API v2: the event's
@@ -104,72 +89,29 @@ func (h *ingestAPI) enqueue(c echo.Context) error {
 }
 
 // pagerDuty serves one Events API v2 event, at /v2/enqueue (src nil) or at
-// /ingest/{source} for a source of kind pagerduty, and answers as
-// PagerDuty does: 202 {"status":"success","message":"Event processed",
-// "dedup_key":…}, or 400 {"status":"invalid event",…,"errors":[…]}.
-// Authentication, limits and the store answer in Herald's error shape.
+// /ingest/{source} for a source of kind pagerduty (see ingest.Enqueue),
+// and answers as PagerDuty does: 202 {"status":"success","message":"Event
+// processed","dedup_key":…}, or 400 {"status":"invalid event",…,
+// "errors":[…]}. Authentication, limits and the store answer in Herald's
+// error shape; a wrong token for a named source asks for a Bearer token,
+// as every ingest route does.
 func (h *ingestAPI) pagerDuty(c echo.Context, svc *ingest.Service, src *gateway.Source, start time.Time) error {
-	now := time.Now()
-	ev, src, err := h.pagerDutyEvent(c, svc, src, now)
+	out, err := svc.Enqueue(c.Request().Context(), h.request(c, src), time.Now())
 	label := ingest.UnknownSource
-	if src != nil {
-		label = src.Name
+	if out.Source != nil {
+		label = out.Source.Name
 	}
-	var res ingest.Result
-	if err == nil {
-		res, err = svc.Accept(c.Request().Context(), src, []gateway.Alert{ev.Alert}, now)
-	}
-	svc.Observe(label, time.Since(start), res, err)
+	svc.Observe(label, time.Since(start), out.Result, err)
 	if err != nil {
 		if status, body := pagerduty.ErrorResponse(err); status != 0 {
 			return c.JSONBlob(status, body)
 		}
+		if src != nil && gateway.ErrorCode(err) == gateway.EUNAUTHORIZED {
+			challenge(c)
+		}
 		return err
 	}
-	return c.JSONBlob(http.StatusAccepted, pagerduty.SuccessResponse(ev.DedupKey))
-}
-
-// pagerDutyEvent reads, authenticates and decodes an event, and returns
-// it with its source. With src set, the token is the request's (see
-// ingest.Token) or else the event's routing_key, since many PagerDuty
-// clients can set nothing else; with src nil the routing_key picks the
-// source (nil when none is found).
-func (h *ingestAPI) pagerDutyEvent(c echo.Context, svc *ingest.Service, src *gateway.Source, now time.Time) (pagerduty.Event, *gateway.Source, error) {
-	r := c.Request()
-	token := ingest.Token(r)
-	if src != nil && token != "" {
-		if err := authenticate(c, src, token); err != nil {
-			return pagerduty.Event{}, src, err
-		}
-		if err := svc.Allow(src, now); err != nil {
-			return pagerduty.Event{}, src, err
-		}
-	}
-	if err := checkJSON(r.Header.Get("Content-Type")); err != nil {
-		return pagerduty.Event{}, src, err
-	}
-	body, release, err := h.readBody(c)
-	release() // an event is small once decoded; its store goes through Accept
-	if err != nil {
-		return pagerduty.Event{}, src, err
-	}
-	ev, decodeErr := pagerduty.DecodeEvent(body, now)
-	if src == nil || token == "" {
-		if ev.RoutingKey == "" {
-			return ev, src, decodeErr // PagerDuty's 400: 'routing_key' is missing or blank
-		}
-		if src == nil {
-			if src, err = svc.SourceByToken(r.Context(), ev.RoutingKey); err != nil {
-				return ev, src, err
-			}
-		} else if err := authenticate(c, src, ev.RoutingKey); err != nil {
-			return ev, src, err
-		}
-		if err := svc.Allow(src, now); err != nil {
-			return ev, src, err
-		}
-	}
-	return ev, src, decodeErr
+	return c.JSONBlob(http.StatusAccepted, pagerduty.SuccessResponse(out.DedupKey))
 }
 
 // namedSource returns the source the route's :source names. An unknown
@@ -188,20 +130,14 @@ func namedSource(c echo.Context, svc *ingest.Service) (*gateway.Source, error) {
 func authenticate(c echo.Context, src *gateway.Source, token string) error {
 	err := ingest.Authenticate(src, token)
 	if err != nil {
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
+		challenge(c)
 	}
 	return err
 }
 
-// checkJSON accepts application/json (with parameters) or no Content-Type.
-func checkJSON(ct string) error {
-	if ct == "" {
-		return nil
-	}
-	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "application/json" {
-		return nil
-	}
-	return gateway.Errorf(gateway.EUNSUPPORTED, "Content-Type must be application/json, not %q.", ct)
+// challenge tells an HTTP client how to authenticate to ingest.
+func challenge(c echo.Context) {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
 }
 
 // ingestBodyLimit is limits.ingest_body, or its default.
@@ -213,7 +149,7 @@ func (s *Server) ingestBodyLimit() int64 {
 }
 
 // readBody reads an ingest body up to limits.ingest_body: ETOOLARGE past
-// it (a declared length is refused before reading), EUNSUPPORTED for a
+// it (bodylimit.Limit: a declared length is refused before reading), EUNSUPPORTED for a
 // compressed body. It first waits for the body's share of the memory
 // budget (see ingestBudget), which the caller gives back with release
 // once the body is decoded and stored; release is never nil.
@@ -223,20 +159,19 @@ func (h *ingestAPI) readBody(c echo.Context) (body []byte, release func(), err e
 	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
 		return nil, func() {}, gateway.Errorf(gateway.EUNSUPPORTED, "Content-Encoding %q is not supported; send the body uncompressed.", enc)
 	}
-	if r.ContentLength > limit {
-		return nil, func() {}, tooLarge(limit)
+	if err := bodylimit.Limit(c.Response(), r, limit, nil); err != nil {
+		return nil, func() {}, err
 	}
 	release, err = h.budget.acquire(r.Context(), r.ContentLength)
 	if err != nil {
 		return nil, release, err
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit)+bytes.MinRead))
-	_, err = buf.ReadFrom(http.MaxBytesReader(c.Response(), r.Body, limit))
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return nil, release, tooLarge(limit)
-	case err != nil && !errors.Is(err, io.EOF):
+	_, err = buf.ReadFrom(r.Body)
+	if _, over := bodylimit.Over(err); over {
+		return nil, release, bodylimit.Check(err)
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, release, &gateway.Error{Code: gateway.EINVALID, Message: "The request body could not be read.", Err: err}
 	}
 	return buf.Bytes(), release, nil

@@ -6,15 +6,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/http/errstatus"
+	"github.com/heraldstatus/herald/gateway/ratelimit"
 )
 
 // accessLog writes one structured line per request, with the status and
@@ -98,94 +97,37 @@ func (s *Server) describeStatus(err error) (int, string) {
 	return errstatus.OfCode(code), code
 }
 
-// limitBody caps request bodies at n bytes: reading past it fails with
-// http.MaxBytesError, which bind reports as 413, and a declared
-// Content-Length over it is refused before any reading.
-func (s *Server) limitBody(n int64) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			r := c.Request()
-			if r.ContentLength > n {
-				return tooLarge(n)
-			}
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
-			return next(c)
-		}
-	}
-}
-
-func tooLarge(n int64) error {
-	return gateway.Errorf(gateway.ETOOLARGE, "The request body is larger than the limit of %d bytes.", n)
-}
-
 // failureLimiter counts failed authentications (401s) per client address
 // and scope, and refuses a client that failed too often, so that source
 // tokens and API keys cannot be guessed at speed and wrong guesses cannot
-// load the database. Each (address, scope) has a bucket of burst failures
-// that refills by one every every; a request arriving at an empty bucket is
-// answered 429 with Retry-After before it is authenticated, right token or
-// not. Successes take nothing. Scopes (the admin API, each ingest source,
-// /v2/enqueue) keep a sender with one stale token from locking its own
-// other sources out. IPv6 clients count per /64. At most
-// maxFailureClients buckets are kept: full ones are dropped first, then
-// any, so memory stays bounded whatever the number of addresses.
-type failureLimiter struct {
-	mu    sync.Mutex
-	burst int
-	every time.Duration
-	m     map[string]*rate.Limiter
-}
+// load the database. Each (client network, scope) has a bucket of burst
+// failures that refills by one every every; a request arriving at an empty
+// bucket is answered 429 with Retry-After before it is authenticated, right
+// token or not. Successes take nothing. Scopes (the admin API, each ingest
+// source, /v2/enqueue) keep a sender with one stale token from locking its
+// own other sources out. The buckets are the one keyed token bucket's
+// (gateway/ratelimit), which bounds their number (maxFailureClients), and
+// clients count by gateway.ClientNetwork (IPv6 per /64).
+type failureLimiter struct{ keys *ratelimit.Keyed }
 
-const maxFailureClients = 10000
+const maxFailureClients = ratelimit.DefaultMaxKeys
+
+func newFailureLimiter(burst int, every time.Duration) failureLimiter {
+	return failureLimiter{ratelimit.New(ratelimit.Limit{Burst: burst, Every: every}, maxFailureClients)}
+}
 
 // wait returns how long key must wait before its next try; 0 when it may.
-func (l *failureLimiter) wait(key string, now time.Time) time.Duration {
-	l.mu.Lock()
-	lim := l.m[key]
-	l.mu.Unlock()
-	if lim == nil {
-		return 0
-	}
-	if tokens := lim.TokensAt(now); tokens < 1 {
-		return time.Duration((1 - tokens) * float64(l.every))
-	}
-	return 0
+func (l failureLimiter) wait(key string, now time.Time) time.Duration {
+	_, d := l.keys.Check(key, now)
+	return d
 }
 
-// fail takes one failure from key's bucket; it reports whether the
-// bucket is now empty.
-func (l *failureLimiter) fail(key string, now time.Time) bool {
-	l.mu.Lock()
-	if l.m == nil {
-		l.m = map[string]*rate.Limiter{}
-	}
-	lim := l.m[key]
-	if lim == nil {
-		if len(l.m) >= maxFailureClients {
-			l.prune(now)
-		}
-		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
-		l.m[key] = lim
-	}
-	l.mu.Unlock()
-	lim.AllowN(now, 1)
-	return lim.TokensAt(now) < 1
-}
-
-// prune drops full buckets, then, if still at the bound, a tenth of the
-// rest; the caller holds mu.
-func (l *failureLimiter) prune(now time.Time) {
-	for k, lim := range l.m {
-		if lim.TokensAt(now) >= float64(l.burst) {
-			delete(l.m, k)
-		}
-	}
-	for k := range l.m {
-		if len(l.m) < maxFailureClients*9/10 {
-			break
-		}
-		delete(l.m, k)
-	}
+// fail takes one failure from key's bucket (none when it is empty: the
+// bucket never goes into debt); it reports whether the bucket is now empty.
+func (l failureLimiter) fail(key string, now time.Time) bool {
+	l.keys.Allow(key, now)
+	ok, _ := l.keys.Check(key, now)
+	return !ok
 }
 
 // limitAuthFailures puts the failure limiter in front of the routes that
@@ -197,8 +139,7 @@ func (s *Server) limitAuthFailures(scope string) echo.MiddlewareFunc {
 			key := gateway.ClientNetwork(c.RealIP()) + " " + scope + c.Param("source")
 			now := time.Now()
 			if d := s.fails.wait(key, now); d > 0 {
-				wait := max(time.Second, (d + time.Second - 1).Truncate(time.Second))
-				return &gateway.Error{Code: gateway.ERATELIMITED, RetryAfter: wait,
+				return &gateway.Error{Code: gateway.ERATELIMITED, RetryAfter: ratelimit.RetryAfter(d),
 					Message: "Too many failed authentications from your address; retry later."}
 			}
 			err := next(c)

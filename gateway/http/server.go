@@ -19,6 +19,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/catalog"
+	"github.com/heraldstatus/herald/gateway/http/bodylimit"
 	"github.com/heraldstatus/herald/gateway/incidents"
 	"github.com/heraldstatus/herald/gateway/ingest"
 	"github.com/heraldstatus/herald/gateway/metrics"
@@ -126,7 +127,7 @@ func New(opt Options) *Server {
 		opt.APIBodyLimit = 10 << 20
 	}
 	p := &process{opt: opt, log: opt.Log, started: time.Now().UTC()}
-	p.fails.burst, p.fails.every = cmp.Or(opt.AuthFailures, 20), cmp.Or(opt.AuthFailuresEvery, 5*time.Second)
+	p.fails = newFailureLimiter(cmp.Or(opt.AuthFailures, 20), cmp.Or(opt.AuthFailuresEvery, 5*time.Second))
 	p.why.Store("starting")
 	s := &Server{process: p}
 	p.budget = newIngestBudget(s.ingestBodyLimit())
@@ -197,7 +198,7 @@ func (s *Server) starting(echo.Context) error {
 // authentication, and each route states the role it needs.
 func (s *Server) readyRouter() *echo.Echo {
 	e := s.newRouter()
-	api := e.Group("/api/v1", s.limitAuthFailures("api"), s.limitBody(s.opt.APIBodyLimit), s.authenticate)
+	api := e.Group("/api/v1", s.limitAuthFailures("api"), bodylimit.Middleware(s.opt.APIBodyLimit), s.authenticate)
 	s.componentRoutes(api)
 	s.probeRoutes(api)
 	s.incidentRoutes(api)

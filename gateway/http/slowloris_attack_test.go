@@ -176,8 +176,8 @@ func TestOversizedBodiesAre413(t *testing.T) {
 
 // TestPublicBodyLimitIsConfigured: limits.public_body, not a constant,
 // bounds the subscribe form: with a 1 KiB limit a 4 KiB form (well under
-// the 64 KiB default) is 413, declared or chunked, and a small one still
-// goes through.
+// the 64 KiB default) is 413, declared or chunked, a small one still goes
+// through, and the JSON twin's 413 is Herald's JSON error (too_large).
 func TestPublicBodyLimitIsConfigured(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		e := withSubscribers(t, newEnv(t, st, herhttp.Options{PublicBodyLimit: 1 << 10}), st)
@@ -203,6 +203,21 @@ func TestPublicBodyLimitIsConfigured(t *testing.T) {
 		small := url.Values{"email": {"small@example.com"}, "scope": {"all"}, "website": {""}}.Encode()
 		if got := post(strings.NewReader(small)); got == http.StatusRequestEntityTooLarge || got >= 500 {
 			t.Errorf("a small form under the limit = %d, want it taken", got)
+		}
+		// The JSON twin answers in Herald's usual error shape.
+		req, _ := http.NewRequest("POST", e.url+"/subscribe", strings.NewReader(`{"email":"big@example.com","components":["`+strings.Repeat("x", 4<<10)+`"]}`))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), `"too_large"`) {
+			t.Errorf("4 KiB JSON over a 1 KiB limit = %d %s, want 413 too_large", res.StatusCode, b)
 		}
 	})
 }

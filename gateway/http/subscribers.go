@@ -1,7 +1,6 @@
 package http
 
 import (
-	"errors"
 	"mime"
 	"net/http"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/http/bodylimit"
 	"github.com/heraldstatus/herald/subscribers"
 )
 
@@ -185,10 +185,9 @@ func (s *Server) importSubscribers(c echo.Context, svc *subscribers.Service) err
 	}
 	rep, err := svc.Import(c.Request().Context(), principal(c), c.Request().Body,
 		subscribers.ImportOptions{Confirmed: confirmed, ConsentSource: c.QueryParam("consent_source")})
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if n, over := bodylimit.Over(err); over {
 		return gateway.Errorf(gateway.ETOOLARGE, "The file is larger than the limit of %d bytes; %d rows were imported before it. Import the rest with `herald subscribers import`, or split the file.",
-			mbe.Limit, rep.Added)
+			n, rep.Added)
 	}
 	if err != nil {
 		return err

@@ -60,7 +60,7 @@ func (s *Service) SourceByToken(ctx context.Context, token string) (*gateway.Sou
 // Allow applies src's rate limit to one request at now: ERATELIMITED, with
 // how long to wait in RetryAfter, when the source is over it.
 func (s *Service) Allow(src *gateway.Source, now time.Time) error {
-	if d, ok := s.limits.allow(src, now); !ok {
+	if d, ok := s.allow(src, now); !ok {
 		return rateLimited(src, d)
 	}
 	return nil

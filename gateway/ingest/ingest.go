@@ -25,6 +25,7 @@ import (
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/metrics"
+	"github.com/heraldstatus/herald/gateway/ratelimit"
 	"github.com/heraldstatus/herald/gateway/sources"
 	"github.com/heraldstatus/herald/gateway/sources/decode"
 	"github.com/heraldstatus/herald/gateway/store"
@@ -65,7 +66,7 @@ type Service struct {
 	opt     Options
 	log     *slog.Logger
 	rules   *ruleCache
-	limits  limiters
+	limits  *ratelimit.Keyed // per source; its Limit is each source's own
 	commits committer
 }
 
@@ -92,6 +93,7 @@ func New(st *store.Store, opt Options) *Service {
 	opt.Fields = opt.Fields.orDefault()
 	return &Service{store: st, opt: opt, log: opt.Log,
 		rules:   &ruleCache{ttl: opt.RulesTTL, load: st.Rules},
+		limits:  ratelimit.New(ratelimit.Limit{}, 0),
 		commits: committer{limit: commitLimit(st, opt.CommitConcurrency)}}
 }
 

@@ -16,14 +16,13 @@ import (
 // deliver sends one claimed delivery, unless it should no longer go out,
 // and returns its outcome. It never fails: every problem is an outcome.
 func (d *Dispatcher) deliver(ctx context.Context, ch gateway.Channel, n Notifier, b batch, del gateway.Delivery) store.Completion {
-	c := store.Completion{DeliveryID: del.ID, Owner: b.owner, SubscriberID: del.SubscriberID, DisableAfter: d.DisableAfter}
+	c := store.Completion{DeliveryID: del.ID, Owner: b.owner, SubscriberID: del.SubscriberID}
 	ev, r := b.events[del.EventID], b.recipients[del.SubscriberID]
 	if skip, note := d.skip(del, ev, r); skip != "" {
 		c.Status, c.Note = skip, note
 		d.count(ch, "", skip)
 		return c
 	}
-	c.HadFailures = r.PermanentFailures > 0
 	m := &Message{DeliveryID: del.ID, Event: ev, Subscriber: &r.Subscriber}
 	if d.Links != nil {
 		m.ManageURL, m.UnsubscribeURL = d.Links(&r.Subscriber)
@@ -42,6 +41,7 @@ func (d *Dispatcher) deliver(ctx context.Context, ch gateway.Channel, n Notifier
 	}
 	a := &gateway.Attempt{DeliveryID: del.ID, AttemptedAt: at, Duration: took, Code: res.Code, Response: res.Response}
 	c.Attempt = a
+	failure := FailureNone
 	switch {
 	case err == nil:
 		a.Outcome, c.Status = gateway.AttemptSent, gateway.DeliverySent
@@ -51,9 +51,9 @@ func (d *Dispatcher) deliver(ctx context.Context, ch gateway.Channel, n Notifier
 		a.Outcome, c.Uncounted, c.NextAttemptAt = gateway.AttemptTemporary, true, d.Now()
 		c.Status = requeued(del)
 	case res.Gone:
-		a.Outcome, c.Status, c.Failure = gateway.AttemptPermanent, gateway.DeliveryDead, store.FailureGone
+		a.Outcome, c.Status, failure = gateway.AttemptPermanent, gateway.DeliveryDead, FailureGone
 	case !retry:
-		a.Outcome, c.Status, c.Failure = gateway.AttemptPermanent, gateway.DeliveryDead, store.FailurePermanent
+		a.Outcome, c.Status, failure = gateway.AttemptPermanent, gateway.DeliveryDead, FailurePermanent
 	default:
 		a.Outcome = gateway.AttemptTemporary
 		if wait, ok := d.Backoff.Next(del.Attempts, res.RetryAfter); ok {
@@ -61,12 +61,13 @@ func (d *Dispatcher) deliver(ctx context.Context, ch gateway.Channel, n Notifier
 		} else {
 			// A day of retries without success counts against the
 			// subscriber like a permanent failure.
-			c.Status, c.Failure = gateway.DeliveryDead, store.FailurePermanent
+			c.Status, failure = gateway.DeliveryDead, FailurePermanent
 		}
 	}
 	if err != nil {
 		a.Error = err.Error() // the store caps what it keeps
 	}
+	c.Subscriber = FailurePolicy{DisableAfter: d.DisableAfter}.Change(failure, err == nil, r.PermanentFailures > 0, a.Error)
 	if err == nil {
 		if n := d.sentBy[ch]; n != nil {
 			n.Add(1)

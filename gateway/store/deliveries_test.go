@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/notify"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
@@ -161,9 +162,10 @@ func TestOutcomesDisableAndSuppress(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		fail := func(ch gateway.Channel, to string, f store.Failure) {
+		policy := notify.FailurePolicy{DisableAfter: 3} // the store carries out what the policy decides
+		fail := func(ch gateway.Channel, to string, f notify.Failure) {
 			t.Helper()
-			outcome(ch, to, store.Completion{Status: gateway.DeliveryDead, Failure: f, DisableAfter: 3,
+			outcome(ch, to, store.Completion{Status: gateway.DeliveryDead, Subscriber: policy.Change(f, false, false, "mailbox unavailable"),
 				Attempt: &gateway.Attempt{Outcome: gateway.AttemptPermanent, Code: 550, Error: "mailbox unavailable", AttemptedAt: time.Now()}})
 		}
 		status := func(id string) (st, reason string, failures int) {
@@ -174,20 +176,20 @@ func TestOutcomesDisableAndSuppress(t *testing.T) {
 			}
 			return
 		}
-		fail(gateway.ChannelEmail, mail, store.FailurePermanent)
-		fail(gateway.ChannelEmail, mail, store.FailurePermanent)
+		fail(gateway.ChannelEmail, mail, notify.FailurePermanent)
+		fail(gateway.ChannelEmail, mail, notify.FailurePermanent)
 		if st, _, n := status(mail); st != "active" || n != 2 {
 			t.Fatalf("after 2 permanent failures: %s with %d failures, want active with 2", st, n)
 		}
 		// A success in between starts the count again.
-		outcome(gateway.ChannelEmail, mail, store.Completion{Status: gateway.DeliverySent, HadFailures: true,
+		outcome(gateway.ChannelEmail, mail, store.Completion{Status: gateway.DeliverySent, Subscriber: policy.Change(notify.FailureNone, true, true, ""),
 			Attempt: &gateway.Attempt{Outcome: gateway.AttemptSent, Code: 250, AttemptedAt: time.Now()}})
 		if _, _, n := status(mail); n != 0 {
 			t.Fatalf("after a success: %d failures, want 0", n)
 		}
-		fail(gateway.ChannelEmail, mail, store.FailurePermanent)
-		fail(gateway.ChannelEmail, mail, store.FailurePermanent)
-		fail(gateway.ChannelEmail, mail, store.FailurePermanent)
+		fail(gateway.ChannelEmail, mail, notify.FailurePermanent)
+		fail(gateway.ChannelEmail, mail, notify.FailurePermanent)
+		fail(gateway.ChannelEmail, mail, notify.FailurePermanent)
 		if st, reason, n := status(mail); st != "disabled" || n != 3 || reason == "" {
 			t.Errorf("after 3 permanent failures: %s (%q) with %d, want disabled with a reason", st, reason, n)
 		}
@@ -195,7 +197,7 @@ func TestOutcomesDisableAndSuppress(t *testing.T) {
 			gateway.AddressHash("bounces@example.com")) != 1 {
 			t.Error("the failing address is not on the suppression list")
 		}
-		fail(gateway.ChannelWebhook, hook, store.FailureGone)
+		fail(gateway.ChannelWebhook, hook, notify.FailureGone)
 		if st, reason, _ := status(hook); st != "disabled" || reason == "" {
 			t.Errorf("after 410 Gone the webhook is %s (%q), want disabled with a reason", st, reason)
 		}

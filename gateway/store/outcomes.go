@@ -24,20 +24,27 @@ type outcomeQueries struct {
 	SuppressSubscriber string `query:"suppress-subscriber"`
 }
 
-// Failure is what an outcome says about the subscriber.
-type Failure int
+// SubscriberChange is what one outcome does to its subscriber, as the
+// subscriber-failure policy decided it (gateway/notify: FailurePolicy).
+// The store decides nothing: it carries the change out in the outcome's
+// transaction, where the count of failures in a row is kept exact however
+// many workers record outcomes of one subscriber at once.
+type SubscriberChange struct {
+	// ClearFailures ends the subscriber's permanent failures in a row.
+	ClearFailures bool
+	// CountFailure adds one to them.
+	CountFailure bool
+	// Disable, when set, is asked with the count after this failure (0
+	// when none is counted) and says whether to disable the subscriber
+	// now, with the reason an email address is suppressed for and the
+	// detail kept on the subscriber and the suppression.
+	Disable func(failures int) (reason, detail string, ok bool)
+}
 
-// Failures.
-const (
-	FailureNone Failure = iota
-	// FailurePermanent counts against the subscriber: after DisableAfter of
-	// them without a success in between it is disabled, and an email
-	// address is suppressed (reason "failures").
-	FailurePermanent
-	// FailureGone disables the subscriber at once (the receiver asked never
-	// to be sent to again); an email address is suppressed (reason "bounce").
-	FailureGone
-)
+// changes reports whether the change touches the subscriber at all.
+func (c SubscriberChange) changes() bool {
+	return c.ClearFailures || c.CountFailure || c.Disable != nil
+}
 
 // Completion is the outcome of one claimed delivery.
 type Completion struct {
@@ -53,19 +60,13 @@ type Completion struct {
 	// cancelled delivery); Note then says why.
 	Attempt *gateway.Attempt
 	Note    string
-	Failure Failure
-	// DisableAfter is the number of permanent failures that disables the
-	// subscriber; 0 never does.
-	DisableAfter int
+	// Subscriber is what the outcome does to the subscriber.
+	Subscriber SubscriberChange
 	// Uncounted gives the attempt back: it was made but says nothing about
 	// the delivery (the channel itself was down), so the delivery returns
 	// to Status (queued or retrying) with its attempt count as before the
 	// claim. The attempt is still logged.
 	Uncounted bool
-	// HadFailures says the subscriber had permanent failures counted when
-	// it was loaded: a success then clears them. (Most have none, and
-	// skipping them saves a write per message.)
-	HadFailures bool
 }
 
 // CompleteDelivery records one outcome; see CompleteDeliveries. When the
@@ -128,11 +129,10 @@ func (s *Store) jsonTime(t time.Time) string {
 // CompleteDeliveries records outcomes in one transaction: per delivery the
 // new status and its attempt (error and response capped: a failed attempt
 // as a row of delivery_attempts, the one that sent it on the delivery
-// row), and what the outcome means for the
-// subscriber (a success clears its failure count when HadFailures; Failure
-// counts, disables or suppresses). A delivery whose lease its owner no longer holds (it
-// expired and another worker claimed the row) is left alone, attempt and
-// all, and its id is returned in lost. Writing a group set-wise is what
+// row), and its SubscriberChange (a count cleared or added to, the
+// subscriber disabled and suppressed). A delivery whose lease its owner no
+// longer holds (it expired and another worker claimed the row) is left
+// alone, attempt and all, and its id is returned in lost. Writing a group set-wise is what
 // lets the dispatcher record thousands of outcomes a second.
 func (s *Store) CompleteDeliveries(ctx context.Context, cs []Completion) (lost []int64, err error) {
 	if len(cs) == 0 {
@@ -184,7 +184,7 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []Completion) (lost [
 		mine := idSet(ours)
 		lost = lost[:0]
 		var attempts []attemptJSON
-		var sent []string
+		var cleared []string
 		var failed []Completion
 		for _, c := range cs {
 			if !mine[c.DeliveryID] {
@@ -194,25 +194,21 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []Completion) (lost [
 			if a, ok := s.attemptRow(c, now); ok {
 				attempts = append(attempts, a)
 			}
-			switch {
-			case c.Status == gateway.DeliverySent && c.HadFailures:
-				sent = append(sent, c.SubscriberID)
-			case c.Failure != FailureNone:
+			if c.Subscriber.ClearFailures {
+				cleared = append(cleared, c.SubscriberID)
+			}
+			if c.Subscriber.CountFailure || c.Subscriber.Disable != nil {
 				failed = append(failed, c)
 			}
 		}
 		if err := s.execJSON(ctx, tx, s.q.InsertAttempts, attempts); err != nil {
 			return wrap("insert attempts", err)
 		}
-		if err := s.execJSON(ctx, tx, s.q.ResetFailures, sent); err != nil {
+		if err := s.execJSON(ctx, tx, s.q.ResetFailures, cleared); err != nil {
 			return wrap("reset permanent failures", err)
 		}
 		for _, c := range failed {
-			why := c.Note
-			if c.Attempt != nil {
-				why = c.Attempt.Error
-			}
-			if err := s.subscriberFailure(ctx, tx, c, why, now); err != nil {
+			if err := s.subscriberFailure(ctx, tx, c, now); err != nil {
 				return err
 			}
 		}
@@ -222,11 +218,11 @@ func (s *Store) CompleteDeliveries(ctx context.Context, cs []Completion) (lost [
 }
 
 // changesSubscribers reports whether recording cs touches subscribers too
-// (a failure to count, a count to clear): those groups need a transaction
-// of several statements.
+// (a failure to count, a count to clear, a subscriber to disable): those
+// groups need a transaction of several statements.
 func changesSubscribers(cs []Completion) bool {
 	for _, c := range cs {
-		if c.Failure != FailureNone || c.Status == gateway.DeliverySent && c.HadFailures {
+		if c.Subscriber.changes() {
 			return true
 		}
 	}
@@ -299,18 +295,21 @@ func (s *Store) execJSON(ctx context.Context, tx *sqlx.Tx, query string, rows an
 	return err
 }
 
-// subscriberFailure applies what a failed delivery means for its
-// subscriber: Gone disables it at once, a permanent failure counts.
-func (s *Store) subscriberFailure(ctx context.Context, tx *sqlx.Tx, c Completion, why string, now time.Time) error {
-	if c.Failure == FailureGone {
-		return s.disable(ctx, tx, c.SubscriberID, "bounce", "gone: "+why, now)
-	}
+// subscriberFailure carries out what the policy decided a failed delivery
+// does to its subscriber: the failure counted, then the subscriber
+// disabled if Disable says so for the new count.
+func (s *Store) subscriberFailure(ctx context.Context, tx *sqlx.Tx, c Completion, now time.Time) error {
 	var n int
-	if err := tx.GetContext(ctx, &n, s.q.CountFailure, now, c.SubscriberID); err != nil {
-		return wrap("count permanent failure", err)
+	if c.Subscriber.CountFailure {
+		if err := tx.GetContext(ctx, &n, s.q.CountFailure, now, c.SubscriberID); err != nil {
+			return wrap("count permanent failure", err)
+		}
 	}
-	if c.DisableAfter > 0 && n >= c.DisableAfter {
-		return s.disable(ctx, tx, c.SubscriberID, "failures", fmt.Sprintf("%d permanent failures in a row, the last: %s", n, why), now)
+	if c.Subscriber.Disable == nil {
+		return nil
+	}
+	if reason, detail, ok := c.Subscriber.Disable(n); ok {
+		return s.disable(ctx, tx, c.SubscriberID, reason, detail, now)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/http/bodylimit"
 	"github.com/heraldstatus/herald/gateway/http/csrf"
 	"github.com/heraldstatus/herald/subscribers"
 )
@@ -69,24 +70,22 @@ func (h *Handler) subscribers() (*subscribers.Service, error) {
 
 // private marks a page personal: never stored by caches, its URL (which
 // may hold a token) never sent as a referrer, its body size bounded: a
-// body past Options.BodyLimit (limits.public_body), declared or chunked, is ETOOLARGE (413)
-// before the form is parsed, since the form and JSON parsers would only
+// body past Options.BodyLimit (limits.public_body), declared or chunked, is
+// ETOOLARGE (413, gateway/http/bodylimit) before the form is parsed, since the form and JSON parsers would only
 // see a body cut short and answer as if it were malformed.
 func (h *Handler) private(fn echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		hdr := c.Response().Header()
 		hdr.Set("Cache-Control", "no-store")
 		hdr.Set("Referrer-Policy", "no-referrer")
-		r, limit := c.Request(), h.opt.BodyLimit
-		tooLarge := gateway.Errorf(gateway.ETOOLARGE, "The request body is larger than the limit of %d bytes.", limit)
-		if r.ContentLength > limit {
-			return tooLarge
+		r := c.Request()
+		if err := bodylimit.Limit(c.Response(), r, h.opt.BodyLimit, nil); err != nil {
+			return err
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, limit))
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return tooLarge
+			b, err := io.ReadAll(r.Body)
+			if _, over := bodylimit.Over(err); over {
+				return bodylimit.Check(err)
 			}
 			r.Body = io.NopCloser(bytes.NewReader(b)) // a read error leaves a short body: the form says what is missing
 		}
