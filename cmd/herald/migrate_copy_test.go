@@ -142,9 +142,9 @@ func fillEveryKind(t *testing.T, st *store.Store) {
 	storetest.Exec(t, st, `INSERT INTO component_dependencies (component_id, depends_on_id)
 		SELECT a.id, b.id FROM components a, components b WHERE a.id = ? AND b.id <> a.id ORDER BY b.name LIMIT 1`, comp)
 	storetest.Exec(t, st, `INSERT INTO probes (id, name, kind, component_id, spec, next_run_at, up, fails, created_at, updated_at)
-		VALUES ('probe-dns', 'dns', 'dns', ?, '{"target":"app.example.com","record":"A","interval":"30s"}', ?, FALSE, 2, ?, ?)`, comp, now, now, now)
+		VALUES ('probe-app-dns', 'app-dns', 'dns', ?, '{"target":"app.example.com","record":"A","interval":"30s"}', ?, FALSE, 2, ?, ?)`, comp, now, now, now)
 	for i := range 3 {
-		storetest.Exec(t, st, `INSERT INTO probe_results (probe_id, at, ok, duration_ms, message) VALUES ('probe-dns', ?, ?, ?, ?)`,
+		storetest.Exec(t, st, `INSERT INTO probe_results (probe_id, at, ok, duration_ms, message) VALUES ('probe-app-dns', ?, ?, ?, ?)`,
 			now.Add(time.Duration(i-3)*30*time.Second), i == 0, 12.5+float64(i), "resolver 127.0.0.1:53: SERVFAIL")
 	}
 }
