@@ -93,7 +93,7 @@ func (h *Handler) subscriberList(c echo.Context) error {
 	}
 	v := subscriberListView{Filter: f, Components: cat.components,
 		Statuses: []gateway.SubscriberStatus{gateway.SubscriberPending, gateway.SubscriberActive, gateway.SubscriberUnsubscribed, gateway.SubscriberDisabled}}
-	lf := subscribers.ListFilter{Query: f.Query, Status: gateway.SubscriberStatus(f.Status),
+	lf := subscribers.ListFilter{Query: f.Query, QueryEmailsOnly: redactSubscribers(c), Status: gateway.SubscriberStatus(f.Status),
 		Kind: gateway.SubscriberKind(f.Kind), Component: f.Component, Cursor: c.QueryParam("cursor"), Limit: subscribersPage}
 	subs, next, err := svc.List(ctx, lf)
 	if err != nil {

@@ -488,6 +488,11 @@ func TestSubscribersScreensRedactWebhookURLs(t *testing.T) {
 				res.wantStatus(t, http.StatusOK)
 				res.wantContains(t, hookURL)
 			}
+			// Nor can a search spell the URL out, one guess at a time.
+			if res := support.get("/console/subscribers?q=s3cr3t"); strings.Contains(res.body, hook.ID) {
+				t.Error("support's search in webhook URLs found the hook")
+			}
+			admin.get("/console/subscribers?q=s3cr3t").wantContains(t, hook.ID)
 		})
 	}
 }

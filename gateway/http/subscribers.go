@@ -85,7 +85,8 @@ func (s *Server) createSubscriber(c echo.Context, svc *subscribers.Service) erro
 
 func (s *Server) listSubscribers(c echo.Context, svc *subscribers.Service) error {
 	f := subscribers.ListFilter{Query: c.QueryParam("q"), Status: gateway.SubscriberStatus(c.QueryParam("status")),
-		Kind: gateway.SubscriberKind(c.QueryParam("kind")), Component: c.QueryParam("component"), Cursor: c.QueryParam("cursor")}
+		Kind: gateway.SubscriberKind(c.QueryParam("kind")), Component: c.QueryParam("component"), Cursor: c.QueryParam("cursor"),
+		QueryEmailsOnly: redactSubscribers(c)}
 	if l := c.QueryParam("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil {

@@ -224,5 +224,12 @@ func TestSubscribersWebhookURLsRedacted(t *testing.T) {
 				t.Errorf("%s as admin: %d %s, want the whole URL", tc.name, r.status, r.body)
 			}
 		}
+		// Nor can a search spell the URL out, one guess at a time.
+		if r := e.do("GET", "/api/v1/subscribers?q=s3cr3t", gateway.RoleSupport, ""); r.status != 200 || strings.Contains(r.body, hook.ID) {
+			t.Errorf("support's search in webhook URLs found the hook: %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/api/v1/subscribers?q=s3cr3t", gateway.RoleAdmin, ""); r.status != 200 || !strings.Contains(r.body, hook.ID) {
+			t.Errorf("admin's search did not find the hook: %d %s", r.status, r.body)
+		}
 	})
 }
