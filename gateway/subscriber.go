@@ -59,6 +59,17 @@ type Subscriber struct {
 	UpdatedAt         time.Time `json:"updated_at"`
 }
 
+// Redacted returns sub as those who are not admins see it: a webhook's
+// URL cut to scheme://host/… (see RedactURL), since it is often the
+// hook's only secret (a Slack or Teams incoming webhook's path). An email
+// subscriber is returned as it is.
+func (s Subscriber) Redacted() Subscriber {
+	if s.Kind == SubscriberWebhook {
+		s.Address = RedactURL(s.Address)
+	}
+	return s
+}
+
 // Channel is how a delivery travels.
 type Channel string
 

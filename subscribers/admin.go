@@ -23,9 +23,12 @@ func (s *Service) Get(ctx context.Context, id string) (*gateway.Subscriber, erro
 // address (case-insensitive), Status and Kind exact; Cursor is the
 // NextCursor of the previous page; Limit is 1 to 1000 (default 100).
 type ListFilter struct {
-	Query  string
-	Status gateway.SubscriberStatus
-	Kind   gateway.SubscriberKind
+	Query string
+	// QueryEmailsOnly matches Query against email addresses only (see
+	// store.SubscriberFilter).
+	QueryEmailsOnly bool
+	Status          gateway.SubscriberStatus
+	Kind            gateway.SubscriberKind
 	// Component (an id or exact name) keeps those who hear about it:
 	// subscribed to everything, to it, or to its group.
 	Component string
@@ -37,7 +40,7 @@ type ListFilter struct {
 // the cursor of the following page, "" on the last. A malformed cursor,
 // status or kind is EUNPROCESSABLE naming it.
 func (s *Service) List(ctx context.Context, f ListFilter) (subs []gateway.Subscriber, next string, err error) {
-	sf := store.SubscriberFilter{Query: f.Query, Status: f.Status, Kind: f.Kind, Limit: f.Limit}
+	sf := store.SubscriberFilter{Query: f.Query, QueryEmailsOnly: f.QueryEmailsOnly, Status: f.Status, Kind: f.Kind, Limit: f.Limit}
 	switch {
 	case sf.Limit == 0:
 		sf.Limit = 100

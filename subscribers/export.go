@@ -16,9 +16,11 @@ import (
 // format; the first three columns are the import's, so an export imports
 // back) as a stream: a page of subscribers at a time from the store, no
 // full list in memory. Components and groups are written by name, or by
-// id when a name holds a ";". Secrets are never exported. It returns the
-// number of subscribers written.
-func (s *Service) Export(ctx context.Context, w io.Writer) (int, error) {
+// id when a name holds a ";". Secrets are never exported, and with
+// redact (for people who are not admins) webhook URLs are cut to
+// scheme://host/… (see gateway.Subscriber.Redacted). It returns the number
+// of subscribers written.
+func (s *Service) Export(ctx context.Context, w io.Writer, redact bool) (int, error) {
 	cat, err := s.catalog(ctx)
 	if err != nil {
 		return 0, err
@@ -31,6 +33,10 @@ func (s *Service) Export(ctx context.Context, w io.Writer) (int, error) {
 	n := 0
 	rec := make([]string, len(exportHeader))
 	err = s.st.ExportSubscribers(ctx, func(sub *gateway.Subscriber) error {
+		if redact {
+			r := sub.Redacted()
+			sub = &r
+		}
 		email, url := sub.Address, ""
 		if sub.Kind == gateway.SubscriberWebhook {
 			email, url = "", sub.Address

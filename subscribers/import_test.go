@@ -167,7 +167,7 @@ func TestExportStreamsAndImportsBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out writeCounter
-		n, err := e.svc.Export(ctx, &out)
+		n, err := e.svc.Export(ctx, &out, false)
 		if err != nil || n != 1501 {
 			t.Fatalf("Export = %d, %v", n, err)
 		}

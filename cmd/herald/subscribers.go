@@ -101,7 +101,7 @@ secrets are never exported.`,
 				out, closeOut = f, f.Close
 			}
 			err := a.withSubscribers(cmd.Context(), func(svc *subscribers.Service) error {
-				n, err := svc.Export(cmd.Context(), out)
+				n, err := svc.Export(cmd.Context(), out, false) // the operator, with the database: nothing to hide
 				if err == nil && len(args) == 1 && args[0] != "-" {
 					fmt.Fprintf(a.stderr, "exported %d subscribers to %s\n", n, args[0])
 				}

@@ -93,14 +93,14 @@ func (h *Handler) subscriberList(c echo.Context) error {
 	}
 	v := subscriberListView{Filter: f, Components: cat.components,
 		Statuses: []gateway.SubscriberStatus{gateway.SubscriberPending, gateway.SubscriberActive, gateway.SubscriberUnsubscribed, gateway.SubscriberDisabled}}
-	lf := subscribers.ListFilter{Query: f.Query, Status: gateway.SubscriberStatus(f.Status),
+	lf := subscribers.ListFilter{Query: f.Query, QueryEmailsOnly: redactSubscribers(c), Status: gateway.SubscriberStatus(f.Status),
 		Kind: gateway.SubscriberKind(f.Kind), Component: f.Component, Cursor: c.QueryParam("cursor"), Limit: subscribersPage}
 	subs, next, err := svc.List(ctx, lf)
 	if err != nil {
 		return err
 	}
 	for _, s := range subs {
-		v.Rows = append(v.Rows, subscriberRow{Subscriber: s, Targets: cat.targets(s)})
+		v.Rows = append(v.Rows, subscriberRow{Subscriber: shownSubscriber(c, s), Targets: cat.targets(s)})
 	}
 	lf.Cursor = next
 	if lf.Cursor != "" {
@@ -131,11 +131,35 @@ func (h *Handler) subscriberPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := subscriberView{Sub: subscriberRow{Subscriber: *sub, Targets: cat.targets(*sub)}}
+	shown := shownSubscriber(c, *sub)
+	v := subscriberView{Sub: subscriberRow{Subscriber: shown, Targets: cat.targets(*sub)}}
 	if v.Deliveries, v.More, err = lastDeliveries(ctx, st, sub.ID); err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "subscribers-show", sub.Address, v)
+	if redactSubscribers(c) {
+		for i := range v.Deliveries {
+			d := &v.Deliveries[i]
+			d.LastError = gateway.RedactURLs(d.LastError)
+			d.Log = slices.Clone(d.Log)
+			for j := range d.Log {
+				d.Log[j].Error, d.Log[j].Response = gateway.RedactURLs(d.Log[j].Error), gateway.RedactURLs(d.Log[j].Response)
+			}
+		}
+	}
+	return h.render(c, http.StatusOK, "subscribers-show", shown.Address, v)
+}
+
+// redactSubscribers reports whether the signed-in user sees webhook URLs
+// redacted (see gateway.Subscriber.Redacted): everyone but admins, as the
+// API shows them to keys.
+func redactSubscribers(c echo.Context) bool { return Principal(c).Role != gateway.RoleAdmin }
+
+// shownSubscriber is sub as the signed-in user may see it.
+func shownSubscriber(c echo.Context, sub gateway.Subscriber) gateway.Subscriber {
+	if redactSubscribers(c) {
+		return sub.Redacted()
+	}
+	return sub
 }
 
 // subscribersAndStore returns both, or EUNAVAILABLE while Herald starts.
@@ -228,7 +252,8 @@ func (h *Handler) subscriberEraseConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "subscribers-erase", "Erase subscriber", sub)
+	shown := shownSubscriber(c, *sub)
+	return h.render(c, http.StatusOK, "subscribers-erase", "Erase subscriber", &shown)
 }
 
 func (h *Handler) subscriberErase(c echo.Context) error {
@@ -255,7 +280,7 @@ func (h *Handler) subscriberExport(c echo.Context) error {
 	hdr.Set("Content-Type", "text/csv; charset=utf-8")
 	hdr.Set("Content-Disposition", `attachment; filename="subscribers.csv"`)
 	// No ctx(c) bound here: a large export may take longer than a page.
-	n, err := svc.Export(c.Request().Context(), c.Response())
+	n, err := svc.Export(c.Request().Context(), c.Response(), redactSubscribers(c))
 	if err != nil {
 		if !c.Response().Committed {
 			return err

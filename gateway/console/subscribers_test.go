@@ -461,3 +461,38 @@ func TestSubscriberListPages(t *testing.T) {
 		})
 	}
 }
+
+// A webhook's URL is often its only secret (a Slack hook's path): the
+// subscribers screens and the export show it to everyone but admins as
+// scheme://host/…, as the API does.
+func TestSubscribersScreensRedactWebhookURLs(t *testing.T) {
+	for _, d := range storetest.Databases() {
+		t.Run(d, func(t *testing.T) {
+			e := newSubsEnv(t, d)
+			const hookURL = "https://93.184.216.34/services/T0/B0/s3cr3t"
+			hook, err := e.svc.Subscribe(context.Background(), subscribers.SubscribeRequest{URL: hookURL, Format: "slack",
+				All: true, Actor: gateway.Principal{Kind: "user", Name: "setup"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			admin, support := e.signIn(gateway.RoleAdmin), e.signIn(gateway.RoleSupport)
+			for _, p := range []string{"/console/subscribers", "/console/subscribers/" + hook.ID,
+				"/console/subscribers/" + hook.ID + "/erase", "/console/subscribers/export"} {
+				res := support.get(p)
+				res.wantStatus(t, http.StatusOK)
+				res.wantContains(t, "https://93.184.216.34/…")
+				if strings.Contains(res.body, "s3cr3t") {
+					t.Errorf("%s shows a webhook's whole URL to support", p)
+				}
+				res = admin.get(p)
+				res.wantStatus(t, http.StatusOK)
+				res.wantContains(t, hookURL)
+			}
+			// Nor can a search spell the URL out, one guess at a time.
+			if res := support.get("/console/subscribers?q=s3cr3t"); strings.Contains(res.body, hook.ID) {
+				t.Error("support's search in webhook URLs found the hook")
+			}
+			admin.get("/console/subscribers?q=s3cr3t").wantContains(t, hook.ID)
+		})
+	}
+}

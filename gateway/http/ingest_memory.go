@@ -11,11 +11,17 @@ import (
 	"github.com/heraldstatus/herald/gateway"
 )
 
-// decodedExpansion is how many times its size a body may take in memory
-// while it is decoded and stored: a 10 MiB Alertmanager body of 60,000
-// small alerts took about 250 MiB of peak RSS in `herald serve` (the body,
-// each alert's raw JSON, alert structs and label maps, the rows being
-// written, and what the collector had not yet reclaimed).
+// decodedExpansion is how many times its size a body may make the process
+// grow while it is decoded and stored. A 10 MiB Alertmanager body of
+// 66,000 small alerts (the costliest shape: most of a body's memory is per
+// alert) keeps about 70 MiB live at its peak, the body included: about
+// 960 bytes per alert, the decoded alert (its struct, its label map, its
+// share of the body's JSON) and the records of the part being written
+// (`go test ./gateway/ingest -run '^$' -bench IngestMemory -benchtime 1x`,
+// docs/performance.md). That is 7 times the body, and Herald's collector
+// (GOGC=400, internal/gctune) lets the heap grow to five times what is
+// live before it collects: about 35 times the body, of which GOMEMLIMIT's
+// soft limit takes back the last few by collecting sooner.
 const decodedExpansion = 32
 
 // ingestBudget bounds the ingest bodies being read, decoded and stored at

@@ -85,7 +85,8 @@ func (s *Server) createSubscriber(c echo.Context, svc *subscribers.Service) erro
 
 func (s *Server) listSubscribers(c echo.Context, svc *subscribers.Service) error {
 	f := subscribers.ListFilter{Query: c.QueryParam("q"), Status: gateway.SubscriberStatus(c.QueryParam("status")),
-		Kind: gateway.SubscriberKind(c.QueryParam("kind")), Component: c.QueryParam("component"), Cursor: c.QueryParam("cursor")}
+		Kind: gateway.SubscriberKind(c.QueryParam("kind")), Component: c.QueryParam("component"), Cursor: c.QueryParam("cursor"),
+		QueryEmailsOnly: redactSubscribers(c)}
 	if l := c.QueryParam("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil {
@@ -97,6 +98,11 @@ func (s *Server) listSubscribers(c echo.Context, svc *subscribers.Service) error
 	if err != nil {
 		return err
 	}
+	if redactSubscribers(c) {
+		for i := range subs {
+			subs[i] = subs[i].Redacted()
+		}
+	}
 	return c.JSON(http.StatusOK, list[gateway.Subscriber]{Data: subs, NextCursor: next})
 }
 
@@ -105,7 +111,21 @@ func (s *Server) getSubscriber(c echo.Context, svc *subscribers.Service) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, sub)
+	return c.JSON(http.StatusOK, shownSubscriber(c, sub))
+}
+
+// redactSubscribers reports whether the request's key sees webhook URLs
+// redacted (see gateway.Subscriber.Redacted): every key but an admin's,
+// as deliveries show them.
+func redactSubscribers(c echo.Context) bool { return principal(c).Role != gateway.RoleAdmin }
+
+// shownSubscriber is sub as the request's key may see it.
+func shownSubscriber(c echo.Context, sub *gateway.Subscriber) *gateway.Subscriber {
+	if redactSubscribers(c) {
+		r := sub.Redacted()
+		return &r
+	}
+	return sub
 }
 
 type updateSubscriberRequest struct {
@@ -127,7 +147,7 @@ func (s *Server) updateSubscriber(c echo.Context, svc *subscribers.Service) erro
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, sub)
+	return c.JSON(http.StatusOK, shownSubscriber(c, sub))
 }
 
 // eraseSubscriber is the erasure request: the row and everything of it
@@ -150,7 +170,7 @@ func (s *Server) reconfirmSubscriber(c echo.Context, svc *subscribers.Service) e
 	if s.opt.Wake != nil {
 		s.opt.Wake()
 	}
-	return c.JSON(http.StatusAccepted, sub)
+	return c.JSON(http.StatusAccepted, shownSubscriber(c, sub))
 }
 
 func (s *Server) rotateSubscriberSecret(c echo.Context, svc *subscribers.Service) error {
@@ -201,7 +221,7 @@ func (s *Server) exportSubscribers(c echo.Context, svc *subscribers.Service) err
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="subscribers.csv"`)
 	h.Set("Cache-Control", "no-store")
-	n, err := svc.Export(c.Request().Context(), c.Response())
+	n, err := svc.Export(c.Request().Context(), c.Response(), redactSubscribers(c))
 	if err != nil && !c.Response().Committed {
 		return err
 	}

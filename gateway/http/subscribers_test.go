@@ -196,3 +196,40 @@ func TestSubscribersImportExportAPI(t *testing.T) {
 		}
 	})
 }
+
+// A webhook's URL is often its only secret (a Slack hook's path): keys
+// that are not an admin's see it as scheme://host/… wherever the
+// subscribers API shows it, as deliveries show it; admins see it whole.
+func TestSubscribersWebhookURLsRedacted(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := subscribersEnv(t, st, true)
+		const hookURL = "https://93.184.216.34/services/T0/B0/s3cr3t"
+		r := e.do("POST", "/api/v1/subscribers", gateway.RoleAdmin, `{"url":"`+hookURL+`","format":"slack","components":["App"]}`)
+		var hook struct{ ID string }
+		r.decode(t, &hook)
+		if r.status != 201 {
+			t.Fatalf("create webhook: %d %s", r.status, r.body)
+		}
+		for _, tc := range []struct{ name, method, path, body string }{
+			{"list", "GET", "/api/v1/subscribers", ""},
+			{"get", "GET", "/api/v1/subscribers/" + hook.ID, ""},
+			{"export", "GET", "/api/v1/subscribers/export", ""},
+			{"update", "PATCH", "/api/v1/subscribers/" + hook.ID, `{"all":true}`},
+		} {
+			if r := e.do(tc.method, tc.path, gateway.RoleSupport, tc.body); r.status != 200 || strings.Contains(r.body, "s3cr3t") ||
+				!strings.Contains(r.body, "https://93.184.216.34/…") {
+				t.Errorf("%s as support: %d %s, want the URL as https://93.184.216.34/…", tc.name, r.status, r.body)
+			}
+			if r := e.do(tc.method, tc.path, gateway.RoleAdmin, tc.body); r.status != 200 || !strings.Contains(r.body, hookURL) {
+				t.Errorf("%s as admin: %d %s, want the whole URL", tc.name, r.status, r.body)
+			}
+		}
+		// Nor can a search spell the URL out, one guess at a time.
+		if r := e.do("GET", "/api/v1/subscribers?q=s3cr3t", gateway.RoleSupport, ""); r.status != 200 || strings.Contains(r.body, hook.ID) {
+			t.Errorf("support's search in webhook URLs found the hook: %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/api/v1/subscribers?q=s3cr3t", gateway.RoleAdmin, ""); r.status != 200 || !strings.Contains(r.body, hook.ID) {
+			t.Errorf("admin's search did not find the hook: %d %s", r.status, r.body)
+		}
+	})
+}

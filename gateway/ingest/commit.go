@@ -2,6 +2,9 @@ package ingest
 
 import (
 	"context"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -209,25 +212,19 @@ func (s *Service) commitBatch(batch []*commitJob) {
 func (s *Service) write(batch []*commitJob) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opt.StoreTimeout)
 	defer cancel()
-	var fps []string
+	p := newPlan(batch, s.opt.FlapWindow)
 	var at time.Time
 	for _, j := range batch {
-		for i := range j.alerts {
-			fps = append(fps, j.alerts[i].Fingerprint)
-		}
 		if j.now.After(at) {
 			at = j.now
 		}
 	}
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
-		var rules []gateway.Rule
-		if rules, err = s.rules.get(ctx); err != nil {
+		if p.rules, err = s.rules.get(ctx); err != nil {
 			break
 		}
-		err = s.store.UpsertAlerts(ctx, batch[0].source, fps, at, func(stored map[string]*store.AlertRecord) ([]*store.AlertRecord, error) {
-			return s.plan(stored, batch, rules), nil
-		})
+		err = s.store.UpsertAlerts(ctx, batch[0].source, p.fps, at, p.merge)
 		// A rule or component deleted since the rules were cached fails
 		// the write on a foreign key: reload the rules and try once more.
 		if gateway.ErrorCode(err) != gateway.EUNPROCESSABLE {
@@ -238,35 +235,91 @@ func (s *Service) write(batch []*commitJob) error {
 	if err != nil {
 		return s.storeError(err)
 	}
+	p.results()
 	return nil
 }
 
-// plan merges the alerts of batch, job after job and in order, into the
-// stored records and routes the ones that changed; it returns what to
-// write and sets each job's counts.
-func (s *Service) plan(stored map[string]*store.AlertRecord, batch []*commitJob, rules []gateway.Rule) []*store.AlertRecord {
-	dirty := map[string]bool{}
-	outcomes := make([][]Outcome, len(batch))
+// plan merges the alerts of a batch into the stored records, part of the
+// fingerprints after part (see store.MergeFunc), and counts what became
+// of each alert. Memory is what it is careful of: a request of the largest
+// size holds some 60,000 alerts, so it keeps of each alert one byte of
+// outcome and its place in fingerprint order, and of the records only
+// those of the part being written.
+type plan struct {
+	batch      []*commitJob
+	flapWindow time.Duration
+	rules      []gateway.Rule
+	fps        []string   // the batch's fingerprints, in order of arrival
+	order      []alertRef // every alert of the batch, by fingerprint, then in order of arrival
+	outcomes   [][]uint8  // per job and alert: its Outcome, and unroutedFlag
+}
+
+// alertRef is one alert of a batch: the job's index and the alert's.
+type alertRef struct{ job, alert int32 }
+
+// unroutedFlag marks, in a plan's outcomes, an alert whose record no rule
+// routes once the batch is merged.
+const unroutedFlag = 0x80
+
+func newPlan(batch []*commitJob, flapWindow time.Duration) *plan {
+	p := &plan{batch: batch, flapWindow: flapWindow, outcomes: make([][]uint8, len(batch))}
 	for k, j := range batch {
-		outcomes[k] = make([]Outcome, len(j.alerts))
+		p.outcomes[k] = make([]uint8, len(j.alerts))
 		for i := range j.alerts {
-			a := &j.alerts[i]
-			rec, out := merge(stored[a.Fingerprint], a, j.now, s.opt.FlapWindow)
-			outcomes[k][i] = out
-			if out != Stale {
-				stored[a.Fingerprint], dirty[a.Fingerprint] = rec, true
-			}
+			p.fps = append(p.fps, j.alerts[i].Fingerprint)
+			p.order = append(p.order, alertRef{int32(k), int32(i)})
+		}
+	}
+	slices.SortStableFunc(p.order, func(a, b alertRef) int { return strings.Compare(p.fp(a), p.fp(b)) })
+	return p
+}
+
+func (p *plan) fp(r alertRef) string { return p.batch[r.job].alerts[r.alert].Fingerprint }
+
+// merge is the store.MergeFunc of the plan: it merges the alerts of part's
+// fingerprints, job after job and in order, into the stored records and
+// routes the ones that changed; it returns what to write and notes each
+// alert's outcome.
+func (p *plan) merge(part []string, stored map[string]*store.AlertRecord) ([]*store.AlertRecord, error) {
+	if len(part) == 0 {
+		return nil, nil
+	}
+	first := sort.Search(len(p.order), func(n int) bool { return p.fp(p.order[n]) >= part[0] })
+	last := part[len(part)-1]
+	end := first
+	for end < len(p.order) && p.fp(p.order[end]) <= last {
+		end++
+	}
+	refs := p.order[first:end]
+	dirty := map[string]bool{}
+	for _, r := range refs {
+		j := p.batch[r.job]
+		a := &j.alerts[r.alert]
+		rec, out := merge(stored[a.Fingerprint], a, j.now, p.flapWindow)
+		p.outcomes[r.job][r.alert] = uint8(out)
+		if out != Stale {
+			stored[a.Fingerprint], dirty[a.Fingerprint] = rec, true
 		}
 	}
 	writes := make([]*store.AlertRecord, 0, len(dirty))
 	for fp := range dirty {
-		route(stored[fp], rules)
+		route(stored[fp], p.rules)
 		writes = append(writes, stored[fp])
 	}
-	for k, j := range batch {
+	for _, r := range refs {
+		if out := &p.outcomes[r.job][r.alert]; Outcome(*out) != Stale && stored[p.fp(r)].RuleID == "" {
+			*out |= unroutedFlag
+		}
+	}
+	return writes, nil
+}
+
+// results sets each job's counts from the outcomes of the last merge.
+func (p *plan) results() {
+	for k, j := range p.batch {
 		res := Result{Received: len(j.alerts)}
-		for i, out := range outcomes[k] {
-			switch out {
+		for _, out := range p.outcomes[k] {
+			switch Outcome(out &^ unroutedFlag) {
 			case Accepted:
 				res.Accepted++
 			case Deduplicated:
@@ -275,11 +328,10 @@ func (s *Service) plan(stored map[string]*store.AlertRecord, batch []*commitJob,
 				res.Stale++
 				continue
 			}
-			if stored[j.alerts[i].Fingerprint].RuleID == "" {
+			if out&unroutedFlag != 0 {
 				res.Unrouted++
 			}
 		}
 		j.res = res
 	}
-	return writes
 }

@@ -63,6 +63,9 @@ func (l FieldLimits) check(alerts []gateway.Alert) error {
 		return true
 	}
 	for i, a := range alerts {
+		if l.fits(&a) {
+			continue // the usual case: nothing to name, nothing built
+		}
 		at := fmt.Sprintf("alerts[%d]", i)
 		if len(a.Summary) > l.SummaryBytes && !add(at+".summary", fmt.Sprintf("is %d bytes; at most %d", len(a.Summary), l.SummaryBytes)) {
 			break
@@ -80,6 +83,23 @@ func (l FieldLimits) check(alerts []gateway.Alert) error {
 	}
 	return &gateway.Error{Code: gateway.EUNPROCESSABLE, Fields: fields,
 		Message: "Alert fields over Herald's limits (limits.*): " + strings.Join(parts, "; ")}
+}
+
+// fits reports whether a has no field over l.
+func (l FieldLimits) fits(a *gateway.Alert) bool {
+	return len(a.Summary) <= l.SummaryBytes && l.mapFits(a.Labels, l.ValueBytes) && l.mapFits(a.Annotations, l.SummaryBytes)
+}
+
+func (l FieldLimits) mapFits(m map[string]string, valueBytes int) bool {
+	if len(m) > l.Labels {
+		return false
+	}
+	for k, v := range m {
+		if len(k) > l.NameBytes || len(v) > valueBytes {
+			return false
+		}
+	}
+	return true
 }
 
 // checkMap checks one label or annotation set; false once add refuses.

@@ -172,6 +172,59 @@ func TestRouting(t *testing.T) {
 	})
 }
 
+// A request of more alerts than the store merges at once (1024
+// fingerprints) counts and routes them as a small one does, an alert sent
+// twice in it included.
+func TestLargeRequest(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx, svc := context.Background(), newService(t, st)
+		src := newSource(t, st, "scripts", "generic", 0)
+		comp := &gateway.Component{Name: "A", Position: -1}
+		if err := st.CreateComponent(ctx, comp); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := gateway.ParseMatcher("service=a")
+		if err := st.CreateRule(ctx, &gateway.Rule{Position: -1, Matchers: []gateway.Matcher{m}, ComponentIDs: []string{comp.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		// 1,200 alerts fire, services a and b in turn; the first 300 are
+		// then resolved in the same request.
+		var alerts []string
+		for i := range 1500 {
+			status, end := "firing", ""
+			if i >= 1200 {
+				status, end = "resolved", `,"ends_at":"2026-11-24T01:01:00Z"`
+			}
+			alerts = append(alerts, fmt.Sprintf(`{"fingerprint":"f%04d","status":%q,"starts_at":"2026-11-24T01:00:00Z"%s,"labels":{"service":%q}}`,
+				i%1200, status, end, []string{"a", "b"}[i%1200%2]))
+		}
+		body := []byte(`{"alerts":[` + strings.Join(alerts, ",") + `]}`)
+		res, err := svc.Ingest(ctx, src, body, "application/json", time.Now())
+		if want := (ingest.Result{Received: 1500, Accepted: 1500, Unrouted: 750}); err != nil || res != want {
+			t.Fatalf("Ingest = %+v, %v; want %+v", res, err, want)
+		}
+		// Again: the first 300 fire before their stored end (stale), the
+		// rest repeats what is stored.
+		res, err = svc.Ingest(ctx, src, body, "application/json", time.Now())
+		if want := (ingest.Result{Received: 1500, Deduplicated: 1200, Stale: 300, Unrouted: 600}); err != nil || res != want {
+			t.Fatalf("Ingest again = %+v, %v; want %+v", res, err, want)
+		}
+		for _, fp := range []string{"f0000", "f0298", "f0300", "f1198"} {
+			a := alertsOf(t, st, store.AlertFilter{Fingerprint: fp})[fp]
+			wantStatus := gateway.AlertFiring
+			if fp < "f0300" {
+				wantStatus = gateway.AlertResolved
+			}
+			if a.Status != wantStatus || len(a.Components) != 1 {
+				t.Errorf("alert %s: %s with components %+v, want %s routed to %s", fp, a.Status, a.Components, wantStatus, comp.ID)
+			}
+		}
+		if a := alertsOf(t, st, store.AlertFilter{Fingerprint: "f1199"})["f1199"]; a.RuleID != "" || len(a.Components) != 0 {
+			t.Errorf("alert f1199 of service b: rule %q, want none", a.RuleID)
+		}
+	})
+}
+
 // Parallel requests for the same new fingerprints never make two rows:
 // on PostgreSQL the requests that lose the insert race are retried.
 func TestConcurrentRequestsForTheSameAlerts(t *testing.T) {

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -109,9 +111,13 @@ func newAlerts(sourceID string, n int, at time.Time, comps ...store.AlertCompone
 	for i := range fps {
 		fps[i] = fmt.Sprintf("fp-%03d", i)
 	}
-	return func(stored map[string]*store.AlertRecord) ([]*store.AlertRecord, error) {
+	return func(part []string, stored map[string]*store.AlertRecord) ([]*store.AlertRecord, error) {
 		var out []*store.AlertRecord
-		for i, fp := range fps {
+		for _, fp := range part {
+			var i int
+			if _, err := fmt.Sscanf(fp, "fp-%d", &i); err != nil {
+				return nil, err
+			}
 			rec := stored[fp]
 			if rec == nil {
 				rec = &store.AlertRecord{Alert: gateway.Alert{Fingerprint: fp, Status: gateway.AlertFiring,
@@ -180,6 +186,48 @@ func TestUpsertAlerts(t *testing.T) {
 			t.Fatal(err)
 		} else if len(got) != 1 {
 			t.Errorf("by fingerprint: %d alerts, want 1", len(got))
+		}
+	})
+}
+
+// A request of more fingerprints than UpsertAlerts merges at once is
+// merged part after part, each part's fingerprints sorted and with their
+// stored records, in one transaction: a failure in a later part leaves
+// nothing of the earlier ones.
+func TestUpsertAlertsInParts(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx, src, at := context.Background(), promSource(t, s), time.Now()
+		const n = 1100 // more than one part of 1024
+		merge, fps := newAlerts(src.ID, n, at)
+		var parts [][]string
+		stored := 0
+		watched := func(fail bool) store.MergeFunc {
+			parts, stored = nil, 0
+			return func(part []string, known map[string]*store.AlertRecord) ([]*store.AlertRecord, error) {
+				parts, stored = append(parts, slices.Clone(part)), stored+len(known)
+				if fail && len(parts) == 2 {
+					return nil, errors.New("the second part fails")
+				}
+				return merge(part, known)
+			}
+		}
+		if err := s.UpsertAlerts(ctx, src.ID, fps, at, watched(true)); err == nil {
+			t.Fatal("UpsertAlerts whose second part fails succeeded")
+		}
+		if got, err := s.Alerts(ctx, store.AlertFilter{SourceID: src.ID}); err != nil {
+			t.Fatal(err)
+		} else if len(got) != 0 {
+			t.Errorf("%d alerts stored by a request that failed in its second part, want none", len(got))
+		}
+		must(t, s.UpsertAlerts(ctx, src.ID, fps, at, watched(false)))
+		if len(parts) != 2 || len(parts[0]) != 1024 || len(parts[1]) != n-1024 || stored != 0 ||
+			!slices.Equal(slices.Concat(parts...), slices.Sorted(slices.Values(fps))) {
+			t.Fatalf("merged in %d parts of %d fingerprints with %d stored records, want 1024 and %d, sorted, none stored",
+				len(parts), len(slices.Concat(parts...)), stored, n-1024)
+		}
+		must(t, s.UpsertAlerts(ctx, src.ID, fps, at.Add(time.Second), watched(false)))
+		if stored != n {
+			t.Errorf("the second request found %d stored records, want %d", stored, n)
 		}
 	})
 }

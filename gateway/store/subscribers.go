@@ -111,9 +111,14 @@ func (s *Store) loadSubscriptions(ctx context.Context, q sqlx.QueryerContext, su
 // exactly; empty fields match everything. The cursor is the (CreatedAt,
 // ID) of the last subscriber of the previous page, zero for the first.
 type SubscriberFilter struct {
-	Query  string
-	Status gateway.SubscriberStatus
-	Kind   gateway.SubscriberKind
+	Query string
+	// QueryEmailsOnly matches Query against email addresses only, for
+	// people who may not read webhook URLs (see
+	// gateway.Subscriber.Redacted): a substring search would otherwise
+	// spell a URL out for them one guess at a time.
+	QueryEmailsOnly bool
+	Status          gateway.SubscriberStatus
+	Kind            gateway.SubscriberKind
 	// Component, an id, keeps the subscribers who hear about it.
 	Component string
 	Before    time.Time
@@ -140,7 +145,7 @@ func (s *Store) Subscribers(ctx context.Context, f SubscriberFilter) ([]gateway.
 		before, beforeID = storedTime(f.Before), f.BeforeID
 	}
 	var rows []subscriberRow
-	if err := s.db.SelectContext(ctx, &rows, s.q.ListSubscribers, like, like, f.Status, f.Status, f.Kind, f.Kind,
+	if err := s.db.SelectContext(ctx, &rows, s.q.ListSubscribers, like, like, !f.QueryEmailsOnly, f.Status, f.Status, f.Kind, f.Kind,
 		f.Component, f.Component, f.Component, before, before, beforeID, f.Limit); err != nil {
 		return nil, wrap("list subscribers", err)
 	}

@@ -49,6 +49,13 @@ type message struct {
 	Alerts  []json.RawMessage `json:"alerts"`
 }
 
+// compactMessage is message for normalize.PrometheusAlerts: the alerts
+// list as one JSON text.
+type compactMessage struct {
+	Version string          `json:"version"`
+	Alerts  json.RawMessage `json:"alerts"`
+}
+
 // Decoder decodes Alertmanager webhook bodies.
 type Decoder struct{}
 
@@ -56,8 +63,25 @@ var _ decode.Decoder = Decoder{}
 
 // Decode implements decode.Decoder. A body of another version than "4"
 // is rejected with a gateway.EUNPROCESSABLE error naming "version"; an
-// empty alerts list gives no alerts.
+// empty alerts list gives no alerts. A body the compact way takes (see
+// normalize.PrometheusAlerts) is decoded that way, any other the plain
+// way, which gives the same alerts and says what is wrong.
 func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
+	if alerts, ok := decodeCompact(body, now); ok {
+		return alerts, nil
+	}
+	return decodePlain(body, now)
+}
+
+func decodeCompact(body []byte, now time.Time) ([]gateway.Alert, bool) {
+	var c compactMessage
+	if normalize.Body(body, &c) != nil || c.Version != "" && c.Version != Version {
+		return nil, false
+	}
+	return normalize.PrometheusAlerts(c.Alerts, normalize.WebhookAlert(now, ""))
+}
+
+func decodePlain(body []byte, now time.Time) ([]gateway.Alert, error) {
 	var m message
 	if err := normalize.Body(body, &m); err != nil {
 		return nil, err

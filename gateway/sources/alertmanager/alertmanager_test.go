@@ -121,3 +121,22 @@ func TestFiringAlertPastItsEndIsResolved(t *testing.T) {
 		t.Errorf("%d alerts, want %d", len(alerts), len(want))
 	}
 }
+
+func TestDecodeCompact(t *testing.T) {
+	sourcetest.Compact(t, alertmanager.DecodeCompact, alertmanager.DecodePlain)
+}
+
+func FuzzDecodeCompact(f *testing.F) {
+	const a = `{"status":"firing","labels":{"alertname":"A"},"annotations":{"summary":"s"},"fingerprint":"f"}`
+	sourcetest.FuzzCompact(f, alertmanager.DecodeCompact, alertmanager.DecodePlain,
+		`{"version":"4","alerts":[`+a+`,`+a+`]}`,
+		`{"alerts":[{"status":"firing","labels":{"a":"1","a":"2"},"annotations":{"x":"\u00e9\n"}}]}`,
+		`{"alerts":[{"status":"firing","labels":{"a":null},"annotations":{}}]}`,
+		`{"alerts":[{"status":"firing","labels":{"a":"1"},"Labels":{"b":"2"}}]}`,
+		`{"alerts":[{"status":"firing","labels":{"a":"1"},"annotations":{"s":"x"},"annotations":null}]}`,
+		`{"alerts":[{"status":"firing","labels":{"a":"1"},"generatorURL":null,"GENERATORURL":"http://x/\u003c"}]}`,
+		`{"alerts":[{"status":1,"labels":{"a":[]}}]}`,
+		`{"alerts":{},"version":4}`,
+		`{"alerts":[ {"status":"resolved","labels":{"a":"1"}} , {"status":"firing","labels":{"a":"1"}} ]}`,
+		`{"alerts":[]}`, `{"alerts":null}`, `[]`)
+}

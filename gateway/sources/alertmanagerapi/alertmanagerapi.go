@@ -24,7 +24,6 @@ package alertmanagerapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
@@ -42,32 +41,43 @@ var (
 
 // Decode implements decode.Decoder. The body must be a JSON array
 // (gateway.EINVALID otherwise); problems are named by index, as
-// "[2].labels". An empty array gives no alerts.
+// "[2].labels". An empty array gives no alerts. A body the compact way
+// takes (see normalize.PrometheusAlerts) is decoded that way, any other the
+// plain way, which gives the same alerts and says what is wrong.
 func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
+	if alerts, ok := decodeCompact(body, now); ok {
+		return alerts, nil
+	}
+	return decodePlain(body, now)
+}
+
+func decodeCompact(body []byte, now time.Time) ([]gateway.Alert, bool) {
+	var list json.RawMessage
+	if normalize.Body(body, &list) != nil {
+		return nil, false
+	}
+	return normalize.PrometheusAlerts(list, convert(now))
+}
+
+func decodePlain(body []byte, now time.Time) ([]gateway.Alert, error) {
 	var raws []json.RawMessage
 	if err := normalize.Body(body, &raws); err != nil {
 		return nil, err
 	}
-	var p normalize.Problems
-	alerts := make([]gateway.Alert, 0, len(raws))
-	for i, raw := range raws {
-		field := fmt.Sprintf("[%d]", i)
-		var pa normalize.PrometheusAlert
-		if !normalize.Element(&p, field, raw, &pa) {
-			continue
-		}
-		a := pa.Alert(&p, field, raw, "")
+	return normalize.Elements(raws, "", convert(now))
+}
+
+// convert makes one alert of the list: firing, unless its end has passed.
+func convert(now time.Time) normalize.ConvertFunc {
+	return func(p *normalize.Problems, field string, pa *normalize.PrometheusAlert, raw json.RawMessage) gateway.Alert {
+		a := pa.Alert(p, field, raw, "")
 		a.Status = gateway.AlertFiring
 		if normalize.Ended(&a, now) {
 			a.Status = gateway.AlertResolved
 		}
-		normalize.Finish(&p, field+".endsAt", &a, now)
-		alerts = append(alerts, a)
+		normalize.Finish(p, field+".endsAt", &a, now)
+		return a
 	}
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return alerts, nil
 }
 
 // Refreshed implements decode.Refreshed: Prometheus re-sends a firing

@@ -95,3 +95,14 @@ func TestDecodeInvalid(t *testing.T) {
 func FuzzDecode(f *testing.F) { sourcetest.Fuzz(f, decoder.Decode) }
 
 func BenchmarkDecode(b *testing.B) { sourcetest.Bench(b, decoder.Decode, sourcetest.Largest(b)) }
+
+func TestDecodeCompact(t *testing.T) {
+	sourcetest.Compact(t, alertmanagerapi.DecodeCompact, alertmanagerapi.DecodePlain)
+}
+
+func FuzzDecodeCompact(f *testing.F) {
+	sourcetest.FuzzCompact(f, alertmanagerapi.DecodeCompact, alertmanagerapi.DecodePlain,
+		`[{"labels":{"a":"1"},"annotations":{"summary":"s"}},{"labels":{"a":"2"},"annotations":{"summary":"s"}}]`,
+		`[{"labels":{"a":"1"},"endsAt":"2020-01-01T00:00:00Z"}, 1]`,
+		`[{"labels":{"a":"1"}}] `, `{"labels":{"a":"1"}}`)
+}

@@ -27,7 +27,9 @@ type Decoder interface {
 	// PagerDuty's acknowledge: ingest keeps the stored one), non-nil
 	// Labels and Annotations, times in UTC with StartsAt
 	// set and EndsAt zero or not before StartsAt, ReceivedAt = now, and its
-	// own JSON as received in Raw.
+	// own JSON as received in Raw. The alerts of one body may share
+	// memory (their Raw parts of one copy of the body, Labels and
+	// Annotations maps of the same contents): no caller modifies them.
 	Decode(body []byte, now time.Time) ([]gateway.Alert, error)
 
 	// ContentTypes lists the media types the format accepts, such as

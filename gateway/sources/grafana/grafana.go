@@ -49,19 +49,48 @@ type Decoder struct{}
 
 var _ decode.Decoder = Decoder{}
 
+// compactMessage is message for normalize.PrometheusAlerts: the alerts
+// list as one JSON text.
+type compactMessage struct {
+	Title  string          `json:"title"`
+	Alerts json.RawMessage `json:"alerts"`
+}
+
 // Decode implements decode.Decoder. An empty alerts list gives no alerts;
 // a missing one (as in legacy Grafana alerting bodies) is a
-// gateway.EUNPROCESSABLE error naming "alerts".
+// gateway.EUNPROCESSABLE error naming "alerts". A body the compact way
+// takes (see normalize.PrometheusAlerts) is decoded that way, any other
+// the plain way, which gives the same alerts and says what is wrong.
 func (Decoder) Decode(body []byte, now time.Time) ([]gateway.Alert, error) {
+	if alerts, ok := decodeCompact(body, now); ok {
+		return alerts, nil
+	}
+	return decodePlain(body, now)
+}
+
+func decodeCompact(body []byte, now time.Time) ([]gateway.Alert, bool) {
+	var c compactMessage
+	if normalize.Body(body, &c) != nil {
+		return nil, false
+	}
+	return normalize.PrometheusAlerts(c.Alerts, normalize.WebhookAlert(now, groupTitle(c.Title, normalize.ListLen(c.Alerts))))
+}
+
+func decodePlain(body []byte, now time.Time) ([]gateway.Alert, error) {
 	var m message
 	if err := normalize.Body(body, &m); err != nil {
 		return nil, err
 	}
-	title := m.Title
-	if len(m.Alerts) != 1 {
-		title = "" // a group's title describes none of its alerts alone
+	return normalize.WebhookAlerts(m.Alerts, now, groupTitle(m.Title, len(m.Alerts)))
+}
+
+// groupTitle is the summary fallback a body's title gives its alerts: a
+// group's title describes none of its alerts alone.
+func groupTitle(title string, alerts int) string {
+	if alerts != 1 {
+		return ""
 	}
-	return normalize.WebhookAlerts(m.Alerts, now, title)
+	return title
 }
 
 // ContentTypes implements decode.Decoder: Grafana sends application/json.

@@ -25,3 +25,14 @@ func TestDecodeInvalid(t *testing.T) {
 func FuzzDecode(f *testing.F) { sourcetest.Fuzz(f, decoder.Decode) }
 
 func BenchmarkDecode(b *testing.B) { sourcetest.Bench(b, decoder.Decode, sourcetest.Largest(b)) }
+
+func TestDecodeCompact(t *testing.T) {
+	sourcetest.Compact(t, grafana.DecodeCompact, grafana.DecodePlain)
+}
+
+func FuzzDecodeCompact(f *testing.F) {
+	sourcetest.FuzzCompact(f, grafana.DecodeCompact, grafana.DecodePlain,
+		`{"title":"T","alerts":[{"status":"firing","labels":{"a":"1"}}]}`,
+		`{"alerts":[{"status":"firing","labels":{"a":"1"}},{"status":"firing","labels":{"a":"2"}}],"title":"T"}`,
+		`{"title":"T","alerts":[{"status":"firing","labels":{"a":"1"},"values":{"A":1}}],"title":"U"}`)
+}

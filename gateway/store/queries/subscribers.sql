@@ -56,12 +56,14 @@ WHERE id = ? AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= ?);
 
 -- name: list-subscribers
 -- Newest first, keyset-paginated on (created_at, id); the search is a
--- case-insensitive substring of the address. A component id keeps those
--- who hear about it: subscribed to everything, to it, or to its group.
+-- case-insensitive substring of the address, of email addresses only when
+-- the third parameter is false (webhook URLs are secrets to the caller).
+-- A component id keeps those who hear about it: subscribed to everything,
+-- to it, or to its group.
 SELECT id, kind, address, format, status, secret, all_components, token_nonce, consent_source,
        disabled_reason, permanent_failures, confirmed_at, unsubscribed_at, created_at, updated_at
 FROM subscribers
-WHERE (? = '' OR LOWER(address) LIKE ? ESCAPE '\') AND (? = '' OR status = ?) AND (? = '' OR kind = ?)
+WHERE (? = '' OR LOWER(address) LIKE ? ESCAPE '\' AND (? OR kind = 'email')) AND (? = '' OR status = ?) AND (? = '' OR kind = ?)
   AND (? = '' OR all_components
        OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.subscriber_id = subscribers.id AND s.component_id = ?)
        OR EXISTS (SELECT 1 FROM group_subscriptions g JOIN components c ON c.group_id = g.group_id

@@ -41,9 +41,11 @@ func Time(p *Problems, field, s string, extra ...string) time.Time {
 
 // Status parses an alert status, which must be "firing" or "resolved".
 func Status(p *Problems, field, s string) gateway.AlertStatus {
-	switch st := gateway.AlertStatus(s); st {
-	case gateway.AlertFiring, gateway.AlertResolved:
-		return st
+	switch gateway.AlertStatus(s) {
+	case gateway.AlertFiring: // the constants, not s: nothing of the body kept
+		return gateway.AlertFiring
+	case gateway.AlertResolved:
+		return gateway.AlertResolved
 	case "":
 		p.Add(field, `is required ("firing" or "resolved")`)
 	default:
@@ -76,8 +78,12 @@ func Severity(labels map[string]string) gateway.Severity {
 // of fallbacks (a group title, the alertname label, …). Surrounding space
 // is trimmed; the result may be empty when nothing says anything.
 func Summary(annotations map[string]string, fallbacks ...string) string {
-	candidates := append([]string{annotations["summary"], annotations["description"]}, fallbacks...)
-	for _, c := range candidates {
+	for _, name := range [...]string{"summary", "description"} {
+		if c := strings.TrimSpace(annotations[name]); c != "" {
+			return c
+		}
+	}
+	for _, c := range fallbacks {
 		if c = strings.TrimSpace(c); c != "" {
 			return c
 		}

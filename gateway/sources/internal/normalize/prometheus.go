@@ -57,27 +57,43 @@ func Ended(a *gateway.Alert, now time.Time) bool {
 // Ended), its labels non-empty; its fingerprint is the one sent, else
 // the labels' hash. A nil list (the field is missing or null) is a
 // gateway.EUNPROCESSABLE error; an empty one gives no alerts.
-// summaryFallback is as for PrometheusAlert.Alert.
+// summaryFallback is as for PrometheusAlert.Alert. Each alert is converted
+// by WebhookAlert, which PrometheusAlerts takes for the same result.
 func WebhookAlerts(raws []json.RawMessage, now time.Time, summaryFallback string) ([]gateway.Alert, error) {
 	if raws == nil {
 		return nil, gateway.FieldError("alerts", "is required (a list of alerts)")
 	}
-	var p Problems
-	alerts := make([]gateway.Alert, 0, len(raws))
-	for i, raw := range raws {
-		field := fmt.Sprintf("alerts[%d]", i)
-		var wa PrometheusAlert
-		if !Element(&p, field, raw, &wa) {
-			continue
-		}
-		a := wa.Alert(&p, field, raw, summaryFallback)
-		a.Status = Status(&p, field+".status", wa.Status)
+	return Elements(raws, "alerts", WebhookAlert(now, summaryFallback))
+}
+
+// WebhookAlert converts one alert of an Alertmanager-style webhook body
+// (see WebhookAlerts).
+func WebhookAlert(now time.Time, summaryFallback string) ConvertFunc {
+	return func(p *Problems, field string, wa *PrometheusAlert, raw json.RawMessage) gateway.Alert {
+		a := wa.Alert(p, field, raw, summaryFallback)
+		a.Status = Status(p, field+".status", wa.Status)
 		if Ended(&a, now) {
 			a.Status = gateway.AlertResolved
 		}
 		a.Fingerprint = wa.Fingerprint
-		Finish(&p, field+".endsAt", &a, now)
-		alerts = append(alerts, a)
+		Finish(p, field+".endsAt", &a, now)
+		return a
+	}
+}
+
+// Elements decodes each element of a list of Prometheus alerts, named
+// list+"[i]" in problems, and converts it: the plain way, whose answer
+// PrometheusAlerts gives the compact way.
+func Elements(raws []json.RawMessage, list string, convert ConvertFunc) ([]gateway.Alert, error) {
+	var p Problems
+	alerts := make([]gateway.Alert, 0, len(raws))
+	for i, raw := range raws {
+		field := fmt.Sprintf("%s[%d]", list, i)
+		var pa PrometheusAlert
+		if !Element(&p, field, raw, &pa) {
+			continue
+		}
+		alerts = append(alerts, convert(&p, field, &pa, raw))
 	}
 	if err := p.Err(); err != nil {
 		return nil, err

@@ -218,3 +218,64 @@ func Bench(b *testing.B, decode DecodeFunc, body []byte) {
 		}
 	}
 }
+
+// CompactFunc is a format's compact decoding (see
+// normalize.PrometheusAlerts): false when it leaves the body to the plain
+// way.
+type CompactFunc func(body []byte, now time.Time) ([]gateway.Alert, bool)
+
+// Compact checks that the compact way takes every body in testdata/ and
+// decodes it as the plain way does.
+func Compact(t *testing.T, compact CompactFunc, plain DecodeFunc) {
+	for _, file := range Bodies(t, "testdata") {
+		t.Run(filepath.Base(file.Name), func(t *testing.T) {
+			alerts, ok := compact(file.Body, Now)
+			if !ok {
+				t.Fatal("the compact way left the body to the plain way")
+			}
+			sameAsPlain(t, file.Body, alerts, plain)
+		})
+	}
+}
+
+// FuzzCompact runs f with every body in testdata/ as a seed, and more that
+// the compact way must leave to the plain way: whatever the input, a body
+// the compact way takes decodes the plain way without error to the same
+// alerts, Raw included.
+func FuzzCompact(f *testing.F, compact CompactFunc, plain DecodeFunc, seeds ...string) {
+	for _, file := range Bodies(f, "testdata") {
+		f.Add(file.Body)
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if alerts, ok := compact(body, Now); ok {
+			sameAsPlain(t, body, alerts, plain)
+		}
+	})
+}
+
+func sameAsPlain(t *testing.T, body []byte, alerts []gateway.Alert, plain DecodeFunc) {
+	t.Helper()
+	want, err := plain(body, Now)
+	if err != nil {
+		t.Fatalf("the compact way took a body the plain way refuses: %v", err)
+	}
+	got, err := json.Marshal(alerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantJSON, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, wantJSON) || len(alerts) != len(want) {
+		t.Fatalf("compact decoding differs from plain:\ngot:  %s\nwant: %s", got, wantJSON)
+	}
+	for i := range alerts {
+		if !bytes.Equal(alerts[i].Raw, want[i].Raw) {
+			t.Fatalf("alert %d: raw %q, want %q", i, alerts[i].Raw, want[i].Raw)
+		}
+	}
+}

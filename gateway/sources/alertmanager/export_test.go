@@ -1,0 +1,7 @@
+package alertmanager
+
+// The two ways Decode takes, for the tests that compare them.
+var (
+	DecodeCompact = decodeCompact
+	DecodePlain   = decodePlain
+)
