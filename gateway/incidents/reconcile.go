@@ -88,41 +88,69 @@ func (s *Service) lookAhead(ctx context.Context) *lookahead {
 		s.o.Log.Warn("read active alerts ahead of the reconcile pass", "err", err)
 		return nil
 	}
-	pending, err := s.o.Store.PendingAlerts(ctx)
-	if err != nil {
+	var g grouper
+	if err := s.o.Store.EachPendingAlert(ctx, func(a store.PendingAlert) error {
+		s.addPending(&g, a, true)
+		return nil
+	}); err != nil {
 		s.o.Log.Warn("read pending alerts ahead of the reconcile pass", "err", err)
 		return nil
 	}
-	return &lookahead{active: active, parts: split(s.groupPending(pending), partSize(s.o.Store.Dialect()))}
+	return &lookahead{active: active, parts: split(g.groups(), partSize(s.o.Store.Dialect()))}
+}
+
+// grouper gathers pending alerts by correlation key.
+type grouper struct {
+	byKey map[string]*pendingGroup
+	keys  []string
+}
+
+// addPending adds a to its group. lean drops the alert's labels once its
+// key is known: nothing after grouping reads them, and in a storm the
+// lookahead holds every pending alert (hundreds of thousands when the pass
+// falls behind ingest), where the labels were most of an alert's bytes
+// and so of the heap (see TestLookaheadBytesPerPendingAlert).
+func (s *Service) addPending(g *grouper, a store.PendingAlert, lean bool) {
+	groupIDs := make([]string, 0, len(a.Components))
+	for _, c := range a.Components {
+		groupIDs = append(groupIDs, c.GroupID)
+	}
+	key := correlate.Key(s.o.Settings.GroupBy, a.Labels, groupIDs)
+	if lean {
+		a.Labels = nil
+	}
+	if g.byKey == nil {
+		g.byKey = map[string]*pendingGroup{}
+	}
+	grp := g.byKey[key]
+	if grp == nil {
+		grp = &pendingGroup{key: key}
+		g.byKey[key] = grp
+		g.keys = append(g.keys, key)
+	}
+	grp.alerts = append(grp.alerts, a)
+	if !a.Flapping {
+		grp.steady++
+	}
+}
+
+// groups returns the groups in key order.
+func (g *grouper) groups() []pendingGroup {
+	sort.Strings(g.keys)
+	out := make([]pendingGroup, 0, len(g.keys))
+	for _, k := range g.keys {
+		out = append(out, *g.byKey[k])
+	}
+	return out
 }
 
 // groupPending groups pending alerts by correlation key, in key order.
 func (s *Service) groupPending(pending []store.PendingAlert) []pendingGroup {
-	byKey := map[string]*pendingGroup{}
-	var keys []string
+	var g grouper
 	for _, a := range pending {
-		groupIDs := make([]string, 0, len(a.Components))
-		for _, c := range a.Components {
-			groupIDs = append(groupIDs, c.GroupID)
-		}
-		key := correlate.Key(s.o.Settings.GroupBy, a.Labels, groupIDs)
-		g := byKey[key]
-		if g == nil {
-			g = &pendingGroup{key: key}
-			byKey[key] = g
-			keys = append(keys, key)
-		}
-		g.alerts = append(g.alerts, a)
-		if !a.Flapping {
-			g.steady++
-		}
+		s.addPending(&g, a, false)
 	}
-	sort.Strings(keys)
-	out := make([]pendingGroup, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, *byKey[k])
-	}
-	return out
+	return g.groups()
 }
 
 // split packs groups into parts of at most size alerts. A group that fits

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -39,32 +41,92 @@ func (s *Store) PendingAlerts(ctx context.Context) ([]PendingAlert, error) {
 }
 
 func (s *Store) pendingAlerts(ctx context.Context, q sqlx.QueryerContext) ([]PendingAlert, error) {
-	var rows []struct {
-		ID          int64
-		Labels      string
-		Severity    gateway.Severity
-		Flapping    bool
-		ComponentID string
-		GroupID     string
-		Name        string
-		Status      gateway.ComponentStatus
-	}
-	if err := sqlx.SelectContext(ctx, q, &rows, s.q.UncorrelatedAlerts); err != nil {
-		return nil, wrap("pending alerts", err)
-	}
 	var out []PendingAlert
-	for _, r := range rows {
-		if len(out) == 0 || out[len(out)-1].ID != r.ID {
-			pa := PendingAlert{ID: r.ID, Severity: r.Severity, Flapping: r.Flapping}
-			if err := json.Unmarshal([]byte(r.Labels), &pa.Labels); err != nil {
-				return nil, wrap("alert labels", err)
-			}
-			out = append(out, pa)
-		}
-		last := &out[len(out)-1]
-		last.Components = append(last.Components, RoutedComponent{ID: r.ComponentID, GroupID: r.GroupID, Name: r.Name, Status: r.Status})
+	err := s.eachPendingAlert(ctx, q, func(a PendingAlert) error {
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+// EachPendingAlert calls fn with each firing routed alert not yet in an
+// incident, in id order, as PendingAlerts lists them, read outside any
+// write transaction; it stops at fn's first error and returns it. The
+// rows stream from the database: a caller that keeps less than the whole
+// alert (the reconcile pass keeps its correlation key, not its labels)
+// holds that much per pending alert, not the storm's rows as read.
+// Alerts with the same components share one Components slice, which fn
+// must not change.
+func (s *Store) EachPendingAlert(ctx context.Context, fn func(PendingAlert) error) error {
+	return s.eachPendingAlert(ctx, s.db, fn)
+}
+
+func (s *Store) eachPendingAlert(ctx context.Context, q sqlx.QueryerContext, fn func(PendingAlert) error) error {
+	rows, err := q.QueryxContext(ctx, s.q.UncorrelatedAlerts)
+	if err != nil {
+		return wrap("pending alerts", err)
 	}
-	return out, nil
+	defer rows.Close()
+	var (
+		r struct {
+			ID          int64
+			Labels      string
+			Severity    gateway.Severity
+			Flapping    bool
+			ComponentID string
+			GroupID     string
+			Name        string
+			Status      gateway.ComponentStatus
+		}
+		cur  PendingAlert
+		have bool
+		// A storm's alerts are routed to a handful of components, with a
+		// handful of severities: one copy of each, not one per alert.
+		shared     = map[string][]RoutedComponent{}
+		severities = map[gateway.Severity]gateway.Severity{}
+	)
+	flush := func() error {
+		if !have {
+			return nil
+		}
+		have = false
+		var k strings.Builder
+		for _, c := range cur.Components {
+			k.WriteString(c.ID + "\x1f" + c.GroupID + "\x1f" + c.Name + "\x1f" + string(c.Status) + "\x1e")
+		}
+		if same, ok := shared[k.String()]; ok {
+			cur.Components = same
+		} else {
+			cur.Components = slices.Clip(cur.Components)
+			shared[k.String()] = cur.Components
+		}
+		if sev, ok := severities[cur.Severity]; ok {
+			cur.Severity = sev
+		} else {
+			severities[cur.Severity] = cur.Severity
+		}
+		return fn(cur)
+	}
+	for rows.Next() {
+		if err := rows.StructScan(&r); err != nil {
+			return wrap("pending alerts", err)
+		}
+		if !have || cur.ID != r.ID {
+			if err := flush(); err != nil {
+				return err
+			}
+			cur = PendingAlert{ID: r.ID, Severity: r.Severity, Flapping: r.Flapping}
+			if err := json.Unmarshal([]byte(r.Labels), &cur.Labels); err != nil {
+				return wrap("alert labels", err)
+			}
+			have = true
+		}
+		cur.Components = append(cur.Components, RoutedComponent{ID: r.ComponentID, GroupID: r.GroupID, Name: r.Name, Status: r.Status})
+	}
+	if err := rows.Err(); err != nil {
+		return wrap("pending alerts", err)
+	}
+	return flush()
 }
 
 // StillPending returns which of ids are pending still (firing, in no

@@ -18,6 +18,18 @@
 // thus gets a soft limit of about 230 MB instead of 512 MiB, which it could
 // never reach alive.
 //
+// GOGC=400 is right for a small live heap and wrong for a large one: a
+// storm of new alerts held about 80 MiB live while the reconcile pass
+// caught up, and five times that (400 MiB, capped by the soft limit) was
+// the process's RSS, more than a 256 MB container holds although the
+// live data fitted four times over. So where Herald sets GOGC itself, it
+// also caps how far the heap grows past its live data: after each
+// collection the percentage is chosen so that the next goal is at most
+// Headroom above the live heap, but never below GOGC=100 (Go's default),
+// whose cost the benchmarks measured. A live heap up to Headroom/4 (16
+// MiB, a fan-out's) keeps GOGC=400; 32 MiB gets 200; 64 MiB and more get
+// 100.
+//
 // Reading the cgroup limit (v1 and v2, nested hierarchies, mount points)
 // is left to github.com/KimMachineGun/automemlimit, which handles the
 // cases Herald would otherwise get wrong; Herald only decides which figure
@@ -27,7 +39,11 @@ package gctune
 import (
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 )
@@ -41,6 +57,11 @@ const (
 	// CgroupRatio is the share of a cgroup memory limit used as the soft
 	// limit.
 	CgroupRatio = 0.9
+	// Headroom is the most the heap grows past its live data before the
+	// next collection, where GOGC=Percent would let it grow further; the
+	// percentage it leads to is never below MinPercent.
+	Headroom   = 64 << 20
+	MinPercent = 100
 )
 
 // Settings says what Apply chose, for the start-up log.
@@ -72,6 +93,7 @@ func apply(env func(string) (string, bool), cgroup memlimit.Provider) Settings {
 	if _, set := env("GOGC"); !set {
 		debug.SetGCPercent(Percent)
 		s.Percent = Percent
+		startCapping()
 	}
 	if _, set := env("GOMEMLIMIT"); !set {
 		s.MemoryLimit, s.FromCgroup = memoryLimit(cgroup)
@@ -106,3 +128,77 @@ func memoryLimit(cgroup memlimit.Provider) (limit int64, fromCgroup bool) {
 // garbage is unreachable, the goal follows the service's live heap (6-7
 // MiB serving a fan-out) instead.
 func Settle() { debug.FreeOSMemory() }
+
+// PercentFor returns the GOGC that gives a heap of live bytes its next
+// goal: Percent of live above it while that is at most Headroom, else
+// Headroom above it, but never less than MinPercent of live.
+func PercentFor(live uint64) int {
+	if live == 0 {
+		return Percent
+	}
+	growth := min(live*Percent/100, max(live*MinPercent/100, Headroom))
+	return int(growth * 100 / live)
+}
+
+// generation counts startCapping's and stopCapping's calls: a finalizer
+// armed by an earlier generation neither tunes nor arms another (tests
+// start and stop capping several times in one process).
+var (
+	capMu      sync.Mutex
+	generation atomic.Int64
+	capping    bool
+)
+
+// startCapping sets the percentage from the live heap after every
+// collection, from then on. A finalizer runs after each collection that
+// found its object unreachable; each run arms the next with a new object.
+func startCapping() {
+	capMu.Lock()
+	defer capMu.Unlock()
+	if capping {
+		return // armed already
+	}
+	capping = true
+	lastPercent.Store(0)
+	arm(generation.Add(1))
+}
+
+// stopCapping leaves the percentage where it is from then on, for tests.
+func stopCapping() {
+	capMu.Lock()
+	defer capMu.Unlock()
+	capping = false
+	generation.Add(1)
+}
+
+// sentinel is the object whose finalizer runs after each collection: large
+// enough to get an allocation of its own (the tiny allocator's objects may
+// never be finalized).
+type sentinel struct{ _ [32]byte }
+
+func arm(gen int64) {
+	runtime.SetFinalizer(&sentinel{}, func(*sentinel) {
+		capMu.Lock()
+		defer capMu.Unlock()
+		if generation.Load() != gen {
+			return
+		}
+		tune()
+		arm(gen)
+	})
+}
+
+var lastPercent atomic.Int64
+
+// tune sets the percentage for the live heap the last collection marked.
+func tune() {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	p := PercentFor(s[0].Value.Uint64())
+	if lastPercent.Swap(int64(p)) != int64(p) {
+		debug.SetGCPercent(p)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"testing"
+	"time"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 )
@@ -80,9 +81,11 @@ func TestApplyDerivesTheMemoryLimitFromTheCgroup(t *testing.T) {
 
 func restoreCollector(t *testing.T) {
 	t.Helper()
+	stopCapping()
 	prevPercent := debug.SetGCPercent(100)
 	prevLimit := debug.SetMemoryLimit(math.MaxInt64)
 	t.Cleanup(func() {
+		stopCapping()
 		debug.SetGCPercent(prevPercent)
 		debug.SetMemoryLimit(prevLimit)
 	})
@@ -114,4 +117,63 @@ func heapGoal() uint64 {
 	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
+}
+
+// A small live heap keeps GOGC=400; a larger one grows at most Headroom
+// past its live data, never by less than the live data itself.
+func TestPercentForCapsTheHeadroom(t *testing.T) {
+	for _, tc := range []struct {
+		live uint64
+		want int
+	}{
+		{0, Percent},
+		{8 << 20, 400},
+		{16 << 20, 400},
+		{32 << 20, 200},
+		{40 << 20, 160},
+		{64 << 20, 100},
+		{80 << 20, 100},
+		{1 << 30, 100},
+	} {
+		if got := PercentFor(tc.live); got != tc.want {
+			t.Errorf("PercentFor(%d MiB) = %d, want %d", tc.live>>20, got, tc.want)
+		}
+	}
+}
+
+// With GOGC unset, the heap goal follows the live heap after each
+// collection: 48 MiB live gets a goal of at most 48 + 64 MiB, where
+// GOGC=400 made it 240 MiB; once that is freed, GOGC=400 again.
+func TestApplyCapsTheHeapGoal(t *testing.T) {
+	restoreCollector(t)
+	noCgroup := func() (uint64, error) { return 0, memlimit.ErrNoLimit }
+	apply(func(string) (string, bool) { return "", false }, noCgroup)
+	live := make([][]byte, 0, 96)
+	for range 96 {
+		live = append(live, make([]byte, 512<<10))
+	}
+	waitPercent(t, "below Percent", func(p int) bool { return p < Percent })
+	if goal := heapGoal(); goal > (48<<20+Headroom)*11/10 {
+		t.Errorf("heap goal %d MiB with 48 MiB live, want at most %d", goal>>20, (48<<20+Headroom)>>20)
+	}
+	runtime.KeepAlive(live)
+	live = nil
+	waitPercent(t, "Percent", func(p int) bool { return p == Percent })
+}
+
+// waitPercent collects until the tuner, which runs in the finalizer
+// goroutine after a collection, has set GOGC to what ok accepts.
+func waitPercent(t *testing.T, want string, ok func(int) bool) {
+	t.Helper()
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	for range 200 {
+		runtime.GC()
+		runtime.Gosched()
+		metrics.Read(s)
+		if ok(int(s[0].Value.Uint64())) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("GOGC = %d, want %s", s[0].Value.Uint64(), want)
 }
