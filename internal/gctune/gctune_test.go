@@ -156,8 +156,7 @@ func TestApplyCapsTheHeapGoal(t *testing.T) {
 	if goal := heapGoal(); goal > (48<<20+Headroom)*11/10 {
 		t.Errorf("heap goal %d MiB with 48 MiB live, want at most %d", goal>>20, (48<<20+Headroom)>>20)
 	}
-	runtime.KeepAlive(live)
-	live = nil
+	runtime.KeepAlive(live) // its last use: unreachable from here on
 	waitPercent(t, "Percent", func(p int) bool { return p == Percent })
 }
 
