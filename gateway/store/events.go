@@ -29,6 +29,11 @@ type eventQueries struct {
 	MarkEventPlanned     string `query:"mark-event-planned"`
 	EventExists          string `query:"event-exists"`
 	PlanEvent            string `query:"plan-event"`
+	LockUnplannedEvent   string `query:"lock-unplanned-event"`
+	EventPlanState       string `query:"event-plan-state"`
+	PlanPartEnd          string `query:"plan-part-end"`
+	PlanEventPart        string `query:"plan-event-part"`
+	PlanPartsLast        string `query:"plan-parts-last"`
 	CountEventRecipients string `query:"count-event-recipients"`
 	CountEventDeliveries string `query:"count-event-deliveries"`
 }
@@ -163,13 +168,107 @@ func (s *Store) Event(ctx context.Context, id string) (*gateway.Event, error) {
 	return e, nil
 }
 
+// planPart is how many subscribers, at most, one part of planning
+// selects. Planning an event to everyone in one INSERT … SELECT held the
+// whole statement's work at once (on SQLite, partly in memory: its
+// temporary storage is kept there), so a broadcast's peak memory grew with
+// the subscriber count; parts of this size bound it. Tests make it small
+// (setPlanPart) to plan in several parts.
+const planPart = 10000
+
 // PlanEvent inserts the event's deliveries, one per (subscriber, channel),
-// in one INSERT … SELECT, and marks the event planned in the same
-// transaction. An event is planned once: planning it again (a retried
-// request, two replicas racing on the outbox) inserts nothing and returns
-// 0. An event with notify off is marked planned with no deliveries.
-// ENOTFOUND when the event does not exist.
+// and marks the event planned. An event is planned once: planning it again
+// (a retried request, two replicas racing on the outbox) inserts nothing
+// and returns 0. An event with notify off is marked planned with no
+// deliveries. ENOTFOUND when the event does not exist.
+//
+// An event to one subscriber is planned in one transaction. Any other is
+// planned in parts of at most planPart subscribers, by ranges of subscriber
+// id, each part its own transaction, and marked planned only after the
+// last: a process stopped in between leaves the event unplanned, in the
+// outbox, and planning it again inserts only what is missing (the unique
+// (event, subscriber, channel) key), so nobody is missed and nobody gets
+// two messages. Each part first takes the event's row while it is
+// unplanned, so a cancellation waits for the part and then cancels what it
+// planned, and no part runs after it.
 func (s *Store) PlanEvent(ctx context.Context, eventID string) (int, error) {
+	var st struct {
+		Notify       bool
+		SubscriberID string `db:"subscriber_id"`
+		Planned      bool
+	}
+	if err := s.db.GetContext(ctx, &st, s.q.EventPlanState, eventID); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, notFound("Event", eventID)
+		}
+		return 0, wrap("event plan state", err)
+	}
+	if st.Planned {
+		return 0, nil
+	}
+	if !st.Notify || st.SubscriberID != "" {
+		return s.planWhole(ctx, eventID)
+	}
+	var last string
+	if err := s.db.GetContext(ctx, &last, s.q.PlanPartsLast); err != nil {
+		return 0, wrap("plan parts last", err)
+	}
+	planned, from := 0, ""
+	for {
+		to, err := s.planPartEnd(ctx, from, last)
+		if err != nil {
+			return planned, err
+		}
+		var n int
+		locked := true
+		err = s.tx(ctx, func(tx *sqlx.Tx) error {
+			l, err := execCount(ctx, tx, "lock unplanned event", s.q.LockUnplannedEvent, eventID)
+			if err != nil || l == 0 {
+				locked = false
+				return err
+			}
+			now := s.now()
+			n, err = execCount(ctx, tx, "plan event part", s.q.PlanEventPart, eventID, from, to, now, now, now)
+			return err
+		})
+		if err != nil {
+			return planned, err
+		}
+		if !locked {
+			return planned, nil // planned or cancelled meanwhile
+		}
+		planned += n
+		if to == last {
+			break
+		}
+		from = to
+	}
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		_, err := execCount(ctx, tx, "mark event planned", s.q.MarkEventPlanned, s.now(), eventID)
+		return err
+	})
+	return planned, err
+}
+
+// planPartEnd returns the last subscriber id of the part after from: last
+// when the part runs to the end.
+func (s *Store) planPartEnd(ctx context.Context, from, last string) (string, error) {
+	size := s.planPart
+	if size <= 0 {
+		size = planPart
+	}
+	var to string
+	err := s.db.GetContext(ctx, &to, s.q.PlanPartEnd, from, size-1)
+	if errors.Is(err, sql.ErrNoRows) {
+		return last, nil
+	}
+	return to, wrap("plan part end", err)
+}
+
+// planWhole plans an event in one INSERT … SELECT, in the transaction that
+// marks it planned: for an event to one subscriber (a confirmation, a
+// test), where parts would only cost queries.
+func (s *Store) planWhole(ctx context.Context, eventID string) (int, error) {
 	var planned int
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()

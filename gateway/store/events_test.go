@@ -14,6 +14,7 @@ import (
 func TestPlanSelectsTheRightSubscribers(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
+		store.SetPlanPart(s, 2) // events to many subscribers plan in parts
 		g := addGroup(t, s, "Workplace")
 		a := addComponent(t, s, "Space Module", g)
 		addComponent(t, s, "Move Module", g)
@@ -134,6 +135,7 @@ func TestPlanHonoursNotifyAndMissingEvents(t *testing.T) {
 func TestPlanPendingIsTheOutbox(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
+		store.SetPlanPart(s, 2) // planners racing on the same parts
 		for range 5 {
 			addSubscriber(t, s, sub{Address: gateway.NewID() + "@example.com", All: true})
 		}
@@ -160,6 +162,61 @@ func TestPlanPendingIsTheOutbox(t *testing.T) {
 		}
 		if ev, n, err := s.PlanPending(ctx, 10); ev != 0 || n != 0 || err != nil {
 			t.Errorf("PlanPending with nothing pending = %d, %d, %v", ev, n, err)
+		}
+	})
+}
+
+// An event to more subscribers than one part holds is planned in parts,
+// each its own transaction, and still delivers exactly once: to every
+// active subscriber, suppressed addresses excepted, once each. A process
+// stopped between two parts left the event unplanned with some of its
+// deliveries; planning it again from the outbox adds only the missing.
+func TestPlanInPartsDeliversExactlyOnce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		store.SetPlanPart(s, 7)
+		seedSubscribers(t, s, 40)
+		addSubscriber(t, s, sub{Address: "gone@example.com", Status: gateway.SubscriberUnsubscribed, All: true})
+		addSubscriber(t, s, sub{Address: "suppressed@example.com", All: true})
+		suppress(t, s, "suppressed@example.com")
+		const want = 40
+
+		e := newEvent(t, s, gateway.Event{AllSubscribers: true})
+		dry, err := s.CountRecipients(ctx, gateway.Event{AllSubscribers: true, Notify: true})
+		if err != nil || dry != want {
+			t.Fatalf("CountRecipients = %d, %v; want %d", dry, err, want)
+		}
+		if n, err := s.PlanEvent(ctx, e.ID); err != nil || n != want {
+			t.Fatalf("PlanEvent = %d, %v; want %d", n, err, want)
+		}
+		if got := deliveredTo(t, s, e.ID); len(got) != want {
+			t.Fatalf("planned to %d subscribers, want %d", len(got), want)
+		}
+		if n, err := s.PlanEvent(ctx, e.ID); err != nil || n != 0 {
+			t.Errorf("second PlanEvent = %d, %v; want 0, nil", n, err)
+		}
+
+		// Stopped after some parts: the event is still unplanned and holds
+		// the deliveries of the first subscribers only.
+		stopped := newEvent(t, s, gateway.Event{AllSubscribers: true})
+		if n, err := s.PlanEvent(ctx, stopped.ID); err != nil || n != want {
+			t.Fatalf("PlanEvent = %d, %v; want %d", n, err, want)
+		}
+		exec(t, s, `UPDATE events SET planned_at = NULL WHERE id = ?`, stopped.ID)
+		exec(t, s, `DELETE FROM deliveries WHERE event_id = ? AND subscriber_id IN
+			(SELECT id FROM subscribers ORDER BY id DESC LIMIT 25)`, stopped.ID)
+		left := want - len(deliveredTo(t, s, stopped.ID))
+		if left < 20 {
+			t.Fatalf("the stop left %d deliveries to plan, want at least 20", left)
+		}
+		if ev, n, err := s.PlanPending(ctx, 10); err != nil || ev != 1 || n != left {
+			t.Errorf("PlanPending after the stop = %d events, %d deliveries, %v; want 1, %d", ev, n, err, left)
+		}
+		if got := deliveredTo(t, s, stopped.ID); len(got) != want {
+			t.Errorf("after planning again: %d subscribers, want %d", len(got), want)
+		}
+		if c := storetest.MustCount(t, s, `SELECT COUNT(*) FROM deliveries WHERE event_id = ?`, stopped.ID); c != want {
+			t.Errorf("%d deliveries, want %d", c, want)
 		}
 	})
 }

@@ -48,6 +48,8 @@ type Store struct {
 	box     atomic.Pointer[boxed] // seals and opens webhook secrets; see SetSecretBox
 	// writes counts the writes this process committed (see Writes).
 	writes atomic.Uint64
+	// planPart, when positive, replaces the const planPart (tests).
+	planPart int
 	// Now is the store's clock, replaceable in tests; times are stored in UTC
 	// at microsecond precision (PostgreSQL's), so what is read equals what
 	// was written.

@@ -27,9 +27,28 @@ SELECT component_id FROM event_components WHERE event_id = ? ORDER BY component_
 SELECT id FROM events WHERE planned_at IS NULL ORDER BY created_at LIMIT ?;
 
 -- name: mark-event-planned
--- Taken first in the planning transaction: on PostgreSQL the row lock makes
--- a second replica planning the same event wait, then find it planned.
+-- Taken first in the planning transaction of a single-subscriber event (on
+-- PostgreSQL the row lock makes a second replica planning the same event
+-- wait, then find it planned), and last, after its parts, for the others.
 UPDATE events SET planned_at = ? WHERE id = ? AND planned_at IS NULL;
+
+-- name: lock-unplanned-event
+-- Taken first in each part's transaction: it changes nothing, but it
+-- affects a row only while the event is unplanned, and on PostgreSQL it
+-- holds the event's row lock until the part commits, so that cancelling the
+-- event (which marks it planned) waits for the part, then cancels its
+-- deliveries too, and the next part finds the event planned and stops.
+UPDATE events SET planned_at = NULL WHERE id = ? AND planned_at IS NULL;
+
+-- name: event-plan-state
+SELECT notify, COALESCE(subscriber_id, '') AS subscriber_id, planned_at IS NOT NULL AS planned
+FROM events WHERE id = ?;
+
+-- name: plan-part-end
+-- The last subscriber id of the part after the given id: the subscriber
+-- OFFSET part size - 1 in id order. No row: the part runs to the last
+-- (plan-parts-last).
+SELECT id FROM subscribers WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?;
 
 -- name: event-exists
 SELECT COUNT(*) FROM events WHERE id = ?;
@@ -78,6 +97,55 @@ SELECT ev.id, t.id, t.kind, 'queued', 0, ?, ?, ?
 FROM ev, targets t
 WHERE t.kind <> 'email' OR NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.address_hash = herald_sha256(t.address))
 ON CONFLICT (event_id, subscriber_id, channel) DO NOTHING;
+
+-- name: event-targets-part
+-- event-targets restricted to the subscribers whose id is in (?, ?]: one
+-- part of planning. The same branches (TestPlanSelectsTheRightSubscribers
+-- plans in parts and compares with the dry run, which reads event-targets);
+-- CROSS JOIN makes SQLite walk the part's range of the primary key first
+-- rather than every active subscriber through subscribers_active, which
+-- would make each part as costly as the whole.
+WITH ev AS (
+    SELECT id, subscriber_id, all_subscribers FROM events WHERE id = ? AND notify = TRUE
+), part AS (
+    SELECT id FROM subscribers WHERE id > ? AND id <= ?
+), targets AS (
+    SELECT s.id, s.kind, s.address FROM ev JOIN subscribers s ON s.id = ev.subscriber_id
+    WHERE s.id IN (SELECT id FROM part)
+    UNION ALL
+    SELECT s.id, s.kind, s.address FROM ev, part p CROSS JOIN subscribers s
+    WHERE s.id = p.id AND ev.subscriber_id IS NULL AND ev.all_subscribers = TRUE AND s.status = 'active'
+    UNION ALL
+    SELECT s.id, s.kind, s.address FROM ev, part p CROSS JOIN subscribers s
+    WHERE s.id = p.id AND ev.subscriber_id IS NULL AND ev.all_subscribers = FALSE AND s.status = 'active' AND s.all_components = TRUE
+    UNION ALL
+    SELECT s.id, s.kind, s.address FROM ev, part p CROSS JOIN subscribers s
+    WHERE s.id = p.id AND ev.subscriber_id IS NULL AND ev.all_subscribers = FALSE AND s.status = 'active' AND s.all_components = FALSE
+      AND s.id IN (
+          SELECT su.subscriber_id FROM event_components ec
+          JOIN subscriptions su ON su.component_id = ec.component_id
+          WHERE ec.event_id IN (SELECT id FROM ev)
+          UNION
+          SELECT gs.subscriber_id FROM event_components ec
+          JOIN components c ON c.id = ec.component_id
+          JOIN group_subscriptions gs ON gs.group_id = c.group_id
+          WHERE ec.event_id IN (SELECT id FROM ev)
+      )
+)
+
+-- name: plan-event-part
+-- plan-event over one part's subscribers.
+-- include: event-targets-part
+INSERT INTO deliveries (event_id, subscriber_id, channel, status, attempts, next_attempt_at, created_at, updated_at)
+SELECT ev.id, t.id, t.kind, 'queued', 0, ?, ?, ?
+FROM ev, targets t
+WHERE t.kind <> 'email' OR NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.address_hash = herald_sha256(t.address))
+ON CONFLICT (event_id, subscriber_id, channel) DO NOTHING;
+
+-- name: plan-parts-last
+-- The last subscriber id: the end of the last part. A subscriber added
+-- with a later id while an event is being planned came after the event.
+SELECT COALESCE(MAX(id), '') FROM subscribers;
 
 -- name: count-event-recipients
 -- The planner's selection, counted: what a dry run reports.
