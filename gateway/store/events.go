@@ -173,7 +173,7 @@ func (s *Store) Event(ctx context.Context, id string) (*gateway.Event, error) {
 // whole statement's work at once (on SQLite, partly in memory: its
 // temporary storage is kept there), so a broadcast's peak memory grew with
 // the subscriber count; parts of this size bound it. Tests make it small
-// (setPlanPart) to plan in several parts.
+// (SetPlanPart, in export_test.go) to plan in several parts.
 const planPart = 10000
 
 // PlanEvent inserts the event's deliveries, one per (subscriber, channel),

@@ -265,8 +265,8 @@ func equal(a, b []string) bool {
 	return true
 }
 
-// BenchmarkPlan100k plans one event to 100,000 whole-page subscribers: one
-// INSERT … SELECT, whatever the count. HERALD_BENCH_SUBSCRIBERS changes
+// BenchmarkPlan100k plans one event to 100,000 whole-page subscribers: an
+// INSERT … SELECT per part of planPart subscribers. HERALD_BENCH_SUBSCRIBERS changes
 // the 100,000.
 func BenchmarkPlan100k(b *testing.B) {
 	total := storetest.BenchSubscribers(b, 100_000)
