@@ -192,6 +192,7 @@ const planPart = 10000
 // unplanned, so a cancellation waits for the part and then cancels what it
 // planned, and no part runs after it.
 func (s *Store) PlanEvent(ctx context.Context, eventID string) (int, error) {
+	defer s.planningLock(eventID)()
 	var st struct {
 		Notify       bool
 		SubscriberID string `db:"subscriber_id"`
@@ -248,6 +249,25 @@ func (s *Store) PlanEvent(ctx context.Context, eventID string) (int, error) {
 		return err
 	})
 	return planned, err
+}
+
+// planningLock serializes the planning of one event within this process
+// and returns its unlock. Planning in parts leaves an event unplanned for
+// as long as its parts take, and the outbox loop would meanwhile plan it
+// too, part for part, only to insert nothing: it waits instead, then finds
+// the event planned. (Other processes may still plan it at the same time;
+// each part's row lock and the unique key keep that to wasted work.)
+func (s *Store) planningLock(eventID string) func() {
+	v, _ := s.planning.LoadOrStore(eventID, new(sync.Mutex))
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return func() {
+		// Deleted before unlocking: a waiter on this mutex still gets it; a
+		// caller arriving after the delete makes another and reads the event
+		// planned, or at worst plans parts that insert nothing.
+		s.planning.CompareAndDelete(eventID, mu)
+		mu.Unlock()
+	}
 }
 
 // planPartEnd returns the last subscriber id of the part after from: last

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +51,8 @@ type Store struct {
 	writes atomic.Uint64
 	// planPart, when positive, replaces the const planPart (tests).
 	planPart int
+	// planning holds a *sync.Mutex per event being planned (planningLock).
+	planning sync.Map
 	// Now is the store's clock, replaceable in tests; times are stored in UTC
 	// at microsecond precision (PostgreSQL's), so what is read equals what
 	// was written.
