@@ -141,8 +141,9 @@ func (a *app) demo(ctx context.Context, o demoOptions) error {
 			d.Wake()
 		}
 	}
+	every, poll := demoCadence(o.step)
 	svc := incidents.New(incidents.Options{Store: st, Settings: demoSettings(cfg), Page: pageInfo(cfg), PublicURL: cfg.PublicURL,
-		Log: log.With("component", "incidents"), EventWritten: wake})
+		Log: log.With("component", "incidents"), EventWritten: wake, ReconcileEvery: every, Poll: poll})
 	subs, err := demoPage(ctx, st, svc, cfg, log, wake)
 	if err != nil {
 		ln.Close()
@@ -224,6 +225,18 @@ const demoProbeFailures = 4
 // script, within what a probe may have.
 func demoProbeInterval(step time.Duration) time.Duration {
 	return min(max(5*step, gateway.MinProbeInterval), time.Minute)
+}
+
+// demoCadence is how often the demo correlates (ReconcileEvery) and looks
+// for due timers (Poll): as often as herald serve at the real pace, and
+// scaled with the step when the replay runs faster. group_wait is scaled
+// (ten steps), and correlation must keep up with it: at herald serve's
+// cadence, a pass every second or so, a fast replay's storm (one alert
+// every two steps) spans passes, and the first module's incident, opened
+// by one pass, is announced at the end of its short group_wait before the
+// next pass sees the other dependents: a second incident for one outage.
+func demoCadence(step time.Duration) (every, poll time.Duration) {
+	return min(step, time.Second), min(step, 250*time.Millisecond)
 }
 
 // demoDrain waits, before --exit stops the demo, until the mail of the

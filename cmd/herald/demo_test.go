@@ -35,8 +35,15 @@ const demoAdminKey = "hrld_demo_admin_token_0123456789"
 func testDemo(t *testing.T, db string) {
 	dir := t.TempDir()
 	outbox := filepath.Join(dir, "outbox")
+	// A step of 100 ms: group_wait (ten steps) is then a second, and the
+	// third module's alert, due four steps after the first, has 600 ms to
+	// spare. On a loaded machine the replay's posts stall for a few hundred
+	// milliseconds; at 25 ms a step the storm then outlasted group_wait, the
+	// first module's incident was announced alone (announced incidents are
+	// never folded) and the outage made two incidents, as it would for a
+	// real storm slower than group_wait.
 	in := start(t, map[string]string{"HERALD_OUTBOX_DIR": outbox, "HERALD_LOG_LEVEL": "error", "HERALD_ADMIN_TOKEN": demoAdminKey},
-		"demo", "--step", "25ms", "--exit", "--database", db)
+		"demo", "--step", "100ms", "--exit", "--database", db)
 	// While the replay runs, the seed's incident as the API shows it, each
 	// time it changes: what it said first and last about the cause.
 	snaps := watchIncident(t, in)

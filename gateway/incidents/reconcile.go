@@ -452,7 +452,7 @@ func (p *pass) correlateGroup(key, root string, alerts []store.PendingAlert, ste
 	var folds []store.CorrelatingIncident
 	if root != "" {
 		var err error
-		if folds, err = p.foldable(root, cand.ID); err != nil {
+		if folds, err = p.foldable(root, cand.ID, alerts); err != nil {
 			return err
 		}
 		if !ok && len(folds) > 0 {

@@ -3,6 +3,7 @@ package incidents
 import (
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/gateway/correlate"
@@ -55,7 +56,7 @@ func (p *pass) rootState(pending func() []store.PendingAlert, open []store.Corre
 		if c.RootCauseID != "" {
 			r.Open[c.RootCauseID] = true
 		}
-		if c.Automated && c.HumanAt.IsZero() && !c.CreatedAt.Before(p.now.Add(-p.s.o.Settings.GroupWait)) {
+		if c.Automated && c.HumanAt.IsZero() && p.inStorm(c.CreatedAt, all) {
 			fresh[c.ID] = true
 		}
 	}
@@ -79,6 +80,26 @@ func (p *pass) rootState(pending func() []store.PendingAlert, open []store.Corre
 		}
 	}
 	return st, nil
+}
+
+// inStorm reports whether an incident opened at created is of the storm
+// that alerts belong to: it opened within group_wait of now, or within
+// group_wait of when one of the (steady) alerts fired. The alerts' own
+// times count, not the pass's: a pass that runs late (a stalled or
+// restarted process, a long pass in a storm) must see the storm as it
+// happened, or the first dependent's incident, not announced yet, would
+// look too old to take in, and one fault would make two incidents.
+func (p *pass) inStorm(created time.Time, alerts []store.PendingAlert) bool {
+	gw := p.s.o.Settings.GroupWait
+	if !created.Before(p.now.Add(-gw)) {
+		return true
+	}
+	for _, a := range alerts {
+		if !a.Flapping && !a.ReceivedAt.Before(created.Add(-gw)) && !a.ReceivedAt.After(created.Add(gw)) {
+			return true
+		}
+	}
+	return false
 }
 
 // red reports whether a status is a fault (not operational, not
@@ -116,17 +137,18 @@ func (p *pass) rootTarget(u string) (store.CorrelatingIncident, bool) {
 }
 
 // foldable lists the automatic incidents that u's incident takes in whole,
-// oldest first: opened within group_wait by alerts on u or its dependents
-// alone, before the cause was known, and not announced yet (nobody was
-// told about them; support has not touched them). except is the incident
-// they fold into.
-func (p *pass) foldable(u, except string) ([]store.CorrelatingIncident, error) {
+// oldest first: opened within group_wait (of now, or of when one of
+// alerts, the alerts joining u's incident, fired) by alerts on u or its
+// dependents alone, before the cause was known, and not announced yet
+// (nobody was told about them; support has not touched them). except is
+// the incident they fold into.
+func (p *pass) foldable(u, except string, alerts []store.PendingAlert) ([]store.CorrelatingIncident, error) {
 	rs := p.rootsNow
 	below := rs.roots.Dependents(u)
 	var out []store.CorrelatingIncident
 	for _, c := range rs.open {
 		if c.ID == except || rs.folded[c.ID] || !c.Automated || !c.HumanAt.IsZero() || c.RootCauseID != "" ||
-			c.CreatedAt.Before(p.now.Add(-p.s.o.Settings.GroupWait)) {
+			!p.inStorm(c.CreatedAt, alerts) {
 			continue
 		}
 		notified, err := p.tx.LastNotified(c.ID)

@@ -216,6 +216,49 @@ func TestTooFewDependentsNameNoCause(t *testing.T) {
 	})
 }
 
+// TestALatePassSeesTheStormAsItHappened fires the first module alone, and
+// a pass opens its incident; three more dependents fire a few seconds
+// later, well inside its group_wait, but the next pass runs only after
+// group_wait has passed (a stalled or restarted process: the incident's
+// notify timer is due by then too, and fires after the pass). Their
+// alerts and the first incident fired within group_wait of each other,
+// so the pass sees what a timely one would: DNS is the probable cause,
+// and the first incident, not announced yet, becomes its one incident,
+// announced once. Measured from when the pass ran instead, the first
+// incident looked too old to take in and the outage made two incidents.
+func TestALatePassSeesTheStormAsItHappened(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		w := dnsWorld(t, st, settings())
+		box := w.subscribe()
+		w.fire("Space Module", "critical", gateway.AlertFiring)
+		w.advance(time.Second)
+		first := w.only()
+		late := []string{"Move Module", "Reservation Module", "Service Request Module"}
+		for _, c := range late {
+			w.mu.Lock()
+			w.now = w.now.Add(2 * time.Second) // no pass runs meanwhile
+			w.mu.Unlock()
+			w.fire(c, "critical", gateway.AlertFiring)
+		}
+		w.advance(45 * time.Second) // past group_wait (30 s): the pass and the notify timer at once
+		inc := w.only()
+		if inc.ID != first.ID {
+			t.Errorf("the cause's incident is %s, want the first one, %s, whose address stays valid", inc.ID, first.ID)
+		}
+		if rc := rootCause(t, inc); !rc.Inferred || rc.Component.Name != "DNS" {
+			t.Errorf("root cause %+v, want DNS inferred", rc)
+		}
+		if inc.Name != "DNS: 4 components affected" || len(inc.Components) != 4 {
+			t.Errorf("%q over %d components, want \"DNS: 4 components affected\" over 4", inc.Name, len(inc.Components))
+		}
+		box.expect(1)
+		wantEvents(t, w.events(inc.ID), "incident.created")
+		if ev := w.eventBody(inc.ID, "incident.created"); !strings.Contains(ev, "DNS: 4 components affected") {
+			t.Errorf("the first message does not name the cause: %s", ev)
+		}
+	})
+}
+
 // TestInferUpstreamMinIsASetting lowers infer_upstream_min to 2: two
 // dependents are enough.
 func TestInferUpstreamMinIsASetting(t *testing.T) {

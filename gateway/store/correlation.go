@@ -15,10 +15,13 @@ import (
 // PendingAlert is a firing, routed alert that belongs to no incident yet,
 // with the components it was routed to.
 type PendingAlert struct {
-	ID         int64
-	Labels     map[string]string
-	Severity   gateway.Severity
-	Flapping   bool
+	ID       int64
+	Labels   map[string]string
+	Severity gateway.Severity
+	Flapping bool
+	// ReceivedAt is when the alert fired (Herald received it), which a
+	// pass that runs late (a restart in a storm) correlates by.
+	ReceivedAt time.Time
 	Components []RoutedComponent
 }
 
@@ -73,6 +76,7 @@ func (s *Store) eachPendingAlert(ctx context.Context, q sqlx.QueryerContext, fn 
 			Labels      string
 			Severity    gateway.Severity
 			Flapping    bool
+			ReceivedAt  time.Time
 			ComponentID string
 			GroupID     string
 			Name        string
@@ -115,7 +119,7 @@ func (s *Store) eachPendingAlert(ctx context.Context, q sqlx.QueryerContext, fn 
 			if err := flush(); err != nil {
 				return err
 			}
-			cur = PendingAlert{ID: r.ID, Severity: r.Severity, Flapping: r.Flapping}
+			cur = PendingAlert{ID: r.ID, Severity: r.Severity, Flapping: r.Flapping, ReceivedAt: r.ReceivedAt.UTC()}
 			if err := json.Unmarshal([]byte(r.Labels), &cur.Labels); err != nil {
 				return wrap("alert labels", err)
 			}

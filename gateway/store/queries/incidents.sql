@@ -98,7 +98,7 @@ ON CONFLICT (incident_id, alert_id) DO NOTHING;
 -- what was ever routed (the resolved ones, kept), nor the unrouted alerts
 -- that fire and never join an incident.
 -- name: uncorrelated-alerts
-SELECT a.id, a.labels, a.severity, a.flapping, ac.component_id, COALESCE(c.group_id, '') AS group_id, c.name, ac.status
+SELECT a.id, a.labels, a.severity, a.flapping, a.received_at, ac.component_id, COALESCE(c.group_id, '') AS group_id, c.name, ac.status
 FROM alerts a
 JOIN alert_components ac ON ac.alert_id = a.id
 JOIN components c ON c.id = ac.component_id

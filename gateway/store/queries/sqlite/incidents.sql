@@ -9,7 +9,7 @@
 -- both lookups are answered by covering indexes (migration 00006).
 
 -- name: uncorrelated-alerts
-SELECT a.id, a.labels, a.severity, a.flapping, ac.component_id, COALESCE(c.group_id, '') AS group_id, c.name, ac.status
+SELECT a.id, a.labels, a.severity, a.flapping, a.received_at, ac.component_id, COALESCE(c.group_id, '') AS group_id, c.name, ac.status
 FROM alerts a INDEXED BY alerts_pending
 JOIN alert_components ac ON ac.alert_id = a.id
 JOIN components c ON c.id = ac.component_id
