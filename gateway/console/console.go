@@ -83,6 +83,9 @@ type Options struct {
 	Store       *store.Store
 	Incidents   *incidents.Service
 	Subscribers *subscribers.Service
+	// Catalog changes components, groups and sources: the service the
+	// API uses; nil makes one over Store.
+	Catalog *catalog.Service
 	// Templates and WebhookBody render previews and broadcast dry runs,
 	// as the API's Previews do; nil: previews are unavailable.
 	Templates   *templates.Set
@@ -207,6 +210,9 @@ func (h *Handler) store() (*store.Store, error) {
 // catalog returns the catalog service (components, groups, sources), or
 // EUNAVAILABLE while Herald starts.
 func (h *Handler) catalog() (*catalog.Service, error) {
+	if h.opt.Catalog != nil {
+		return h.opt.Catalog, nil
+	}
 	st, err := h.store()
 	if err != nil {
 		return nil, err

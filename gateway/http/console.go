@@ -7,7 +7,7 @@ import (
 )
 
 // consoleRoutes mounts the support console at /console. It gets the same
-// services the API handlers use (store, incidents, subscribers, previews,
+// services the API handlers use (store, incidents, subscribers, catalog, previews,
 // the dispatcher's Wake); on the starting router it has none, and its
 // pages answer 503. It maps errors onto statuses through errstatus, as
 // the API does.
@@ -20,6 +20,7 @@ func (s *Server) consoleRoutes(e *echo.Echo) {
 		Store:       svc.Store,
 		Incidents:   svc.Incidents,
 		Subscribers: svc.Subscribers,
+		Catalog:     svc.Catalog,
 		Templates:   s.opt.Previews.Templates,
 		WebhookBody: s.opt.Previews.WebhookBody,
 		Wake:        s.opt.Wake,
