@@ -32,6 +32,7 @@ func mapError(err error) error {
 	case isForeignKey(err):
 		return &gateway.Error{Code: gateway.EUNPROCESSABLE, Message: "Refers to something that does not exist.", Err: err}
 	case isUnavailable(err):
+		noteLost()
 		return &gateway.Error{Code: gateway.EUNAVAILABLE, Message: "The database is unavailable.", Err: err}
 	}
 	return err

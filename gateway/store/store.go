@@ -22,8 +22,10 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/jmoiron/sqlx/reflectx"
 
-	// The two database/sql drivers Herald speaks.
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	// The SQLite database/sql driver; PostgreSQL's is opened through stdlib.
 	_ "modernc.org/sqlite"
 )
 
@@ -134,8 +136,14 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 		registerSQLiteFunctions()
 	}
 	driver := map[Dialect]string{SQLite: "sqlite", Postgres: "pgx"}[dialect]
-	db, err := sqlx.Open(driver, dsn)
-	if err != nil {
+	var db *sqlx.DB
+	if dialect == Postgres {
+		cfg, err := pgx.ParseConfig(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", dialect, err)
+		}
+		db = sqlx.NewDb(stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(shouldPing)), driver)
+	} else if db, err = sqlx.Open(driver, dsn); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
 	}
 	db.Mapper = reflectx.NewMapperFunc("db", snakeCase)
@@ -182,11 +190,33 @@ func (s *Store) DB() *sql.DB { return s.db.DB }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return err
+	err := s.db.PingContext(ctx)
+	if err == nil {
+		var one int
+		err = s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 	}
-	var one int
-	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	if err != nil && ctx.Err() == nil {
+		noteLost()
+	}
+	return err
+}
+
+// lostAt is when this process last saw the database go away (Unix
+// nanoseconds). The connections idle in a pool since before then may be
+// dead sockets that a restarted PostgreSQL or a cut network left behind;
+// database/sql would hand each to a request that then fails. shouldPing
+// makes the pool check those once, on reuse, and drop the dead ones, so the
+// first requests after an outage get fresh connections instead of 503s.
+var lostAt atomic.Int64
+
+func noteLost() { lostAt.Store(time.Now().UnixNano()) }
+
+// shouldPing is pgx's test before it reuses a pooled connection: its
+// default (idle longer than a second), or last used before the database was
+// last seen to go away.
+func shouldPing(_ context.Context, p stdlib.ShouldPingParams) bool {
+	lastUsed := time.Now().Add(-p.IdleDuration).UnixNano()
+	return p.IdleDuration > time.Second || lastUsed <= lostAt.Load()
 }
 
 // Close releases the connections.
