@@ -125,7 +125,7 @@ start_herald() { # sqlite | postgres
 		url="$pgurl/$db?sslmode=disable"
 		;;
 	esac
-	HERALD_ADDR=$herald_addr HERALD_DATABASE_URL=$url HERALD_ADMIN_TOKEN=vs-am-admin-token-0123456789 \
+	HERALD_ADDR=$herald_addr HERALD_DATABASE_URL=$url HERALD_ADMIN_TOKEN=vs-am-admin-token-0123456789abcdef \
 		HERALD_OUTBOX_DIR=$work/outbox "$work/herald" serve --config "$work/herald.yml" >"$work/server.log" 2>&1 &
 	pid=$!
 	wait_ready "http://$herald_addr/readyz" "herald serve ($1)"

@@ -90,6 +90,13 @@ func ParseURL(raw string) (Dialect, string, error) {
 // will write takes the lock at BEGIN, so it never fails mid-way on an
 // upgrade) and a sortable time format.
 //
+// synchronous is FULL: in WAL mode NORMAL does not sync the log at commit,
+// so a power loss or a kernel crash could take back transactions Herald
+// already answered 202 for, or deliveries it recorded as sent, and send
+// them again. A request is acknowledged only once its rows are on disk;
+// group commit (see gateway/ingest) shares one sync among the requests
+// that arrive together.
+//
 // Temporary storage is kept in memory: a multi-statement write
 // transaction (ingest's group commit, the reconcile pass's parts) writes a
 // statement journal for every statement that may need undoing alone, and
@@ -103,7 +110,7 @@ func sqliteDSN(path, query string) string {
 	v.Add("_pragma", "busy_timeout(10000)")
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "foreign_keys(1)")
-	v.Add("_pragma", "synchronous(NORMAL)")
+	v.Add("_pragma", "synchronous(FULL)")
 	v.Add("_pragma", "temp_store(MEMORY)")
 	v.Set("_txlock", "immediate")
 	v.Set("_time_format", "sqlite")

@@ -66,7 +66,7 @@ func TestSQLiteSettings(t *testing.T) {
 	s := storetest.Open(t, "sqlite")
 	for pragma, want := range map[string]string{
 		"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000",
-		"synchronous": "1", // NORMAL
+		"synchronous": "2", // FULL: a commit is on disk before Herald answers
 		"temp_store":  "2", // MEMORY
 	} {
 		var got string
