@@ -45,6 +45,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gomail "github.com/emersion/go-message/mail"
@@ -83,6 +84,11 @@ type Builder struct {
 	now    func() time.Time
 	// rendered renders each event once for all its recipients.
 	rendered *renderCache
+	// size is the length of the last message built: the next one's buffer
+	// starts that large, instead of doubling its way up from nothing and
+	// leaving every smaller copy to the collector (measured: most of the
+	// bytes a fan-out allocated per message).
+	size atomic.Int64
 }
 
 // NewBuilder checks o: From must be one address with a domain, Templates
@@ -152,9 +158,11 @@ func (b *Builder) Build(m *notify.Message) (*Envelope, error) {
 		return nil, err
 	}
 	var raw bytes.Buffer
+	raw.Grow(int(b.size.Load()) + 1024)
 	if err := writeBody(&raw, h, text, html); err != nil {
 		return nil, fmt.Errorf("email: write message: %w", err)
 	}
+	b.size.Store(int64(raw.Len()))
 	if env.Data, err = b.sign(raw.Bytes()); err != nil {
 		return nil, err
 	}

@@ -39,8 +39,13 @@ func phrase(key, s string) string {
 	if !plainASCII(s) || strings.Contains(s, "=?") {
 		return encodeWords(key, s)
 	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	return `"` + quotedPair.Replace(s) + `"`
 }
+
+// quotedPair escapes a quoted string's backslashes and quotes. It is built
+// once: building a Replacer costs several kilobytes, and every message's
+// List-Id needs one.
+var quotedPair = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 func plainASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
