@@ -63,3 +63,41 @@ func TestLockAlertsUsesTheIndex(t *testing.T) {
 		t.Errorf("lock-alerts plan = %+v, want one search of the unique index on both columns", plan)
 	}
 }
+
+// TestCountsSortNothing: the queue's depth (read every time the metrics
+// are collected) and an event's progress count a million rows during a
+// large broadcast. Counted with GROUP BY status, SQLite sorted all of them
+// first, in memory: the peak of the process's RSS in a
+// million-subscriber fan-out. One row of filtered counts sorts nothing.
+func TestCountsSortNothing(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "h.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, q := range map[string]string{"queue-depth": s.q.QueueDepth, "event-delivery-counts": s.q.EventDeliveryCounts} {
+		var plan []struct {
+			ID, Parent, Notused int
+			Detail              string
+		}
+		args := []any{}
+		if strings.Count(q, "?") == 1 {
+			args = append(args, "e")
+		}
+		if err := s.db.SelectContext(ctx, &plan, "EXPLAIN QUERY PLAN "+q, args...); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range plan {
+			if strings.Contains(p.Detail, "TEMP B-TREE") || strings.HasPrefix(p.Detail, "SCAN deliveries") && !strings.Contains(p.Detail, "INDEX") {
+				t.Errorf("%s: plan step %q sorts or scans the whole table", name, p.Detail)
+			}
+		}
+	}
+}

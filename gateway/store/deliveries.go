@@ -315,19 +315,37 @@ func (s *Store) CancelEvent(ctx context.Context, eventID string) (int, error) {
 	return cancelled, err
 }
 
-type statusCount struct {
-	Status gateway.DeliveryStatus
-	N      int
+// statusCounts is one row of counts by delivery status.
+type statusCounts struct {
+	Queued, Sending, Sent, Retrying, Dead, Suppressed, Cancelled int
+}
+
+// byStatus returns the counts as a map; live keeps only the statuses of
+// deliveries not finished yet (what queue-depth counts).
+func (c statusCounts) byStatus(live bool) map[gateway.DeliveryStatus]int {
+	m := map[gateway.DeliveryStatus]int{
+		gateway.DeliveryQueued: c.Queued, gateway.DeliverySending: c.Sending, gateway.DeliveryRetrying: c.Retrying,
+	}
+	if !live {
+		m[gateway.DeliverySent], m[gateway.DeliveryDead] = c.Sent, c.Dead
+		m[gateway.DeliverySuppressed], m[gateway.DeliveryCancelled] = c.Suppressed, c.Cancelled
+	}
+	for k, n := range m {
+		if n == 0 && !live {
+			delete(m, k) // an event's counts name only the statuses it has
+		}
+	}
+	return m
 }
 
 // DeliveryCounts returns how many of an event's deliveries are in each
 // status: the progress of a fan-out.
 func (s *Store) DeliveryCounts(ctx context.Context, eventID string) (map[gateway.DeliveryStatus]int, error) {
-	var rows []statusCount
-	if err := s.db.SelectContext(ctx, &rows, s.q.EventDeliveryCounts, eventID); err != nil {
+	var c statusCounts
+	if err := s.db.GetContext(ctx, &c, s.q.EventDeliveryCounts, eventID); err != nil {
 		return nil, wrap("event delivery counts", err)
 	}
-	return countMap(rows), nil
+	return c.byStatus(false), nil
 }
 
 // QueueStats is the state of the queue, for metrics.
@@ -342,16 +360,13 @@ type QueueStats struct {
 // QueueStats reads the queue's depth and lag; both use the partial indexes
 // on live rows, so it stays cheap however many deliveries are done.
 func (s *Store) QueueStats(ctx context.Context, now time.Time) (QueueStats, error) {
-	var rows []statusCount
-	if err := s.db.SelectContext(ctx, &rows, s.q.QueueDepth); err != nil {
+	var c statusCounts
+	if err := s.db.GetContext(ctx, &c, s.q.QueueDepth); err != nil {
 		return QueueStats{}, wrap("queue depth", err)
 	}
-	st := QueueStats{Depth: countMap(rows)}
-	for _, status := range []gateway.DeliveryStatus{gateway.DeliveryQueued, gateway.DeliveryRetrying, gateway.DeliverySending} {
-		if _, ok := st.Depth[status]; !ok {
-			st.Depth[status] = 0 // a gauge that reads 0, not one that vanishes
-		}
-	}
+	// Every live status, zeros included: a gauge that reads 0, not one
+	// that vanishes.
+	st := QueueStats{Depth: c.byStatus(true)}
 	var oldest []time.Time
 	if err := s.db.SelectContext(ctx, &oldest, s.q.OldestDue, storedTime(now), storedTime(now)); err != nil {
 		return QueueStats{}, wrap("oldest due delivery", err)
@@ -360,14 +375,6 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) (QueueStats, erro
 		st.OldestDue = oldest[0]
 	}
 	return st, nil
-}
-
-func countMap(rows []statusCount) map[gateway.DeliveryStatus]int {
-	m := make(map[gateway.DeliveryStatus]int, len(rows))
-	for _, r := range rows {
-		m[r.Status] = r.N
-	}
-	return m
 }
 
 // jsonKeys returns a set's keys as a JSON array: the portable way to pass
