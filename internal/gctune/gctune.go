@@ -26,9 +26,15 @@
 // also caps how far the heap grows past its live data: after each
 // collection the percentage is chosen so that the next goal is at most
 // Headroom above the live heap, but never below GOGC=100 (Go's default),
-// whose cost the benchmarks measured. A live heap up to Headroom/4 (16
-// MiB, a fan-out's) keeps GOGC=400; 32 MiB gets 200; 64 MiB and more get
-// 100.
+// whose cost the benchmarks measured. A live heap up to Headroom/4 (4 MiB)
+// keeps GOGC=400; a fan-out's 7 MiB gets about 230 (a goal near 23 MiB);
+// 16 MiB and more get 100.
+//
+// Headroom was 64 MiB: a million-subscriber broadcast then let the heap
+// reach 35-46 MiB around a live 7 MiB, and the process's peak RSS was
+// 84-87 MB. At 16 MiB the peak was 72 MB, the collector ran about half as
+// often again, and the rate at the sink stayed within the spread between
+// runs (docs/performance.md).
 //
 // Reading the cgroup limit (v1 and v2, nested hierarchies, mount points)
 // is left to github.com/KimMachineGun/automemlimit, which handles the
@@ -60,7 +66,7 @@ const (
 	// Headroom is the most the heap grows past its live data before the
 	// next collection, where GOGC=Percent would let it grow further; the
 	// percentage it leads to is never below MinPercent.
-	Headroom   = 64 << 20
+	Headroom   = 16 << 20
 	MinPercent = 100
 )
 

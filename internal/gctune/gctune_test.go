@@ -127,10 +127,12 @@ func TestPercentForCapsTheHeadroom(t *testing.T) {
 		want int
 	}{
 		{0, Percent},
-		{8 << 20, 400},
-		{16 << 20, 400},
-		{32 << 20, 200},
-		{40 << 20, 160},
+		{2 << 20, 400},
+		{4 << 20, 400},
+		{7 << 20, 228},
+		{8 << 20, 200},
+		{16 << 20, 100},
+		{40 << 20, 100},
 		{64 << 20, 100},
 		{80 << 20, 100},
 		{1 << 30, 100},
@@ -142,7 +144,7 @@ func TestPercentForCapsTheHeadroom(t *testing.T) {
 }
 
 // With GOGC unset, the heap goal follows the live heap after each
-// collection: 48 MiB live gets a goal of at most 48 + 64 MiB, where
+// collection: 48 MiB live gets a goal of 96 MiB (GOGC=100), where
 // GOGC=400 made it 240 MiB; once that is freed, GOGC=400 again.
 func TestApplyCapsTheHeapGoal(t *testing.T) {
 	restoreCollector(t)
@@ -153,8 +155,8 @@ func TestApplyCapsTheHeapGoal(t *testing.T) {
 		live = append(live, make([]byte, 512<<10))
 	}
 	waitPercent(t, "below Percent", func(p int) bool { return p < Percent })
-	if goal := heapGoal(); goal > (48<<20+Headroom)*11/10 {
-		t.Errorf("heap goal %d MiB with 48 MiB live, want at most %d", goal>>20, (48<<20+Headroom)>>20)
+	if want := uint64(48<<20) * uint64(100+PercentFor(48<<20)) / 100; heapGoal() > want*11/10 {
+		t.Errorf("heap goal %d MiB with 48 MiB live, want at most %d", heapGoal()>>20, want>>20)
 	}
 	runtime.KeepAlive(live) // its last use: unreachable from here on
 	waitPercent(t, "Percent", func(p int) bool { return p == Percent })
