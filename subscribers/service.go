@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/channels"
 	"github.com/heraldstatus/herald/gateway/netguard"
 	"github.com/heraldstatus/herald/gateway/ratelimit"
 	"github.com/heraldstatus/herald/gateway/store"
@@ -98,11 +99,16 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// SubscribeRequest asks for a subscription by email or webhook.
+// SubscribeRequest asks for a subscription by email, webhook, or another
+// channel of gateway/channels.
 type SubscribeRequest struct {
 	// Email or URL (with Format) says who is subscribing: exactly one.
-	Email  string
-	URL    string
+	// Or Kind and Address: Address is then the email address or URL of
+	// those kinds, or the target of another channel (see subscribeTarget).
+	Email   string
+	URL     string
+	Kind    gateway.SubscriberKind
+	Address string
 	Format gateway.WebhookFormat
 	// Secret is a webhook's own signing secret (whsec_…); empty generates one.
 	Secret string
@@ -160,6 +166,19 @@ func (s *Service) Subscribe(ctx context.Context, r SubscribeRequest) (*gateway.S
 		}
 		if err := s.AllowIP(r.IP); err != nil {
 			return nil, err
+		}
+	}
+	if r.Kind != "" {
+		c, ok := channels.Lookup(r.Kind)
+		switch {
+		case !ok:
+			return nil, kindError()
+		case r.Kind == gateway.SubscriberEmail && r.Email == "" && r.URL == "":
+			r.Email = r.Address
+		case r.Kind == gateway.SubscriberWebhook && r.Email == "" && r.URL == "":
+			r.URL = r.Address
+		case r.Kind != gateway.SubscriberEmail && r.Kind != gateway.SubscriberWebhook:
+			return s.subscribeTarget(ctx, r, c)
 		}
 	}
 	switch {
