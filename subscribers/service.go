@@ -109,7 +109,7 @@ type SubscribeRequest struct {
 	URL     string
 	Kind    gateway.SubscriberKind
 	Address string
-	Format gateway.WebhookFormat
+	Format  gateway.WebhookFormat
 	// Secret is a webhook's own signing secret (whsec_…); empty generates one.
 	Secret string
 	// All, or nothing chosen, is the whole page; else Components and
