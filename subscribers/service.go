@@ -168,16 +168,24 @@ func (s *Service) Subscribe(ctx context.Context, r SubscribeRequest) (*gateway.S
 			return nil, err
 		}
 	}
-	if r.Kind != "" {
+	// Kind and Address name any channel; email and webhook then go on
+	// as if given by their own fields.
+	if r.Kind != "" || r.Address != "" {
 		c, ok := channels.Lookup(r.Kind)
 		switch {
+		case r.Kind == "":
+			return nil, gateway.FieldError("kind", "is required with address")
 		case !ok:
 			return nil, kindError()
-		case r.Kind == gateway.SubscriberEmail && r.Email == "" && r.URL == "":
-			r.Email = r.Address
-		case r.Kind == gateway.SubscriberWebhook && r.Email == "" && r.URL == "":
-			r.URL = r.Address
-		case r.Kind != gateway.SubscriberEmail && r.Kind != gateway.SubscriberWebhook:
+		case r.Kind == gateway.SubscriberEmail && r.URL != "":
+			return nil, gateway.FieldError("url", "applies to webhook subscribers only")
+		case r.Kind == gateway.SubscriberWebhook && r.Email != "":
+			return nil, gateway.FieldError("email", "applies to email subscribers only")
+		case r.Kind == gateway.SubscriberEmail:
+			r.Email = cmp.Or(r.Email, r.Address)
+		case r.Kind == gateway.SubscriberWebhook:
+			r.URL = cmp.Or(r.URL, r.Address)
+		default:
 			return s.subscribeTarget(ctx, r, c)
 		}
 	}

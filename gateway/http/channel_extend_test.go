@@ -79,6 +79,8 @@ func TestNewChannelNeedsNoOtherEdit(t *testing.T) {
 		// channel's check refuses, a webhook's field on another kind.
 		for _, tt := range []struct{ body, field, says string }{
 			{`{"kind":"carrier-pigeon","address":"x","all":true}`, "kind", "must be email, pager or webhook"},
+			{`{"address":"pager:1","all":true}`, "kind", "is required with address"},
+			{`{"kind":"email","url":"https://hooks.example.com/x","all":true}`, "url", "webhook subscribers only"},
 			{`{"kind":"pager","address":"555-1234","all":true}`, "address", "must be pager: and a number"},
 			{`{"kind":"pager","address":"pager:1","format":"slack","all":true}`, "format", "webhook subscribers only"},
 		} {
