@@ -6,6 +6,9 @@ import "time"
 type SubscriberKind string
 
 // Subscriber kinds; each is also the delivery channel of its messages.
+// These two have behaviour of their own (double opt-in and suppression
+// for email; format and signing secret for webhooks); the list of every
+// kind is gateway/channels'.
 const (
 	SubscriberEmail   SubscriberKind = "email"
 	SubscriberWebhook SubscriberKind = "webhook"
@@ -61,10 +64,13 @@ type Subscriber struct {
 
 // Redacted returns sub as those who are not admins see it: a webhook's
 // URL cut to scheme://host/… (see RedactURL), since it is often the
-// hook's only secret (a Slack or Teams incoming webhook's path). An email
-// subscriber is returned as it is.
+// hook's only secret (a Slack or Teams incoming webhook's path). Every
+// kind but email is a target staff added, whose address may be as secret,
+// so each is cut the same way (an address that is not a URL shows as …),
+// without a list to keep up with the channels. An email subscriber is
+// returned as it is.
 func (s Subscriber) Redacted() Subscriber {
-	if s.Kind == SubscriberWebhook {
+	if s.Kind != SubscriberEmail {
 		s.Address = RedactURL(s.Address)
 	}
 	return s
@@ -73,7 +79,7 @@ func (s Subscriber) Redacted() Subscriber {
 // Channel is how a delivery travels.
 type Channel string
 
-// Channels.
+// Channels with behaviour of their own; gateway/channels lists them all.
 const (
 	ChannelEmail   Channel = "email"
 	ChannelWebhook Channel = "webhook"

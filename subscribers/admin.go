@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/channels"
 	"github.com/heraldstatus/herald/gateway/store"
 )
 
@@ -52,10 +53,8 @@ func (s *Service) List(ctx context.Context, f ListFilter) (subs []gateway.Subscr
 	default:
 		return nil, "", gateway.FieldError("status", "must be pending, active, unsubscribed or disabled")
 	}
-	switch f.Kind {
-	case "", gateway.SubscriberEmail, gateway.SubscriberWebhook:
-	default:
-		return nil, "", gateway.FieldError("kind", "must be email or webhook")
+	if f.Kind != "" && !channels.Known(f.Kind) {
+		return nil, "", kindError()
 	}
 	if len(f.Query) > MaxAddressLength {
 		return nil, "", gateway.FieldError("q", "is longer than 254 characters")

@@ -109,7 +109,7 @@ func (s *Service) Reconfirm(ctx context.Context, who gateway.Principal, id strin
 			return err
 		}
 		if sub.Kind != gateway.SubscriberEmail {
-			return refuse(sub, RuleNoConfirmation, "a webhook subscriber has no confirmation link to click.")
+			return refuse(sub, RuleNoConfirmation, "a "+string(sub.Kind)+" subscriber has no confirmation link to click.")
 		}
 		if sub.Status == gateway.SubscriberActive {
 			return refuse(sub, RuleActive, "this subscriber is active already.")

@@ -38,7 +38,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, redact bool) (int, er
 			sub = &r
 		}
 		email, url := sub.Address, ""
-		if sub.Kind == gateway.SubscriberWebhook {
+		if sub.Kind != gateway.SubscriberEmail { // a webhook's URL, another channel's target
 			email, url = "", sub.Address
 		}
 		var targets []string

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/channels"
 	"github.com/heraldstatus/herald/gateway/netguard"
 	"github.com/heraldstatus/herald/gateway/ratelimit"
 	"github.com/heraldstatus/herald/gateway/store"
@@ -98,12 +99,17 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// SubscribeRequest asks for a subscription by email or webhook.
+// SubscribeRequest asks for a subscription by email, webhook, or another
+// channel of gateway/channels.
 type SubscribeRequest struct {
 	// Email or URL (with Format) says who is subscribing: exactly one.
-	Email  string
-	URL    string
-	Format gateway.WebhookFormat
+	// Or Kind and Address: Address is then the email address or URL of
+	// those kinds, or the target of another channel (see subscribeTarget).
+	Email   string
+	URL     string
+	Kind    gateway.SubscriberKind
+	Address string
+	Format  gateway.WebhookFormat
 	// Secret is a webhook's own signing secret (whsec_…); empty generates one.
 	Secret string
 	// All, or nothing chosen, is the whole page; else Components and
@@ -160,6 +166,27 @@ func (s *Service) Subscribe(ctx context.Context, r SubscribeRequest) (*gateway.S
 		}
 		if err := s.AllowIP(r.IP); err != nil {
 			return nil, err
+		}
+	}
+	// Kind and Address name any channel; email and webhook then go on
+	// as if given by their own fields.
+	if r.Kind != "" || r.Address != "" {
+		c, ok := channels.Lookup(r.Kind)
+		switch {
+		case r.Kind == "":
+			return nil, gateway.FieldError("kind", "is required with address")
+		case !ok:
+			return nil, kindError()
+		case r.Kind == gateway.SubscriberEmail && r.URL != "":
+			return nil, gateway.FieldError("url", "applies to webhook subscribers only")
+		case r.Kind == gateway.SubscriberWebhook && r.Email != "":
+			return nil, gateway.FieldError("email", "applies to email subscribers only")
+		case r.Kind == gateway.SubscriberEmail:
+			r.Email = cmp.Or(r.Email, r.Address)
+		case r.Kind == gateway.SubscriberWebhook:
+			r.URL = cmp.Or(r.URL, r.Address)
+		default:
+			return s.subscribeTarget(ctx, r, c)
 		}
 	}
 	switch {

@@ -138,7 +138,11 @@ func (s *Service) RotateSecret(ctx context.Context, who gateway.Principal, id st
 			return err
 		}
 		if sub.Kind != gateway.SubscriberWebhook {
-			return gateway.FieldError("id", "is an email subscriber; only webhooks have a signing secret")
+			kind := "an email"
+			if sub.Kind != gateway.SubscriberEmail {
+				kind = "a " + string(sub.Kind)
+			}
+			return gateway.FieldError("id", "is "+kind+" subscriber; only webhooks have a signing secret")
 		}
 		sub.Secret = sealed
 		if err := tx.SaveSubscriber(sub); err != nil {

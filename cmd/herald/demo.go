@@ -250,7 +250,7 @@ func demoDrain(ctx context.Context, st *store.Store, d *notify.Dispatcher) error
 		if err != nil {
 			return err
 		}
-		q, err := st.QueueStats(ctx, time.Now())
+		q, err := st.QueueStats(ctx, time.Now(), nil)
 		if err != nil {
 			return err
 		}

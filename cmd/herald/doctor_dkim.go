@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/heraldstatus/herald/gateway/config"
+	"github.com/heraldstatus/herald/gateway/notify/email"
 )
 
 // dkim checks what receivers check: the TXT record at
@@ -20,7 +21,7 @@ import (
 // record fails, and the hint gives the record to publish. lookup answers
 // the DNS query (the system resolver outside tests).
 func (d *doctor) dkim(ctx context.Context, cfg *config.Config, lookup func(context.Context, string) ([]string, error)) {
-	k := dkimSigner(cfg.DKIM)
+	k := email.ConfiguredDKIM(cfg.DKIM)
 	if k == nil {
 		d.skip("dkim", "dkim is not configured: mail goes out unsigned")
 		return

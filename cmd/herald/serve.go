@@ -47,7 +47,7 @@ func (a *app) serve(ctx context.Context) error {
 	log := a.logger(cfg)
 	m := metrics.New()
 	// The channels first: broken templates or mail settings stop start-up.
-	chans, previews, closeChans, err := channels(cfg, log)
+	chans, previews, closeChans, err := channelsOf(cfg, log)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/channels"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/subscribers"
 )
@@ -64,6 +65,7 @@ func (f subscriberFilter) query(cursor string) string {
 type subscriberListView struct {
 	Filter     subscriberFilter
 	Statuses   []gateway.SubscriberStatus
+	Kinds      []string // channels.Kinds(): the filter shows every channel
 	Components []gateway.Component
 	Rows       []subscriberRow
 	Next       string // the next (older) page; "" on the last
@@ -91,7 +93,7 @@ func (h *Handler) subscriberList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := subscriberListView{Filter: f, Components: cat.components,
+	v := subscriberListView{Filter: f, Components: cat.components, Kinds: channels.Kinds(),
 		Statuses: []gateway.SubscriberStatus{gateway.SubscriberPending, gateway.SubscriberActive, gateway.SubscriberUnsubscribed, gateway.SubscriberDisabled}}
 	lf := subscribers.ListFilter{Query: f.Query, QueryEmailsOnly: redactSubscribers(c), Status: gateway.SubscriberStatus(f.Status),
 		Kind: gateway.SubscriberKind(f.Kind), Component: f.Component, Cursor: c.QueryParam("cursor"), Limit: subscribersPage}

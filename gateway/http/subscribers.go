@@ -52,13 +52,17 @@ type subscriberWithSecret struct {
 }
 
 type createSubscriberRequest struct {
-	Email      string                `json:"email"`
-	URL        string                `json:"url"`
-	Format     gateway.WebhookFormat `json:"format"`
-	Secret     string                `json:"secret"`
-	All        bool                  `json:"all"`
-	Components []string              `json:"components"`
-	Groups     []string              `json:"groups"`
+	Email string `json:"email"`
+	URL   string `json:"url"`
+	// Kind and Address add a subscriber of any channel of
+	// gateway/channels (email and url stay for those two kinds).
+	Kind       gateway.SubscriberKind `json:"kind"`
+	Address    string                 `json:"address"`
+	Format     gateway.WebhookFormat  `json:"format"`
+	Secret     string                 `json:"secret"`
+	All        bool                   `json:"all"`
+	Components []string               `json:"components"`
+	Groups     []string               `json:"groups"`
 	// Confirmed skips double opt-in: admins only, with ConsentSource.
 	Confirmed     bool   `json:"confirmed"`
 	ConsentSource string `json:"consent_source"`
@@ -75,6 +79,7 @@ func (s *Server) createSubscriber(c echo.Context, svc *subscribers.Service) erro
 			Fields: map[string]string{"confirmed": "needs the admin role"}}
 	}
 	sub, err := svc.Subscribe(c.Request().Context(), subscribers.SubscribeRequest{Email: req.Email, URL: req.URL,
+		Kind: req.Kind, Address: req.Address,
 		Format: req.Format, Secret: req.Secret, All: req.All, Components: req.Components, Groups: req.Groups,
 		Confirmed: req.Confirmed, ConsentSource: req.ConsentSource, Actor: who})
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -448,6 +450,8 @@ func (d *Dispatcher) statsLoop(ctx context.Context) {
 	t := time.NewTicker(d.StatsEvery)
 	defer t.Stop()
 	lastSent, lastAt := map[gateway.Channel]int64{}, time.Now()
+	// The lag is of the channels this dispatcher sends on.
+	chans := slices.Collect(maps.Keys(d.Notifiers))
 	for {
 		at := time.Now()
 		for ch, n := range d.sentBy {
@@ -459,7 +463,7 @@ func (d *Dispatcher) statsLoop(ctx context.Context) {
 		}
 		lastAt = at
 		now := d.Now()
-		if st, err := d.Store.QueueStats(ctx, now); err != nil {
+		if st, err := d.Store.QueueStats(ctx, now, chans); err != nil {
 			if ctx.Err() == nil {
 				d.Log.Warn("queue stats", "err", err)
 			}

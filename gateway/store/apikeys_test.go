@@ -142,7 +142,7 @@ func TestMigrationCutsStoredPrefixes(t *testing.T) {
 			if s.Dialect() == store.Postgres {
 				dialect = goose.DialectPostgres
 			}
-			p, err := goose.NewProvider(dialect, s.DB(), fsys)
+			p, err := goose.NewProvider(dialect, s.DB(), fsys, goose.WithGoMigrations(migrations.Go(string(s.Dialect()))...))
 			must(t, err)
 			_, err = p.UpTo(ctx, 10)
 			must(t, err)

@@ -352,14 +352,17 @@ func (s *Store) DeliveryCounts(ctx context.Context, eventID string) (map[gateway
 type QueueStats struct {
 	// Depth counts the live statuses: queued, retrying, sending.
 	Depth map[gateway.DeliveryStatus]int
-	// OldestDue is when the longest-waiting due delivery became due; zero
-	// when none is waiting.
+	// OldestDue is when the longest-waiting due delivery of the channels
+	// asked about became due; zero when none is waiting.
 	OldestDue time.Time
 }
 
-// QueueStats reads the queue's depth and lag; both use the partial indexes
-// on live rows, so it stays cheap however many deliveries are done.
-func (s *Store) QueueStats(ctx context.Context, now time.Time) (QueueStats, error) {
+// QueueStats reads the queue's depth, and its lag over chans (the
+// channels the caller sends on: one query each, since each reads the
+// partial index deliveries_due_channel at its channel); both use the
+// partial indexes on live rows, so it stays cheap however many deliveries
+// are done.
+func (s *Store) QueueStats(ctx context.Context, now time.Time, chans []gateway.Channel) (QueueStats, error) {
 	var c statusCounts
 	if err := s.db.GetContext(ctx, &c, s.q.QueueDepth); err != nil {
 		return QueueStats{}, wrap("queue depth", err)
@@ -367,12 +370,14 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) (QueueStats, erro
 	// Every live status, zeros included: a gauge that reads 0, not one
 	// that vanishes.
 	st := QueueStats{Depth: c.byStatus(true)}
-	var oldest []time.Time
-	if err := s.db.SelectContext(ctx, &oldest, s.q.OldestDue, storedTime(now), storedTime(now)); err != nil {
-		return QueueStats{}, wrap("oldest due delivery", err)
-	}
-	if len(oldest) > 0 {
-		st.OldestDue = oldest[0]
+	for _, ch := range chans {
+		var oldest []time.Time
+		if err := s.db.SelectContext(ctx, &oldest, s.q.OldestDue, ch, storedTime(now)); err != nil {
+			return QueueStats{}, wrap("oldest due delivery", err)
+		}
+		if len(oldest) > 0 && (st.OldestDue.IsZero() || oldest[0].Before(st.OldestDue)) {
+			st.OldestDue = oldest[0]
+		}
 	}
 	return st, nil
 }

@@ -228,7 +228,7 @@ func TestDeliveryOperations(t *testing.T) {
 		if err != nil || counts[gateway.DeliveryQueued] != 3 || counts[gateway.DeliveryDead] != 1 || counts[gateway.DeliverySent] != 1 {
 			t.Errorf("DeliveryCounts = %v, %v", counts, err)
 		}
-		st, err := s.QueueStats(ctx, now)
+		st, err := s.QueueStats(ctx, now, []gateway.Channel{gateway.ChannelWebhook, gateway.ChannelEmail})
 		if err != nil || st.Depth[gateway.DeliveryQueued] != 3 || st.Depth[gateway.DeliverySending] != 0 || st.OldestDue.IsZero() {
 			t.Errorf("QueueStats = %+v, %v", st, err)
 		}

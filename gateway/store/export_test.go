@@ -1,5 +1,18 @@
 package store
 
+import "context"
+
 // SetPlanPart makes planning select at most n subscribers per part, so that
 // tests plan an event in several parts with a few subscribers.
 func SetPlanPart(s *Store, n int) { s.planPart = n }
+
+// MigrateTo applies the migrations up to version, for tests of one
+// migration over rows written before it.
+func MigrateTo(ctx context.Context, s *Store, version int64) error {
+	p, err := s.migrator(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}

@@ -26,7 +26,7 @@ func (s *Store) migrator(ctx context.Context) (*goose.Provider, error) {
 		return nil, err
 	}
 	dialect := goose.DialectSQLite3
-	var opts []goose.ProviderOption
+	opts := []goose.ProviderOption{goose.WithGoMigrations(migrations.Go(string(s.dialect))...)}
 	if s.dialect == Postgres {
 		dialect = goose.DialectPostgres
 		// Several replicas may start at once: an advisory lock lets one

@@ -171,18 +171,8 @@ FROM deliveries WHERE status IN ('queued', 'retrying', 'sending');
 
 -- name: oldest-due-delivery
 -- ORDER BY … LIMIT 1, not MIN(): SQLite types a MIN() as text, not a time.
--- Per channel, so each half is the first entry of deliveries_due_channel.
-SELECT next_attempt_at FROM (
-    SELECT next_attempt_at FROM (
-        SELECT next_attempt_at FROM deliveries
-        WHERE status IN ('queued', 'retrying') AND channel = 'email' AND next_attempt_at <= ?
-        ORDER BY next_attempt_at LIMIT 1
-    ) AS email
-    UNION ALL
-    SELECT next_attempt_at FROM (
-        SELECT next_attempt_at FROM deliveries
-        WHERE status IN ('queued', 'retrying') AND channel = 'webhook' AND next_attempt_at <= ?
-        ORDER BY next_attempt_at LIMIT 1
-    ) AS webhook
-) AS due
+-- Of one channel, so the answer is the first entry of deliveries_due_channel
+-- at that channel; QueueStats asks once per channel and keeps the oldest.
+SELECT next_attempt_at FROM deliveries
+WHERE status IN ('queued', 'retrying') AND channel = ? AND next_attempt_at <= ?
 ORDER BY next_attempt_at LIMIT 1;
