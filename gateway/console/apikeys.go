@@ -34,10 +34,7 @@ type apiKeyListView struct {
 }
 
 func (h *Handler) apiKeyList(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	keys, err := st.APIKeys(ctx)
@@ -59,11 +56,9 @@ type apiKeyCreatedView struct {
 }
 
 func (h *Handler) apiKeyCreate(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	var expires time.Time
+	var err error
 	if s := strings.TrimSpace(c.FormValue("expires")); s != "" {
 		// A date input sends 2026-12-31: the key works until that day begins (UTC).
 		if expires, err = time.Parse(time.DateOnly, s); err != nil {
@@ -82,10 +77,7 @@ func (h *Handler) apiKeyCreate(c echo.Context) error {
 }
 
 func (h *Handler) apiKeyRevoke(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	id := c.Param("id")
 	if err := st.RevokeAPIKey(c.Request().Context(), id); err != nil {
 		return err

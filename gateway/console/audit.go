@@ -31,10 +31,7 @@ func (h *Handler) auditRoutes(r Router) {
 }
 
 func (h *Handler) auditList(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	before, err := pageNumber(c, "before")

@@ -171,10 +171,7 @@ func (h *Handler) broadcastCompose(c echo.Context) error {
 // renderCompose shows the compose form with f's values and, after a
 // refused preview or send, what was wrong. A form without a key gets one.
 func (h *Handler) renderCompose(c echo.Context, status int, f broadcastForm, problem error) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	groups, _, err := componentGroups(c, st)
 	if err != nil {
 		return err
@@ -238,10 +235,7 @@ func (h *Handler) confirmBroadcast(c echo.Context, f broadcastForm, previewed in
 		return h.renderCompose(c, http.StatusUnprocessableEntity, f,
 			gateway.FieldError("components", "choose at least one component, or send to everyone"))
 	}
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	cx, cancel := ctx(c)
 	defer cancel()
 	res, err := h.planner(st).Broadcast(cx, f.broadcast(c, h, true))
@@ -288,10 +282,7 @@ func (h *Handler) broadcastSend(c echo.Context) error {
 	if err != nil || previewed < 0 {
 		return h.confirmBroadcast(c, f, -1)
 	}
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	cx, cancel := ctx(c)
 	defer cancel()
 	p := h.planner(st)
@@ -345,10 +336,7 @@ type broadcastRow struct {
 const broadcastListLimit = 50
 
 func (h *Handler) broadcastList(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	cx, cancel := ctx(c)
 	defer cancel()
 	events, err := st.EventsOfType(cx, gateway.EventBroadcast, broadcastListLimit)
@@ -385,10 +373,7 @@ type progressView struct {
 const progressRefresh = 5
 
 func (h *Handler) broadcastProgress(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	cx, cancel := ctx(c)
 	defer cancel()
 	ev, err := st.Event(cx, c.Param("id"))

@@ -87,10 +87,7 @@ type componentListView struct {
 }
 
 func (h *Handler) componentList(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	cat, err := loadCatalog(ctx, st)
@@ -130,10 +127,7 @@ func componentChange(c echo.Context) catalog.ComponentChange {
 }
 
 func (h *Handler) componentCreate(c echo.Context) error {
-	svc, err := h.catalog()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Catalog
 	comp, err := svc.CreateComponent(c.Request().Context(), Principal(c), componentChange(c))
 	if err != nil {
 		return err
@@ -155,10 +149,7 @@ func (v componentEditView) DependsOn(id string) bool {
 }
 
 func (h *Handler) componentEdit(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	comp, err := st.Component(ctx, c.Param("id"))
@@ -200,10 +191,7 @@ func componentEditChange(c echo.Context) (catalog.ComponentChange, error) {
 // componentStatus sets or clears support's manual status: the same call
 // as PUT /api/v1/components/:id/status, which audits and reconciles.
 func (h *Handler) componentStatus(c echo.Context) error {
-	svc, err := h.incidents()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Incidents
 	ctx, cancel := ctx(c)
 	defer cancel()
 	status := gateway.ComponentStatus(c.FormValue("status"))
@@ -219,10 +207,7 @@ func (h *Handler) componentStatus(c echo.Context) error {
 }
 
 func (h *Handler) groupCreate(c echo.Context) error {
-	svc, err := h.catalog()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Catalog
 	g, err := svc.CreateGroup(c.Request().Context(), Principal(c), groupChange(c))
 	if err != nil {
 		return err
@@ -236,10 +221,7 @@ func groupChange(c echo.Context) catalog.GroupChange {
 }
 
 func (h *Handler) groupEdit(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	g, err := st.ComponentGroup(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err

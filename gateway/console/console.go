@@ -199,55 +199,15 @@ func (r Router) POST(path string, need gateway.Role, fn echo.HandlerFunc) {
 	r.g.POST(path, r.h.page(r.h.limitBody(r.h.signedIn(r.h.csrf(r.h.requireRole(need, fn))))))
 }
 
-// store returns the store, or EUNAVAILABLE while Herald is starting.
-func (h *Handler) store() (*store.Store, error) {
-	if st := h.opt.Store; st != nil {
-		return st, nil
-	}
-	return nil, unavailable()
-}
-
-// catalog returns the catalog service (components, groups, sources), or
-// EUNAVAILABLE while Herald starts.
-func (h *Handler) catalog() (*catalog.Service, error) {
-	if h.opt.Catalog != nil {
-		return h.opt.Catalog, nil
-	}
-	st, err := h.store()
-	if err != nil {
-		return nil, err
-	}
-	return catalog.New(st), nil
-}
-
 // withCatalog serves fn with the catalog service and a context bounded as
 // ctx does.
 func (h *Handler) withCatalog(fn func(c echo.Context, ctx context.Context, svc *catalog.Service) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		svc, err := h.catalog()
-		if err != nil {
-			return err
-		}
+		svc := h.opt.Catalog
 		cx, cancel := ctx(c)
 		defer cancel()
 		return fn(c, cx, svc)
 	}
-}
-
-// incidents returns the incidents service, or EUNAVAILABLE while Herald starts.
-func (h *Handler) incidents() (*incidents.Service, error) {
-	if svc := h.opt.Incidents; svc != nil {
-		return svc, nil
-	}
-	return nil, unavailable()
-}
-
-// subscribers returns the subscribers service, or EUNAVAILABLE while Herald starts.
-func (h *Handler) subscribers() (*subscribers.Service, error) {
-	if svc := h.opt.Subscribers; svc != nil {
-		return svc, nil
-	}
-	return nil, unavailable()
 }
 
 // wake tells the dispatcher to look for deliveries now.
@@ -257,6 +217,9 @@ func (h *Handler) wake() {
 	}
 }
 
+// unavailable is every page's answer while Herald starts (see page): the
+// console is registered before the database is ready, without services,
+// and once with them when it is; its handlers use the services directly.
 func unavailable() error {
 	return gateway.Errorf(gateway.EUNAVAILABLE, "Herald is starting and its database is not ready yet; try again in a few seconds.")
 }
@@ -284,11 +247,7 @@ func (h *Handler) httpsURL() bool {
 // such as incidents.Service.PostUpdate audit by themselves; use this for
 // actions that go straight to the store.)
 func (h *Handler) audit(c echo.Context, action, targetType, targetID string, detail map[string]any) {
-	st, err := h.store()
-	if err == nil {
-		err = st.Audit(c.Request().Context(), Principal(c), action, targetType, targetID, detail)
-	}
-	if err != nil {
+	if err := h.opt.Store.Audit(c.Request().Context(), Principal(c), action, targetType, targetID, detail); err != nil {
 		h.log.Error("write audit log", "err", err, "action", action)
 	}
 }
@@ -300,10 +259,7 @@ func ctx(c echo.Context) (context.Context, context.CancelFunc) {
 
 // withStore runs fn with the store and a context bounded as ctx does.
 func (h *Handler) withStore(c echo.Context, fn func(ctx context.Context, st *store.Store) error) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	cx, cancel := ctx(c)
 	defer cancel()
 	return fn(cx, st)

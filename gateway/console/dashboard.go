@@ -147,10 +147,7 @@ func eventLabel(ev *gateway.Event) string {
 }
 
 func (h *Handler) dashboard(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	now := h.now()

@@ -32,6 +32,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldstatus/herald/gateway"
+	"github.com/heraldstatus/herald/gateway/catalog"
 	"github.com/heraldstatus/herald/gateway/incidents"
 	"github.com/heraldstatus/herald/gateway/store"
 	"github.com/heraldstatus/herald/gateway/store/storetest"
@@ -87,6 +88,7 @@ func newTestEnv(t *testing.T, dialect string, options ...envOption) *testEnv {
 	setup := envSetup{opt: Options{
 		Store:     st,
 		Incidents: inc,
+		Catalog:   catalog.New(st),
 		Page:      gateway.PageInfo{Name: "Example Status"},
 		Now:       clock.Now,
 		Log:       log,

@@ -107,10 +107,7 @@ func (h *Handler) flashKey(ctx context.Context) ([]byte, error) {
 	if h.flashSecret != nil {
 		return h.flashSecret, nil
 	}
-	st, err := h.store()
-	if err != nil {
-		return nil, err
-	}
+	st := h.opt.Store
 	// rand.Text is 128 random bits, and the setting is used as it is.
 	v, err := st.SettingOrCreate(ctx, flashKeySetting, rand.Text())
 	if err != nil {

@@ -54,10 +54,7 @@ type incidentListView struct {
 }
 
 func (h *Handler) incidentList(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	var v incidentListView
@@ -228,10 +225,7 @@ func (h *Handler) incidentNewForm(c echo.Context) error {
 }
 
 func (h *Handler) renderNewIncident(c echo.Context, status int, f updateForm) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	comps, err := componentChoices(ctx, st, nil, f.Chosen)
@@ -244,10 +238,7 @@ func (h *Handler) renderNewIncident(c echo.Context, status int, f updateForm) er
 }
 
 func (h *Handler) incidentCreate(c echo.Context) error {
-	svc, err := h.incidents()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Incidents
 	f, err := readUpdateForm(c, cannedTexts(nil))
 	if err != nil {
 		return err
@@ -284,10 +275,7 @@ func formError(err error) bool {
 }
 
 func (h *Handler) incidentPublish(c echo.Context) error {
-	svc, err := h.incidents()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Incidents
 	if _, err := svc.Publish(c.Request().Context(), Principal(c), c.Param("id")); err != nil {
 		return err
 	}
@@ -295,15 +283,12 @@ func (h *Handler) incidentPublish(c echo.Context) error {
 }
 
 func (h *Handler) incidentResolve(c echo.Context) error {
-	svc, err := h.incidents()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Incidents
 	body := strings.TrimSpace(c.FormValue("body"))
 	if body == "" {
 		body = defaultResolveText
 	}
-	_, err = svc.Resolve(c.Request().Context(), Principal(c), c.Param("id"),
+	_, err := svc.Resolve(c.Request().Context(), Principal(c), c.Param("id"),
 		incidents.NewUpdate{Body: body, Notify: c.FormValue("notify") != "", IdempotencyKey: c.FormValue("idempotency_key")})
 	if err != nil {
 		return err
@@ -334,10 +319,7 @@ type alertPageView struct {
 // annotations, the components it routes to, its incident and the raw
 // payload as received.
 func (h *Handler) alertPage(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	id, err := strconv.ParseInt(c.Param("alert"), 10, 64)
 	if err != nil || id <= 0 {
 		return gateway.Errorf(gateway.ENOTFOUND, "There is no alert %q.", c.Param("alert"))

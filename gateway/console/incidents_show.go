@@ -109,10 +109,7 @@ type publishView struct {
 
 // publishPreview words what publishing draft id will change.
 func (h *Handler) publishPreview(c echo.Context, id string) (*publishView, error) {
-	svc, err := h.incidents()
-	if err != nil {
-		return nil, err
-	}
+	svc := h.opt.Incidents
 	p, err := svc.PreviewPublish(c.Request().Context(), Principal(c), id)
 	if err != nil {
 		return nil, err
@@ -164,10 +161,7 @@ func (h *Handler) renderIncident(c echo.Context, status int, v *incidentView) er
 // incidentView reads everything the page shows. The form starts at the
 // incident's status, notify on and the next update an hour away.
 func (h *Handler) incidentView(c echo.Context, id string) (*incidentView, error) {
-	st, err := h.store()
-	if err != nil {
-		return nil, err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	inc, err := st.Incident(ctx, id)
@@ -254,10 +248,7 @@ func timeline(ctx context.Context, st *store.Store, inc *gateway.Incident) ([]ti
 // service, and the page as it stands (shown again with a preview or a
 // refusal).
 func (h *Handler) incidentAction(c echo.Context) (*incidents.Service, *incidentView, error) {
-	svc, err := h.incidents()
-	if err != nil {
-		return nil, nil, err
-	}
+	svc := h.opt.Incidents
 	v, err := h.incidentView(c, c.Param("id"))
 	return svc, v, err
 }

@@ -51,10 +51,7 @@ type maintenanceSection struct {
 const maintenanceListLimit = 200
 
 func (h *Handler) maintenanceList(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	cx, cancel := ctx(c)
 	defer cancel()
 	list, err := st.Incidents(cx, store.IncidentFilter{Kind: gateway.KindMaintenance, Limit: maintenanceListLimit})
@@ -126,10 +123,8 @@ func (h *Handler) maintenanceNew(c echo.Context) error {
 }
 
 func (h *Handler) renderMaintenanceForm(c echo.Context, status int, f maintenanceForm, problem error) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
+	var err error
 	if f.Groups, _, err = componentGroups(c, st); err != nil {
 		return err
 	}
@@ -187,10 +182,7 @@ func (h *Handler) maintenanceSchedule(c echo.Context) error {
 	f := maintenanceForm{Name: params.Get("name"), Body: params.Get("body"), Components: params["components"],
 		Starts: params.Get("starts"), Ends: params.Get("ends"), Zone: params.Get("zone"),
 		Auto: params.Get("auto") == "on", Notify: params.Get("notify") == "on", Key: params.Get("idempotency_key")}
-	svc, err := h.incidents()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Incidents
 	from, until, err := parseWindow(f.Starts, f.Ends, f.Zone)
 	if err != nil {
 		return h.renderMaintenanceForm(c, http.StatusUnprocessableEntity, f, err)
@@ -267,10 +259,7 @@ func (h *Handler) loadMaintenance(c echo.Context, st *store.Store) (*gateway.Inc
 }
 
 func (h *Handler) renderMaintenance(c echo.Context, status int, problem error) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	m, err := h.loadMaintenance(c, st)
 	if err != nil {
 		return err
@@ -373,10 +362,7 @@ func (h *Handler) maintenanceCancel(c echo.Context) error {
 // maintenanceAction runs fn on the path's maintenance (an incident's id
 // is refused) and ends as maintenanceDone does.
 func (h *Handler) maintenanceAction(c echo.Context, done string, fn func(context.Context, *incidents.Service) error) error {
-	svc, err := h.incidents()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Incidents
 	if err := h.checkMaintenance(c); err != nil {
 		return err
 	}
@@ -387,11 +373,8 @@ func (h *Handler) maintenanceAction(c echo.Context, done string, fn func(context
 
 // checkMaintenance refuses an incident's id on the maintenance routes.
 func (h *Handler) checkMaintenance(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
-	_, err = h.loadMaintenance(c, st)
+	st := h.opt.Store
+	_, err := h.loadMaintenance(c, st)
 	return err
 }
 

@@ -142,6 +142,7 @@ const contentSecurityPolicy = "default-src 'none'; style-src 'self'; script-src 
 
 // page wraps every console handler: private headers, and an error becomes
 // the console's HTML error page with the status the transport maps it to.
+// While Herald starts (no store yet) it answers 503 without calling fn.
 func (h *Handler) page(fn echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		hdr := c.Response().Header()
@@ -149,7 +150,12 @@ func (h *Handler) page(fn echo.HandlerFunc) echo.HandlerFunc {
 		hdr.Set("Cache-Control", "no-store")
 		hdr.Set("Referrer-Policy", "same-origin")
 		hdr.Set("X-Content-Type-Options", "nosniff")
-		err := fn(c)
+		var err error
+		if h.opt.Store == nil {
+			err = unavailable() // starting: no handler runs without its services
+		} else {
+			err = fn(c)
+		}
 		if err == nil || c.Response().Committed {
 			return err
 		}

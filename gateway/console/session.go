@@ -38,10 +38,7 @@ func Principal(c echo.Context) gateway.Principal {
 // page (which returns here after) and an action is refused.
 func (h *Handler) signedIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		st, err := h.store()
-		if err != nil {
-			return err
-		}
+		st := h.opt.Store
 		se, err := h.session(c, st)
 		if err != nil {
 			return err

@@ -52,10 +52,7 @@ func (h *Handler) ingestURL(c echo.Context, src gateway.Source) string {
 }
 
 func (h *Handler) sourceList(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	srcs, err := st.Sources(ctx)
@@ -82,10 +79,7 @@ type sourceTokenView struct {
 }
 
 func (h *Handler) sourceCreate(c echo.Context) error {
-	svc, err := h.catalog()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Catalog
 	kind := c.FormValue("kind")
 	ch := catalog.SourceChange{Name: formValue(c, "name"), Kind: &kind}
 	if r := strings.TrimSpace(c.FormValue("rate_limit")); r != "" {
@@ -106,10 +100,7 @@ func (h *Handler) sourceCreate(c echo.Context) error {
 }
 
 func (h *Handler) sourceRotateConfirm(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	src, err := st.Source(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
@@ -121,10 +112,7 @@ func (h *Handler) sourceRotateConfirm(c echo.Context) error {
 // commit. The catalog refuses it for a source declared in the config file,
 // as for the API.
 func (h *Handler) sourceRotate(c echo.Context) error {
-	svc, err := h.catalog()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Catalog
 	ctx, cancel := ctx(c)
 	defer cancel()
 	src, token, err := svc.RotateSourceToken(ctx, Principal(c), c.Param("id"))

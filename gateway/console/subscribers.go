@@ -78,10 +78,7 @@ type subscriberRow struct {
 }
 
 func (h *Handler) subscriberList(c echo.Context) error {
-	svc, st, err := h.subscribersAndStore()
-	if err != nil {
-		return err
-	}
+	svc, st := h.opt.Subscribers, h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	// Addresses are stored normalized (lower-cased, trimmed; see
@@ -119,10 +116,7 @@ type subscriberView struct {
 }
 
 func (h *Handler) subscriberPage(c echo.Context) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	_, sub, err := h.pathSubscriber(ctx, c)
@@ -164,23 +158,10 @@ func shownSubscriber(c echo.Context, sub gateway.Subscriber) gateway.Subscriber 
 	return sub
 }
 
-// subscribersAndStore returns both, or EUNAVAILABLE while Herald starts.
-func (h *Handler) subscribersAndStore() (*subscribers.Service, *store.Store, error) {
-	svc, err := h.subscribers()
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := h.store()
-	return svc, st, err
-}
-
 // pathSubscriber returns the subscribers service and the subscriber of
 // the path's :id (ENOTFOUND when there is none).
 func (h *Handler) pathSubscriber(ctx context.Context, c echo.Context) (*subscribers.Service, *gateway.Subscriber, error) {
-	svc, err := h.subscribers()
-	if err != nil {
-		return nil, nil, err
-	}
+	svc := h.opt.Subscribers
 	sub, err := svc.Get(ctx, c.Param("id"))
 	return svc, sub, err
 }
@@ -213,10 +194,7 @@ func lastDeliveries(ctx context.Context, st *store.Store, subscriberID string) (
 }
 
 func (h *Handler) subscriberUnsubscribe(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Subscribers
 	ctx, cancel := ctx(c)
 	defer cancel()
 	to := gateway.SubscriberUnsubscribed
@@ -232,10 +210,7 @@ func (h *Handler) subscriberUnsubscribe(c echo.Context) error {
 // does. Resends to one address are spaced out as every confirmation is
 // (429 when too soon), and the consent rules' refusals are 409.
 func (h *Handler) subscriberResend(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Subscribers
 	ctx, cancel := ctx(c)
 	defer cancel()
 	sub, err := svc.Reconfirm(ctx, Principal(c), c.Param("id"))
@@ -259,10 +234,7 @@ func (h *Handler) subscriberEraseConfirm(c echo.Context) error {
 }
 
 func (h *Handler) subscriberErase(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Subscribers
 	ctx, cancel := ctx(c)
 	defer cancel()
 	if err := svc.Erase(ctx, Principal(c), c.Param("id")); err != nil {
@@ -274,10 +246,7 @@ func (h *Handler) subscriberErase(c echo.Context) error {
 // subscriberExport streams every subscriber as CSV, as the API's export
 // does, and audits it with the row count.
 func (h *Handler) subscriberExport(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Subscribers
 	hdr := c.Response().Header()
 	hdr.Set("Content-Type", "text/csv; charset=utf-8")
 	hdr.Set("Content-Disposition", `attachment; filename="subscribers.csv"`)

@@ -155,10 +155,7 @@ func (h *Handler) subscriberImportForm(c echo.Context) error {
 // subscriberImport takes the upload, starts the import and redirects to
 // its progress page.
 func (h *Handler) subscriberImport(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Subscribers
 	fh, err := c.FormFile("file")
 	if n, over := bodylimit.Over(err); over {
 		return fileTooLarge(n)

@@ -129,7 +129,7 @@ type apiBody struct {
 // api serves one endpoint from a snapshot of sel, with CORS open to every
 // origin as Statuspage's is (widgets read it from other sites).
 func (h *Handler) api(sel store.PageSelection, fill func(*apiBody)) echo.HandlerFunc {
-	return func(c echo.Context) error {
+	return h.ready(func(c echo.Context) error {
 		c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 		base := h.baseURL(c)
 		return h.serve(c, resource{key: c.Path() + " " + base, ctype: "application/json; charset=utf-8", render: func(r *request) ([]byte, error) {
@@ -142,7 +142,7 @@ func (h *Handler) api(sel store.PageSelection, fill func(*apiBody)) echo.Handler
 			fill(b)
 			return json.Marshal(b)
 		}})
-	}
+	})
 }
 
 // pageID is the page's id, the same on every replica and in webhooks:

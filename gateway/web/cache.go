@@ -44,10 +44,7 @@ type request struct {
 // current (If-None-Match, else If-Modified-Since), the cached body of this
 // version when there is one, a fresh render otherwise.
 func (h *Handler) serve(c echo.Context, res resource) error {
-	st, err := h.store()
-	if err != nil {
-		return err
-	}
+	st := h.opt.Store
 	ctx, cancel := ctx(c)
 	defer cancel()
 	v, err := h.versions.get(ctx, st)

@@ -43,10 +43,7 @@ type pickItem struct {
 // picker builds the picker from the page's components, ticked as sub
 // chooses (nil: everything).
 func (h *Handler) picker(c echo.Context, sub *gateway.Subscriber) (pickerView, error) {
-	st, err := h.store()
-	if err != nil {
-		return pickerView{}, err
-	}
+	st := h.opt.Store
 	cx, cancel := ctx(c)
 	defer cancel()
 	groups, err := st.ComponentGroups(cx)
@@ -102,10 +99,7 @@ func (v manageView) Active() bool {
 }
 
 func (h *Handler) confirm(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Subscribers
 	sub, err := svc.Confirm(c.Request().Context(), c.Param("token"))
 	if err != nil {
 		return err
@@ -124,10 +118,7 @@ func (h *Handler) manage(c echo.Context) error {
 
 // renderManage loads the subscriber of the link and shows its page.
 func (h *Handler) renderManage(c echo.Context, status int, saved bool, problem string) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Subscribers
 	token := c.Param("token")
 	sub, err := svc.ByManageToken(c.Request().Context(), token)
 	if err != nil {
@@ -144,10 +135,7 @@ func (h *Handler) renderManage(c echo.Context, status int, saved bool, problem s
 // formService returns the service for a form a person posts, after
 // taking the post from the client address's allowance.
 func (h *Handler) formService(c echo.Context) (*subscribers.Service, error) {
-	svc, err := h.subscribers()
-	if err != nil {
-		return nil, err
-	}
+	svc := h.opt.Subscribers
 	if err := svc.AllowIP(c.RealIP()); err != nil {
 		retryAfter(c, err)
 		return nil, err
@@ -187,9 +175,6 @@ func (h *Handler) manageLeave(c echo.Context) error {
 // unsubscribePage asks before unsubscribing: mail scanners follow GET
 // links, and must not unsubscribe anyone.
 func (h *Handler) unsubscribePage(c echo.Context) error {
-	if _, err := h.subscribers(); err != nil {
-		return err
-	}
 	return h.html(c, http.StatusOK, "unsubscribe", struct {
 		layoutView
 		Token string
@@ -200,10 +185,7 @@ func (h *Handler) unsubscribePage(c echo.Context) error {
 // (body List-Unsubscribe=One-Click, sent by mail clients, hence no CSRF
 // token): 200 once unsubscribed, again and again.
 func (h *Handler) unsubscribe(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Subscribers
 	if err := svc.Unsubscribe(c.Request().Context(), c.Param("token")); err != nil {
 		return err
 	}

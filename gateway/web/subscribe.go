@@ -35,38 +35,38 @@ func (h *Handler) subscribeRoutes(e *echo.Echo) {
 	h.csrf = csrf.New(csrf.Config{
 		Cookie: "_csrf", Path: "/", Secure: func(echo.Context) bool { return strings.HasPrefix(h.opt.Page.URL, "https://") },
 		Sign: func(c echo.Context, data []byte) ([]byte, error) {
-			svc, err := h.subscribers()
-			if err != nil {
-				return nil, err
-			}
-			return svc.SignForm(data), nil
+			return h.opt.Subscribers.SignForm(data), nil
 		},
 		OnError: func(err error, c echo.Context) error {
 			return &gateway.Error{Code: gateway.EFORBIDDEN, Err: err,
 				Message: "This form has expired or did not come from this page. Please reload the page and try again."}
 		},
 	})
-	form := func(fn echo.HandlerFunc) echo.HandlerFunc { return h.page(h.private(h.csrf(fn))) }
+	// ready: before the services exist, every one of these answers 503
+	// (the routes are registered again with them once Herald is ready), so
+	// no handler below runs without them.
+	ready := func(fn echo.HandlerFunc) echo.HandlerFunc {
+		if h.opt.Subscribers != nil && h.opt.Store != nil {
+			return fn
+		}
+		return func(echo.Context) error {
+			return gateway.Errorf(gateway.EUNAVAILABLE, "Subscriptions are starting; try again in a few seconds.")
+		}
+	}
+	page := func(fn echo.HandlerFunc) echo.HandlerFunc { return h.page(ready(h.private(fn))) }
+	form := func(fn echo.HandlerFunc) echo.HandlerFunc { return page(h.csrf(fn)) }
 	e.GET("/subscribe", form(h.subscribeForm))
-	e.POST("/subscribe", h.subscribePost)
-	e.GET("/subscribe/confirm/:token", h.page(h.private(h.confirm)))
+	e.POST("/subscribe", ready(h.subscribePost))
+	e.GET("/subscribe/confirm/:token", page(h.confirm))
 	e.GET("/subscriptions/:token", form(h.manage))
 	e.POST("/subscriptions/:token", form(h.manageSave))
 	e.POST("/subscriptions/:token/leave", form(h.manageLeave))
-	e.GET("/unsubscribe/:token", h.page(h.private(h.unsubscribePage)))
-	e.POST("/unsubscribe/:token", h.page(h.private(h.unsubscribe)))
+	e.GET("/unsubscribe/:token", page(h.unsubscribePage))
+	e.POST("/unsubscribe/:token", page(h.unsubscribe))
 }
 
 // subscribeEnabled reports whether the subscribe pages are served.
 func (h *Handler) subscribeEnabled() bool { return h.opt.Subscribers != nil || h.opt.Subscribe }
-
-// subscribers returns the service, or EUNAVAILABLE while Herald starts.
-func (h *Handler) subscribers() (*subscribers.Service, error) {
-	if svc := h.opt.Subscribers; svc != nil {
-		return svc, nil
-	}
-	return nil, gateway.Errorf(gateway.EUNAVAILABLE, "Subscriptions are starting; try again in a few seconds.")
-}
 
 // private marks a page personal: never stored by caches, its URL (which
 // may hold a token) never sent as a referrer, its body size bounded: a
@@ -124,10 +124,7 @@ func (h *Handler) subscribePost(c echo.Context) error {
 }
 
 func (h *Handler) subscribeSubmit(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Subscribers
 	email := strings.TrimSpace(c.FormValue("email"))
 	if c.FormValue(honeypot) != "" {
 		h.log.Info("subscribe form: honeypot filled in; pretending", "remote_ip", c.RealIP())
@@ -167,10 +164,7 @@ type subscribeRequest struct {
 }
 
 func (h *Handler) subscribeJSON(c echo.Context) error {
-	svc, err := h.subscribers()
-	if err != nil {
-		return err
-	}
+	svc := h.opt.Subscribers
 	var req subscribeRequest
 	if err := c.Bind(&req); err != nil {
 		return gateway.Errorf(gateway.EINVALID, "The body must be JSON: {\"email\": \"…\", \"components\": [\"…\"]}.")

@@ -86,11 +86,11 @@ func Register(e *echo.Echo, opt Options) *Handler {
 		e.GET(path, fn)
 		e.HEAD(path, fn)
 	}
-	get("/", h.page(h.statusPage))
-	get("/incidents/:id", h.page(h.incidentPage))
-	get("/history", h.page(h.historyPage))
-	get("/history.atom", h.atomFeed)
-	get("/history.rss", h.rssFeed)
+	get("/", h.page(h.ready(h.statusPage)))
+	get("/incidents/:id", h.page(h.ready(h.incidentPage)))
+	get("/history", h.page(h.ready(h.historyPage)))
+	get("/history.atom", h.ready(h.atomFeed))
+	get("/history.rss", h.ready(h.rssFeed))
 	get("/assets/:name", h.page(h.asset))
 	h.apiRoutes(get)
 	if h.subscribeEnabled() {
@@ -99,13 +99,17 @@ func Register(e *echo.Echo, opt Options) *Handler {
 	return h
 }
 
-// store returns the store, or EUNAVAILABLE while Herald is starting.
-func (h *Handler) store() (*store.Store, error) {
-	st := h.opt.Store
-	if st == nil {
-		return nil, gateway.Errorf(gateway.EUNAVAILABLE, "The status page is starting; try again in a few seconds.")
+// ready returns fn, or, while Herald starts (no store yet), a handler that
+// answers 503: the routes are registered before the database is ready and
+// again, with the store, once it is (gateway/http's Publish), so no
+// handler checks for it.
+func (h *Handler) ready(fn echo.HandlerFunc) echo.HandlerFunc {
+	if h.opt.Store != nil {
+		return fn
 	}
-	return st, nil
+	return func(echo.Context) error {
+		return gateway.Errorf(gateway.EUNAVAILABLE, "The status page is starting; try again in a few seconds.")
+	}
 }
 
 // baseURL is the absolute base of links in feeds and the API.
