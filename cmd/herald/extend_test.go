@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -87,35 +86,8 @@ func TestSourceKindsHaveOneList(t *testing.T) {
 		}
 	}
 
-	srv := herhttp.New(herhttp.Options{Log: storetest.Logger(t)})
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	res, err := http.Get(ts.URL + "/api/v1/openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Components struct {
-			Schemas struct {
-				Source struct {
-					Properties struct {
-						Kind struct {
-							Enum []string `json:"enum"`
-						} `json:"kind"`
-					} `json:"properties"`
-				} `json:"Source"`
-			} `json:"schemas"`
-		} `json:"components"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if got := doc.Components.Schemas.Source.Properties.Kind.Enum; !slices.Equal(got, sources.Kinds()) {
+	doc := servedEnums(t)
+	if got := doc["Source"]["kind"]; !slices.Equal(got, sources.Kinds()) {
 		t.Errorf("the API description's source kinds = %q, want the registry's %q", got, sources.Kinds())
 	}
 
@@ -146,28 +118,9 @@ func TestChannelsHaveOneList(t *testing.T) {
 		t.Fatalf("channels.Kinds() = %q, want email and webhook among them, sorted", kinds)
 	}
 
-	srv := herhttp.New(herhttp.Options{Log: storetest.Logger(t)})
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	res, err := http.Get(ts.URL + "/api/v1/openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var doc struct {
-		Components struct {
-			Schemas map[string]struct {
-				Properties map[string]struct {
-					Enum []string `json:"enum"`
-				} `json:"properties"`
-			} `json:"schemas"`
-		} `json:"components"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := servedEnums(t)
 	for _, at := range [][2]string{{"Subscriber", "kind"}, {"SubscriberInput", "kind"}, {"Delivery", "channel"}} {
-		if got := doc.Components.Schemas[at[0]].Properties[at[1]].Enum; !slices.Equal(got, kinds) {
+		if got := doc[at[0]][at[1]]; !slices.Equal(got, kinds) {
 			t.Errorf("the API description's %s.%s = %q, want the registry's %q", at[0], at[1], got, kinds)
 		}
 	}
@@ -237,4 +190,38 @@ func TestConsoleScreensHaveOneList(t *testing.T) {
 	if screens < 5 {
 		t.Errorf("found %d screens: the walk is broken", screens)
 	}
+}
+
+// servedEnums reads the API description a server serves and returns the
+// enum of each property of each schema, by schema and property name.
+func servedEnums(t *testing.T) map[string]map[string][]string {
+	t.Helper()
+	srv := herhttp.New(herhttp.Options{Log: storetest.Logger(t)})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	res, err := http.Get(ts.URL + "/api/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	enums := map[string]map[string][]string{}
+	for name, schema := range doc.Components.Schemas {
+		enums[name] = map[string][]string{}
+		for prop, p := range schema.Properties {
+			enums[name][prop] = p.Enum
+		}
+	}
+	return enums
 }

@@ -37,17 +37,7 @@ func TestExpandBulk(t *testing.T) {
 // slower as the table grows (SQLite 3.54 plans a join with VALUES so).
 func TestLockAlertsUsesTheIndex(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "h.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Prepare(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLite(t)
 	args := make([]any, 101)
 	for i := range args {
 		args[i] = "x"
@@ -71,17 +61,7 @@ func TestLockAlertsUsesTheIndex(t *testing.T) {
 // million-subscriber fan-out. One row of filtered counts sorts nothing.
 func TestCountsSortNothing(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "h.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Prepare(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLite(t)
 	for name, q := range map[string]string{"queue-depth": s.q.QueueDepth, "event-delivery-counts": s.q.EventDeliveryCounts} {
 		var plan []struct {
 			ID, Parent, Notused int
@@ -100,4 +80,22 @@ func TestCountsSortNothing(t *testing.T) {
 			}
 		}
 	}
+}
+
+// openSQLite returns a migrated, prepared store on a new SQLite file.
+func openSQLite(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "h.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
