@@ -188,8 +188,8 @@ func TestServesOnPostgres(t *testing.T) {
 // and up again without a restart.
 func TestStartsBeforeItsDatabaseAndRidesOutOutages(t *testing.T) {
 	pg := storetest.PostgresURL(t)
-	proxy := newProxy(t, hostOf(t, pg))
-	in := start(t, map[string]string{"HERALD_DATABASE_URL": strings.Replace(pg, hostOf(t, pg), proxy.addr, 1)})
+	proxy := storetest.NewProxy(t, hostOf(t, pg))
+	in := start(t, map[string]string{"HERALD_DATABASE_URL": strings.Replace(pg, hostOf(t, pg), proxy.Addr, 1)})
 
 	// The database is unreachable: alive, not ready, and saying why.
 	if code, _ := in.get("/healthz", ""); code != 200 {
@@ -210,12 +210,12 @@ func TestStartsBeforeItsDatabaseAndRidesOutOutages(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	proxy.up()
+	proxy.Up()
 	in.waitReady(200, 60*time.Second)
 
-	proxy.down() // PostgreSQL "killed" under a running herald
+	proxy.Down() // PostgreSQL "killed" under a running herald
 	in.waitReady(503, 20*time.Second)
-	proxy.up()
+	proxy.Up()
 	in.waitReady(200, 60*time.Second)
 	key := in.bootstrapKey()
 	if code, body := in.get("/api/v1/components", key); code != 200 {

@@ -28,9 +28,9 @@ func TestDatabaseOutageUnderIngestLoad(t *testing.T) {
 	const outage = 6 * time.Second
 	pg := storetest.PostgresURL(t)
 	st := openMigrated(t, pg)
-	proxy := newProxy(t, hostOf(t, pg))
-	proxy.up()
-	env := ingestEnv(t, strings.Replace(pg, hostOf(t, pg), proxy.addr, 1))
+	proxy := storetest.NewProxy(t, hostOf(t, pg))
+	proxy.Up()
+	env := ingestEnv(t, strings.Replace(pg, hostOf(t, pg), proxy.Addr, 1))
 	in := start(t, env)
 	in.waitReady(200, 60*time.Second)
 
@@ -39,7 +39,7 @@ func TestDatabaseOutageUnderIngestLoad(t *testing.T) {
 	time.Sleep(2 * time.Second) // steady load before the outage
 	before := load.statuses()
 
-	proxy.down()
+	proxy.Down()
 	cut := time.Now()
 	// /readyz follows the database down, within the outage.
 	type probe struct {
@@ -54,7 +54,7 @@ func TestDatabaseOutageUnderIngestLoad(t *testing.T) {
 	}
 	during := diff(load.statuses(), before)
 	upAt := time.Now()
-	proxy.up()
+	proxy.Up()
 	var ready []int // probes sent after the cut and answered before the end
 	for _, p := range probes {
 		if p.answered.Before(upAt) {

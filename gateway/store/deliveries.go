@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -320,21 +321,20 @@ type statusCounts struct {
 	Queued, Sending, Sent, Retrying, Dead, Suppressed, Cancelled int
 }
 
-// byStatus returns the counts as a map; live keeps only the statuses of
-// deliveries not finished yet (what queue-depth counts).
-func (c statusCounts) byStatus(live bool) map[gateway.DeliveryStatus]int {
-	m := map[gateway.DeliveryStatus]int{
+// live returns the counts of the statuses of deliveries not finished yet,
+// zeros included (what queue-depth counts).
+func (c statusCounts) live() map[gateway.DeliveryStatus]int {
+	return map[gateway.DeliveryStatus]int{
 		gateway.DeliveryQueued: c.Queued, gateway.DeliverySending: c.Sending, gateway.DeliveryRetrying: c.Retrying,
 	}
-	if !live {
-		m[gateway.DeliverySent], m[gateway.DeliveryDead] = c.Sent, c.Dead
-		m[gateway.DeliverySuppressed], m[gateway.DeliveryCancelled] = c.Suppressed, c.Cancelled
-	}
-	for k, n := range m {
-		if n == 0 && !live {
-			delete(m, k) // an event's counts name only the statuses it has
-		}
-	}
+}
+
+// present returns the counts of every status that has deliveries.
+func (c statusCounts) present() map[gateway.DeliveryStatus]int {
+	m := c.live()
+	m[gateway.DeliverySent], m[gateway.DeliveryDead] = c.Sent, c.Dead
+	m[gateway.DeliverySuppressed], m[gateway.DeliveryCancelled] = c.Suppressed, c.Cancelled
+	maps.DeleteFunc(m, func(_ gateway.DeliveryStatus, n int) bool { return n == 0 })
 	return m
 }
 
@@ -345,7 +345,7 @@ func (s *Store) DeliveryCounts(ctx context.Context, eventID string) (map[gateway
 	if err := s.db.GetContext(ctx, &c, s.q.EventDeliveryCounts, eventID); err != nil {
 		return nil, wrap("event delivery counts", err)
 	}
-	return c.byStatus(false), nil
+	return c.present(), nil
 }
 
 // QueueStats is the state of the queue, for metrics.
@@ -369,7 +369,7 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time, chans []gateway.C
 	}
 	// Every live status, zeros included: a gauge that reads 0, not one
 	// that vanishes.
-	st := QueueStats{Depth: c.byStatus(true)}
+	st := QueueStats{Depth: c.live()}
 	for _, ch := range chans {
 		var oldest []time.Time
 		if err := s.db.SelectContext(ctx, &oldest, s.q.OldestDue, ch, storedTime(now)); err != nil {

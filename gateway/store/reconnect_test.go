@@ -2,8 +2,6 @@ package store_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -12,72 +10,6 @@ import (
 
 	"github.com/heraldstatus/herald/gateway/store/storetest"
 )
-
-// outage forwards TCP connections to a database and can take it away and
-// bring it back on the same address: a PostgreSQL restart or failover, as a
-// running herald sees it.
-type outage struct {
-	t      *testing.T
-	addr   string
-	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func newOutage(t *testing.T, target string) *outage {
-	o := &outage{t: t, target: target}
-	o.up()
-	o.addr = o.ln.Addr().String()
-	t.Cleanup(o.down)
-	return o
-}
-
-func (o *outage) up() {
-	addr := o.addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	o.mu.Lock()
-	o.ln = ln
-	o.mu.Unlock()
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", o.target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			o.mu.Lock()
-			o.conns = append(o.conns, in, out)
-			o.mu.Unlock()
-			go func() { io.Copy(out, in); out.Close() }()
-			go func() { io.Copy(in, out); in.Close() }()
-		}
-	}()
-}
-
-// down refuses new connections and severs the open ones.
-func (o *outage) down() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.ln != nil {
-		o.ln.Close()
-		o.ln = nil
-	}
-	for _, c := range o.conns {
-		c.Close()
-	}
-	o.conns = nil
-}
 
 // TestAfterAnOutageNoRequestGetsADeadConnection: the connections idle in
 // the pool are dead sockets once PostgreSQL went away. pgx checks a
@@ -91,8 +23,9 @@ func TestAfterAnOutageNoRequestGetsADeadConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := newOutage(t, u.Host)
-	u.Host = o.addr
+	o := storetest.NewProxy(t, u.Host)
+	o.Up()
+	u.Host = o.Addr
 	st := storetest.OpenURL(t, u.String())
 	ctx := context.Background()
 
@@ -116,11 +49,11 @@ func TestAfterAnOutageNoRequestGetsADeadConnection(t *testing.T) {
 		}
 
 		start := time.Now()
-		o.down()
+		o.Down()
 		if err := st.Ping(ctx); err == nil {
 			t.Fatal("Ping succeeded with the database away")
 		}
-		o.up()
+		o.Up()
 		// As many requests at once as there are pooled connections.
 		var failed atomic.Int32
 		for i := 0; i < conns; i++ {

@@ -46,12 +46,7 @@ func (h *Handler) subscribeRoutes(e *echo.Echo) {
 	// (the routes are registered again with them once Herald is ready), so
 	// no handler below runs without them.
 	ready := func(fn echo.HandlerFunc) echo.HandlerFunc {
-		if h.opt.Subscribers != nil && h.opt.Store != nil {
-			return fn
-		}
-		return func(echo.Context) error {
-			return gateway.Errorf(gateway.EUNAVAILABLE, "Subscriptions are starting; try again in a few seconds.")
-		}
+		return readyIf(h.opt.Subscribers != nil && h.opt.Store != nil, "Subscriptions are starting; try again in a few seconds.", fn)
 	}
 	page := func(fn echo.HandlerFunc) echo.HandlerFunc { return h.page(ready(h.private(fn))) }
 	form := func(fn echo.HandlerFunc) echo.HandlerFunc { return page(h.csrf(fn)) }

@@ -104,11 +104,16 @@ func Register(e *echo.Echo, opt Options) *Handler {
 // again, with the store, once it is (gateway/http's Publish), so no
 // handler checks for it.
 func (h *Handler) ready(fn echo.HandlerFunc) echo.HandlerFunc {
-	if h.opt.Store != nil {
+	return readyIf(h.opt.Store != nil, "The status page is starting; try again in a few seconds.", fn)
+}
+
+// readyIf returns fn when ok, else a handler answering 503 with message.
+func readyIf(ok bool, message string, fn echo.HandlerFunc) echo.HandlerFunc {
+	if ok {
 		return fn
 	}
 	return func(echo.Context) error {
-		return gateway.Errorf(gateway.EUNAVAILABLE, "The status page is starting; try again in a few seconds.")
+		return gateway.Errorf(gateway.EUNAVAILABLE, "%s", message)
 	}
 }
 

@@ -30,11 +30,9 @@
 // keeps GOGC=400; a fan-out's 7 MiB gets about 230 (a goal near 23 MiB);
 // 16 MiB and more get 100.
 //
-// Headroom was 64 MiB: a million-subscriber broadcast then let the heap
-// reach 35-46 MiB around a live 7 MiB, and the process's peak RSS was
-// 84-87 MB. At 16 MiB the peak was 72 MB, the collector ran about half as
-// often again, and the rate at the sink stayed within the spread between
-// runs (docs/performance.md).
+// A broadcast's live heap is that small: a larger Headroom let its heap,
+// and so the process's peak RSS, grow by tens of MiB for little CPU saved
+// (the figures are in docs/performance.md).
 //
 // Reading the cgroup limit (v1 and v2, nested hierarchies, mount points)
 // is left to github.com/KimMachineGun/automemlimit, which handles the
