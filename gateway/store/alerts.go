@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,12 +32,17 @@ type alertQueries struct {
 	TouchSourceLastAlt string `query:"touch-source-last-alert"`
 	ListAlerts         string `query:"list-alerts"`
 	GetAlert           string `query:"get-alert"`
+	InsertNewAlerts    string `query:"insert-new-alerts"`
 
-	// prepared and touched are not queries but state of the store's life:
-	// SQLite's prepared statements (see bulkOn), and per source id when
-	// this store last set its last_alert_at (see touchSource).
-	prepared stmtCache
-	touched  sync.Map
+	// These are not queries but state of the store's life: SQLite's
+	// prepared statements (see bulkOn); per source id, when this store
+	// last set its last_alert_at (see touchSource) and how many requests
+	// skip the one-statement path (see alerts_new.go); and how many
+	// requests took that path.
+	prepared   stmtCache
+	touched    sync.Map
+	newSkips   sync.Map
+	newCommits atomic.Int64
 }
 
 // AlertRecord is an alert as stored: the domain alert plus the bookkeeping
@@ -92,8 +98,9 @@ var errRace = errors.New("store: concurrent insert of the same alert")
 // transaction: it reads the stored records of fingerprints (locking them on
 // PostgreSQL), lets merge decide, and writes the result with a few
 // multi-row statements, then notes the source's last alert time. Either
-// everything is committed or nothing is. A database that cannot be
-// reached is EUNAVAILABLE.
+// everything is committed or nothing is. On PostgreSQL a request of new
+// alerts only is first tried in one statement (see alerts_new.go). A
+// database that cannot be reached is EUNAVAILABLE.
 func (s *Store) UpsertAlerts(ctx context.Context, sourceID string, fingerprints []string, at time.Time, merge MergeFunc) error {
 	fps := slices.Clone(fingerprints)
 	slices.Sort(fps)
@@ -106,6 +113,11 @@ func (s *Store) UpsertAlerts(ctx context.Context, sourceID string, fingerprints 
 		}
 	}
 	s.prepared(ctx, true, s.q.TouchSourceLastAlt, true)
+	if s.dialect == Postgres && len(fps) <= upsertPart && s.q.tryNew(sourceID) {
+		if done, err := s.upsertNew(ctx, sourceID, fps, at, merge); done || err != nil {
+			return err
+		}
+	}
 	var err error
 	var touched bool
 	for attempt := 1; attempt <= maxUpsertAttempts; attempt++ {
@@ -116,7 +128,9 @@ func (s *Store) UpsertAlerts(ctx context.Context, sourceID string, fingerprints 
 				}
 			}
 			var err error
-			touched, err = s.touchSource(ctx, tx, sourceID, at)
+			touched, err = s.touchSource(ctx, sourceID, at, func(ctx context.Context, q string, args ...any) (sql.Result, error) {
+				return s.stmtOn(ctx, tx, q).exec(ctx, args...)
+			})
 			return err
 		})
 		if err == nil && touched {
@@ -157,11 +171,12 @@ func (s *Store) upsertPart(ctx context.Context, tx *sqlx.Tx, sourceID string, pa
 // store remembers when it last wrote the time, which is all it takes to
 // know, and saves a round trip on most requests. (Another replica's
 // writes only make the time newer, which the statement would skip too.)
-func (s *Store) touchSource(ctx context.Context, tx *sqlx.Tx, sourceID string, at time.Time) (bool, error) {
+func (s *Store) touchSource(ctx context.Context, sourceID string, at time.Time,
+	exec func(ctx context.Context, q string, args ...any) (sql.Result, error)) (bool, error) {
 	if last, ok := s.q.touched.Load(sourceID); ok && at.Before(last.(time.Time).Add(time.Second)) {
 		return false, nil
 	}
-	res, err := s.stmtOn(ctx, tx, s.q.TouchSourceLastAlt).exec(ctx, at, sourceID, at.Add(-time.Second))
+	res, err := exec(ctx, s.q.TouchSourceLastAlt, at, sourceID, at.Add(-time.Second))
 	if err != nil {
 		return false, wrap("touch source", err)
 	}

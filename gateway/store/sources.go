@@ -84,9 +84,15 @@ func (s *Store) source(ctx context.Context, q sqlx.QueryerContext, idOrName stri
 }
 
 // SourceByName finds the source that /ingest/{name} names, with its token
-// hash; ENOTFOUND when none. A database that cannot be reached is
+// hash; ENOTFOUND when none. Answers are kept for a second (see
+// sources_cache.go). A database that cannot be reached is
 // EUNAVAILABLE.
 func (s *Store) SourceByName(ctx context.Context, name string) (*gateway.Source, error) {
+	now := time.Now()
+	if src, ok := s.sources.get(name, now); ok {
+		return src, nil
+	}
+	gen := s.sources.gen.Load()
 	var r sourceRow
 	var err error
 	if st := s.prepared(ctx, false, s.q.SourceByName, true); st != nil { // once per request: worth preparing
@@ -101,6 +107,7 @@ func (s *Store) SourceByName(ctx context.Context, name string) (*gateway.Source,
 		return nil, ingestError("source by name", err)
 	}
 	src := r.source()
+	s.sources.put(name, &src, gen, now)
 	return &src, nil
 }
 
@@ -157,6 +164,7 @@ func (s *Store) RotateSourceToken(ctx context.Context, id string) (token string,
 func (t *Tx) RotateSourceToken(id string) (string, error) {
 	token := gateway.NewSecret("hsrc_")
 	now := t.s.now()
+	t.sourcesChanged()
 	res, err := t.tx.ExecContext(t.ctx, t.s.q.UpdateSourceToken, gateway.HashSecret(token), gateway.SecretPrefix(token), now, now, id)
 	if err != nil {
 		return "", wrap("rotate source token", err)
@@ -172,6 +180,7 @@ func (s *Store) UpdateSource(ctx context.Context, src *gateway.Source) error {
 // UpdateSource is Store.UpdateSource inside the transaction.
 func (t *Tx) UpdateSource(src *gateway.Source) error {
 	src.UpdatedAt = t.s.now()
+	t.sourcesChanged()
 	res, err := t.tx.ExecContext(t.ctx, t.s.q.UpdateSource, src.Kind, src.RateLimit, src.UpdatedAt, src.ID)
 	if err != nil {
 		return wrap("update source", err)
@@ -186,6 +195,7 @@ func (s *Store) DeleteSource(ctx context.Context, id string) error {
 
 // DeleteSource is Store.DeleteSource inside the transaction.
 func (t *Tx) DeleteSource(id string) error {
+	t.sourcesChanged()
 	res, err := t.tx.ExecContext(t.ctx, t.s.q.DeleteSource, id)
 	if err != nil {
 		return wrap("delete source", err)

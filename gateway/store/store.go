@@ -49,6 +49,8 @@ type Store struct {
 	q       *queries
 	log     *slog.Logger
 	box     atomic.Pointer[boxed] // seals and opens webhook secrets; see SetSecretBox
+	// sources keeps SourceByName's answers (see sources_cache.go).
+	sources sourceCache
 	// writes counts the writes this process committed (see Writes).
 	writes atomic.Uint64
 	// planPart, when positive, replaces the const planPart (tests).

@@ -78,6 +78,8 @@ type SyncReport struct {
 // adopted by the config.
 func (s *Store) SyncConfig(ctx context.Context, d Declaration) (SyncReport, error) {
 	var rep SyncReport
+	s.sources.forget() // sources may change: before and after (see sourceCache)
+	defer s.sources.forget()
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		rep = SyncReport{}
 		sy := syncer{s: s, tx: tx, ctx: ctx, rep: &rep}

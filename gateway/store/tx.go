@@ -17,12 +17,19 @@ type Tx struct {
 	ctx context.Context
 	// added are the events AddEvent wrote, in order (see AddedEvents).
 	added []*gateway.Event
+	// after runs once the transaction has ended, committed or not.
+	after []func()
 }
 
 // InTx runs fn in one write transaction: committed when fn returns nil,
 // rolled back otherwise.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	return s.tx(ctx, func(t *sqlx.Tx) error { return fn(&Tx{tx: t, s: s, ctx: ctx}) })
+	t := &Tx{s: s, ctx: ctx}
+	err := s.tx(ctx, func(tx *sqlx.Tx) error { t.tx = tx; return fn(t) })
+	for _, f := range t.after {
+		f()
+	}
+	return err
 }
 
 func (t *Tx) exec(op, q string, args ...any) (int64, error) {

@@ -87,3 +87,10 @@ SELECT a.id, a.source_id, s.name AS source_name, a.fingerprint, a.status, a.seve
        a.flapping, a.state_changes, a.state_changes_since
 FROM alerts a JOIN sources s ON s.id = a.source_id
 WHERE a.id = ?;
+
+-- name: insert-new-alerts
+-- PostgreSQL only (see its override): SQLite has no data-modifying WITH,
+-- and a transaction in process costs it no round trips, so it always takes
+-- the transactional path. This block only keeps the name defined there and
+-- is never run.
+SELECT 0 AS id, '' AS fingerprint WHERE ? IS NULL AND ? IS NULL AND ? IS NULL AND ? IS NULL;
