@@ -16,3 +16,9 @@ func MigrateTo(ctx context.Context, s *Store, version int64) error {
 	_, err = p.UpTo(ctx, version)
 	return err
 }
+
+// OutcomeStatements are the statements that record delivery outcomes, by
+// name, as this store's dialect runs them.
+func OutcomeStatements(s *Store) map[string]string {
+	return map[string]string{"complete-deliveries": s.q.CompleteDeliveries, "complete-and-log-deliveries": s.q.CompleteAndLog}
+}
