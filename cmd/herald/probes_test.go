@@ -60,8 +60,16 @@ probes:
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if code, body := in.get("/api/v1/probes/db/results", key); code != 200 || !strings.Contains(body, `"ok":false`) {
-		t.Errorf("results = %d %s", code, body)
+	// The run commits its alert, then its result: wait for the result too.
+	for {
+		code, body := in.get("/api/v1/probes/db/results", key)
+		if code == 200 && strings.Contains(body, `"ok":false`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("results = %d %s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if code, body := in.get("/metrics", ""); code != 200 || !strings.Contains(body, `herald_probe_up{probe="db"} 0`) ||
 		!strings.Contains(body, `herald_probe_duration_seconds_count{kind="tcp",probe="db"}`) {
