@@ -103,21 +103,14 @@ func (s *Store) upsertNew(ctx context.Context, sourceID string, fps []string, at
 		Fingerprint string
 	}
 	err = s.wdb.SelectContext(ctx, &got, s.q.InsertNewAlerts, alerts, sourceID, sourceID, links)
-	if gateway.ErrorCode(ingestError("insert new alerts", err)) == gateway.EUNAVAILABLE {
-		return false, ingestError("insert new alerts", err)
+	if err := ingestError("insert new alerts", err); gateway.ErrorCode(err) == gateway.EUNAVAILABLE {
+		return false, err
 	}
 	if err != nil || len(got) != len(writes) {
 		s.q.foundStored(sourceID)
 		return false, nil
 	}
 	s.q.newCommits.Add(1)
-	ids := make(map[string]int64, len(got))
-	for _, g := range got {
-		ids[g.Fingerprint] = g.ID
-	}
-	for _, r := range writes {
-		r.ID, r.SourceID = ids[r.Fingerprint], sourceID
-	}
 	// The source's last alert time, at most once a second, as the
 	// transaction would; a failure here loses nothing but that time.
 	if touched, err := s.touchSource(ctx, sourceID, at, s.wdb.ExecContext); err == nil && touched {
