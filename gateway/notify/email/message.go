@@ -88,7 +88,8 @@ type Builder struct {
 	// starts that large, instead of doubling its way up from nothing and
 	// leaving every smaller copy to the collector (measured: most of the
 	// bytes a fan-out allocated per message).
-	size atomic.Int64
+	size     atomic.Int64
+	lastList atomic.Pointer[listIDOf]
 }
 
 // NewBuilder checks o: From must be one address with a domain, Templates
@@ -148,18 +149,24 @@ func (b *Builder) Build(m *notify.Message) (*Envelope, error) {
 	if err != nil || to.Name != "" || strings.ContainsAny(to.Address, "\r\n<>") {
 		return nil, fmt.Errorf("%w: recipient %q is not a bare email address", ErrInvalid, m.Subscriber.Address)
 	}
-	subject, text, html, err := b.rendered.render(b.tmpl, m.Event, m.ManageURL, m.UnsubscribeURL)
+	rd, err := b.rendered.render(b.tmpl, m.Event, m.ManageURL, m.UnsubscribeURL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	env := &Envelope{From: b.from.Address, To: to.Address, MessageID: b.MessageID(m.DeliveryID, m.Event.ID)}
-	h, err := b.header(m, env, subject)
+	h, err := b.header(m, env, rd.subject)
 	if err != nil {
 		return nil, err
 	}
 	var raw bytes.Buffer
 	raw.Grow(int(b.size.Load()) + 1024)
-	if err := writeBody(&raw, h, text, html); err != nil {
+	if f := rd.frame(h); f != nil {
+		err = f.write(&raw, h, rd.manage, rd.unsub)
+	} else {
+		text, html := rd.bodies()
+		err = writeBody(&raw, h, text, html)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("email: write message: %w", err)
 	}
 	b.size.Store(int64(raw.Len()))
@@ -186,7 +193,7 @@ func (b *Builder) header(m *notify.Message, env *Envelope, subject string) (goma
 		}
 		set("List-Unsubscribe", "<"+u+">")
 	}
-	set("List-Id", listID(m.Event.Payload.Page.Name, b.domain))
+	set("List-Id", b.listID(m.Event.Payload.Page.Name))
 	if id := incidentID(m.Event); id != "" {
 		h.SetMsgIDList("References", []string{b.ThreadID(id)})
 		h.SetMsgIDList("In-Reply-To", []string{b.ThreadID(id)})
@@ -256,6 +263,19 @@ func checkLinkURL(s string) error {
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
+// listIDOf is the List-Id of the page last named: the same for every
+// message of a fan-out, so it is made once, not per message.
+type listIDOf struct{ page, id string }
+
+func (b *Builder) listID(page string) string {
+	if l := b.lastList.Load(); l != nil && l.page == page {
+		return l.id
+	}
+	id := listID(page, b.domain)
+	b.lastList.Store(&listIDOf{page, id})
+	return id
+}
+
 // listID returns List-Id's value: the page's name as the phrase and
 // <slug.domain> as the id, e.g. "Eptura Workplace" <eptura-workplace.example.com>.
 func listID(page, domain string) string {
@@ -277,5 +297,10 @@ func atomSafe(s string) string {
 	if s == "" {
 		return "none"
 	}
-	return nonAtom.ReplaceAllString(s, "_")
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return nonAtom.ReplaceAllString(s, "_")
+		}
+	}
+	return s // the common case, without the regexp's cost per message
 }

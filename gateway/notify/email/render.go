@@ -1,8 +1,11 @@
 package email
 
 import (
+	"bytes"
 	"strings"
 	"sync"
+
+	gomail "github.com/emersion/go-message/mail"
 
 	"github.com/heraldstatus/herald/gateway"
 	"github.com/heraldstatus/herald/templates"
@@ -36,6 +39,58 @@ type renderedEvent struct {
 	once                sync.Once
 	ok                  bool // substitution matches rendering
 	subject, text, html string
+	// frameOnce decides, at the event's first substituted message, whether
+	// frame writes the event's message bodies (see frame).
+	frameOnce sync.Once
+	frame     *frame
+}
+
+// rendering is one recipient's subject and bodies.
+type rendering struct {
+	subject    string
+	text, html string // when rendered, not substituted
+	// ev is the event's entry when the links were substituted into its
+	// texts; the bodies are then made only when asked for (a frame
+	// writes them without).
+	ev            *renderedEvent
+	manage, unsub string
+}
+
+// frame returns the event's frame when it writes this recipient's
+// message: the event's links were substituted, and the frame wrote the
+// event's first such message exactly as go-message wrote it (h is that
+// message's header). nil means writing the message whole.
+func (r *rendering) frame(h gomail.Header) *frame {
+	if r.ev == nil {
+		return nil
+	}
+	e := r.ev
+	e.frameOnce.Do(func() {
+		f := newFrame(e.text, e.html)
+		if f == nil {
+			return
+		}
+		text, html := r.bodies()
+		var whole, framed bytes.Buffer
+		if writeBody(&whole, h, text, html) != nil || f.write(&framed, h, r.manage, r.unsub) != nil {
+			return
+		}
+		// go-message picks a new boundary for every message.
+		_, body, _ := bytes.Cut(whole.Bytes(), []byte("\r\n\r\n"))
+		first, _, _ := bytes.Cut(body, []byte("\r\n"))
+		if len(first) > 2 && bytes.Equal(bytes.ReplaceAll(whole.Bytes(), first[2:], []byte(f.boundary)), framed.Bytes()) {
+			e.frame = f
+		}
+	})
+	return e.frame
+}
+
+// bodies returns the text and HTML bodies.
+func (r *rendering) bodies() (text, html string) {
+	if r.ev == nil {
+		return r.text, r.html
+	}
+	return putLinks(r.ev.text, r.manage, r.unsub), putLinks(r.ev.html, r.manage, r.unsub)
 }
 
 // Placeholders: plain URLs (see plainURL) that no real link contains.
@@ -46,9 +101,13 @@ const (
 
 // render returns ev's subject, text and HTML for a recipient with these
 // links.
-func (c *renderCache) render(tmpl *templates.Set, ev *gateway.Event, manage, unsub string) (subject, text, html string, err error) {
-	direct := func() (string, string, string, error) {
-		return tmpl.RenderEmail(string(ev.Type), templates.NewEmailData(ev, manage, unsub))
+func (c *renderCache) render(tmpl *templates.Set, ev *gateway.Event, manage, unsub string) (*rendering, error) {
+	direct := func() (*rendering, error) {
+		s, t, h, err := tmpl.RenderEmail(string(ev.Type), templates.NewEmailData(ev, manage, unsub))
+		if err != nil {
+			return nil, err
+		}
+		return &rendering{subject: s, text: t, html: h}, nil
 	}
 	if !plainURL(manage) || !plainURL(unsub) {
 		return direct()
@@ -63,35 +122,32 @@ func (c *renderCache) render(tmpl *templates.Set, ev *gateway.Event, manage, uns
 		c.events[ev] = r
 	}
 	c.mu.Unlock()
-	var first bool
+	var first *rendering
+	var err error
 	r.once.Do(func() {
-		first = true
 		r.subject, r.text, r.html, err = tmpl.RenderEmail(string(ev.Type), templates.NewEmailData(ev, manageHolder, unsubHolder))
 		if err != nil {
 			return
 		}
-		subject, text, html, err = direct()
-		if err != nil {
+		if first, err = direct(); err != nil {
 			return
 		}
-		s2, t2, h2 := r.fill(manage, unsub)
-		r.ok = s2 == subject && t2 == text && h2 == html
+		r.ok = putLinks(r.subject, manage, unsub) == first.subject && putLinks(r.text, manage, unsub) == first.text &&
+			putLinks(r.html, manage, unsub) == first.html
 	})
-	if first || err != nil {
-		return subject, text, html, err
+	if first != nil || err != nil {
+		return first, err
 	}
 	if !r.ok {
 		return direct()
 	}
-	subject, text, html = r.fill(manage, unsub)
-	return subject, text, html, nil
+	return &rendering{subject: putLinks(r.subject, manage, unsub), ev: r, manage: manage, unsub: unsub}, nil
 }
 
-func (r *renderedEvent) fill(manage, unsub string) (subject, text, html string) {
-	put := func(s string) string { // a NewReplacer per message would cost more than it saves
-		return strings.ReplaceAll(strings.ReplaceAll(s, manageHolder, manage), unsubHolder, unsub)
-	}
-	return put(r.subject), put(r.text), put(r.html)
+// putLinks puts the links into s, in place of the placeholders. A NewReplacer
+// per message would cost more than it saves.
+func putLinks(s, manage, unsub string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, manageHolder, manage), unsubHolder, unsub)
 }
 
 // plainURL reports an absolute http(s) URL made only of letters, digits

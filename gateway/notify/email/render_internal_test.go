@@ -47,11 +47,13 @@ func TestRenderCacheMatchesRendering(t *testing.T) {
 			}
 			var c renderCache
 			for _, l := range links {
-				s1, t1, h1, err1 := c.render(set, ev, l[0], l[1])
+				rd, err1 := c.render(set, ev, l[0], l[1])
 				s2, t2, h2, err2 := set.RenderEmail(string(et), templates.NewEmailData(ev, l[0], l[1]))
 				if err1 != nil || err2 != nil {
 					t.Fatalf("%s %s: %v, %v", name, et, err1, err2)
 				}
+				s1 := rd.subject
+				t1, h1 := rd.bodies()
 				if s1 != s2 || t1 != t2 || h1 != h2 {
 					t.Errorf("%s %s with %q: the cache's message differs from rendering:\n%s\n---\n%s", name, et, l[0], t1, t2)
 				}
