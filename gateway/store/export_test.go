@@ -22,3 +22,13 @@ func MigrateTo(ctx context.Context, s *Store, version int64) error {
 func OutcomeStatements(s *Store) map[string]string {
 	return map[string]string{"complete-deliveries": s.q.CompleteDeliveries, "complete-and-log-deliveries": s.q.CompleteAndLog}
 }
+
+// Autocheckpoints reads wal_autocheckpoint on the SQLite writer's
+// connection and on a reader's.
+func Autocheckpoints(s *Store) (writer, reader int, err error) {
+	ctx := context.Background()
+	if err = s.wdb.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&writer); err == nil {
+		err = s.db.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&reader)
+	}
+	return writer, reader, err
+}

@@ -53,6 +53,9 @@ type Store struct {
 	sources sourceCache
 	// writes counts the writes this process committed (see Writes).
 	writes atomic.Uint64
+	// checkpoints copies SQLite's log into the database file, off the
+	// writer (see checkpoint.go); nil on PostgreSQL.
+	checkpoints *checkpointer
 	// planPart, when positive, replaces the const planPart (tests).
 	planPart int
 	// planning holds a *sync.Mutex per event being planned (planningLock).
@@ -114,6 +117,7 @@ func sqliteDSN(path, query string) string {
 	v.Add("_pragma", "foreign_keys(1)")
 	v.Add("_pragma", "synchronous(FULL)")
 	v.Add("_pragma", "temp_store(MEMORY)")
+	v.Add("_pragma", "wal_autocheckpoint(0)") // the store checkpoints (checkpoint.go)
 	v.Set("_txlock", "immediate")
 	v.Set("_time_format", "sqlite")
 	// The DSN is a URI to SQLite: a '#' in the path would start a fragment
@@ -188,6 +192,9 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 		s.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", dialect, err)
 	}
+	if dialect == SQLite {
+		s.startCheckpoints()
+	}
 	return s, nil
 }
 
@@ -230,6 +237,7 @@ func shouldPing(_ context.Context, p stdlib.ShouldPingParams) bool {
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	s.stopCheckpoints()
 	err := s.db.Close()
 	if s.wdb != s.db {
 		err = errors.Join(err, s.wdb.Close())
