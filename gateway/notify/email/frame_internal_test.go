@@ -3,8 +3,6 @@ package email
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,16 +21,8 @@ import (
 // lines of non-ASCII text with trailing spaces, and one cuts a link, which
 // must turn the cache (and the frame) off.
 func TestFrameBuildsWhatGoMessageBuilds(t *testing.T) {
-	def, err := templates.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "email"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	long := strings.Repeat("Störung im Rechenzentrum, Überwachung läuft. ", 4)
-	texts := map[string]string{
+	def, over := defaultAndOverride(t, map[string]string{
 		// Links in the middle of lines longer than a quoted-printable
 		// line, after non-ASCII text and before trailing spaces.
 		"incident.created.txt.tmpl": "{{define \"content\"}}" + long + "{{.ManageURL}} " + long + "  \n\n" +
@@ -41,16 +31,7 @@ func TestFrameBuildsWhatGoMessageBuilds(t *testing.T) {
 			"<a href=\"{{.UnsubscribeURL}}\">x</a></p>{{end}}\n",
 		// A link cut short: substituting would differ from rendering.
 		"broadcast.txt.tmpl": "{{define \"content\"}}{{.Broadcast.Body}} {{printf \"%.30s\" .ManageURL}}{{end}}\n",
-	}
-	for name, text := range texts {
-		if err := os.WriteFile(filepath.Join(dir, "email", name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	over, err := templates.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	for name, set := range map[string]*templates.Set{"default": def, "override": over} {
 		b, err := NewBuilder(Options{From: "Eptura Status <status@status.example.com>", Templates: set,
 			Now: func() time.Time { return time.Date(2021, 9, 16, 14, 52, 3, 0, time.UTC) }})

@@ -14,24 +14,11 @@ import (
 // cache substituted links or (for links it cannot substitute, or a
 // template that does more with a link than print it) rendered.
 func TestRenderCacheMatchesRendering(t *testing.T) {
-	def, err := templates.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// An override that cuts the link: substitution would differ, so the
 	// cache must notice and render instead.
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "email"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cut := "{{define \"content\"}}{{.Broadcast.Body}} {{printf \"%.30s\" .ManageURL}} {{len .UnsubscribeURL}}{{end}}\n"
-	if err := os.WriteFile(filepath.Join(dir, "email", "broadcast.txt.tmpl"), []byte(cut), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	over, err := templates.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	def, over := defaultAndOverride(t, map[string]string{
+		"broadcast.txt.tmpl": "{{define \"content\"}}{{.Broadcast.Body}} {{printf \"%.30s\" .ManageURL}} {{len .UnsubscribeURL}}{{end}}\n",
+	})
 	links := [][2]string{
 		{"https://status.example.com/subscriptions/tok-ann", "https://status.example.com/unsubscribe/tok-ann"},
 		{"https://status.example.com/subscriptions/tok-bob-longer_token", "https://status.example.com/unsubscribe/tok-bob-longer_token"},
@@ -66,4 +53,27 @@ func TestRenderCacheMatchesRendering(t *testing.T) {
 			}
 		}
 	}
+}
+
+// defaultAndOverride returns the default templates and a set in which
+// files (names under email/) replace their defaults.
+func defaultAndOverride(t *testing.T, files map[string]string) (def, over *templates.Set) {
+	t.Helper()
+	def, err := templates.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "email"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, "email", name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if over, err = templates.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	return def, over
 }
