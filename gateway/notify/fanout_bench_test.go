@@ -30,8 +30,9 @@ import (
 // signing, the queue on a real store) to an in-process sink, and then the
 // same number of the same messages sent to the same sink by a bare client
 // with the same concurrency, in the same run. They report msgs/s for
-// both, their ratio and the peak heap while Herald ran (flat: nothing is
-// held per subscriber).
+// both, their ratio, the CPU time per message of each (the process's, the
+// in-process sink's included on both sides) and the peak heap while Herald
+// ran (flat: nothing is held per subscriber).
 //
 //	go test ./gateway/notify -run '^$' -bench 'FanOut' -benchtime 1x
 //
@@ -155,10 +156,27 @@ func BenchmarkFanOutWebhook(b *testing.B) {
 	}
 }
 
+// phase is one side of a fan-out benchmark: messages a second, and the
+// process's CPU time per message meanwhile. The sink runs in the process
+// on both sides alike, so the difference in CPU is Herald's own work; on a
+// host whose cores are shared or throttled, the CPU per message moves less
+// between runs than the rates do.
+type phase struct {
+	rate float64
+	cpu  time.Duration // per message
+}
+
+// measure runs fn, which sends n messages, and returns its phase.
+func measure(n int, fn func()) phase {
+	start, cpu := time.Now(), processCPU()
+	fn()
+	return phase{rate: float64(n) / time.Since(start).Seconds(), cpu: (processCPU() - cpu) / time.Duration(n)}
+}
+
 // runFanOut broadcasts to everyone and runs a dispatcher with the one
 // channel until the sink counted n messages and every outcome is recorded;
-// it returns Herald's rate and the peak heap in use meanwhile.
-func runFanOut(b *testing.B, s *store.Store, ch gateway.Channel, n notify.Notifier, want int, received func() int64) (rate float64, peakHeap uint64) {
+// it returns Herald's phase and the peak heap in use meanwhile.
+func runFanOut(b *testing.B, s *store.Store, ch gateway.Channel, n notify.Notifier, want int, received func() int64) (herald phase, peakHeap uint64) {
 	b.Helper()
 	disp := &notify.Dispatcher{Store: s, Log: storetest.Logger(b), Poll: 50 * time.Millisecond,
 		Notifiers: map[gateway.Channel]notify.Notifier{ch: n}, Links: benchLinks}
@@ -167,26 +185,28 @@ func runFanOut(b *testing.B, s *store.Store, ch gateway.Channel, n notify.Notifi
 	stopHeap := make(chan struct{})
 	heap := make(chan uint64, 1)
 	go func() { heap <- sampleHeap(stopHeap) }()
-	start := time.Now()
-	go func() { done <- disp.Run(ctx) }()
-	p := &notify.Planner{Store: s, Wake: disp.Wake}
-	res, err := p.Broadcast(ctx, notify.Broadcast{Subject: "Maintenance tonight", Body: "The database moves at 22:00 UTC.", IdempotencyKey: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	storetest.WaitFor(b, storetest.HangGuard(want), 5*time.Millisecond, func() bool { return received() >= int64(want) },
-		"the sink to receive every message")
-	cancel()
-	if err := <-done; err != nil { // Run returns once every outcome is recorded
-		b.Fatal(err)
-	}
-	elapsed := time.Since(start)
+	var res *notify.BroadcastResult
+	herald = measure(want, func() {
+		go func() { done <- disp.Run(ctx) }()
+		p := &notify.Planner{Store: s, Wake: disp.Wake}
+		var err error
+		res, err = p.Broadcast(ctx, notify.Broadcast{Subject: "Maintenance tonight", Body: "The database moves at 22:00 UTC.", IdempotencyKey: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		storetest.WaitFor(b, storetest.HangGuard(want), 5*time.Millisecond, func() bool { return received() >= int64(want) },
+			"the sink to receive every message")
+		cancel()
+		if err := <-done; err != nil { // Run returns once every outcome is recorded
+			b.Fatal(err)
+		}
+	})
 	close(stopHeap)
 	counts, err := s.DeliveryCounts(context.Background(), res.Event.ID)
 	if err != nil || counts[gateway.DeliverySent] != want || received() != int64(want) {
 		b.Fatalf("after the run: %v, %v, %d received; want %d sent and received", counts, err, received(), want)
 	}
-	return float64(want) / elapsed.Seconds(), <-heap
+	return herald, <-heap
 }
 
 // benchLinks are links shaped like the subscribers service's: the public
@@ -215,26 +235,26 @@ func sampleHeap(stop chan struct{}) uint64 {
 }
 
 // bareRate sends n messages on conns workers, each opened by open (which
-// returns its send function and its close), and returns messages a second.
-func bareRate(b *testing.B, n, conns int, open func() (send func(i int) error, close func())) float64 {
+// returns its send function and its close), and returns the phase.
+func bareRate(b *testing.B, n, conns int, open func() (send func(i int) error, close func())) phase {
 	b.Helper()
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range conns {
-		send, closeConn := open()
-		wg.Go(func() {
-			defer closeConn()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				if err := send(i); err != nil {
-					b.Error(err)
-					return
+	return measure(n, func() {
+		var wg sync.WaitGroup
+		for range conns {
+			send, closeConn := open()
+			wg.Go(func() {
+				defer closeConn()
+				for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+					if err := send(i); err != nil {
+						b.Error(err)
+						return
+					}
 				}
-			}
-		})
-	}
-	wg.Wait()
-	return float64(n) / time.Since(start).Seconds()
+			})
+		}
+		wg.Wait()
+	})
 }
 
 // sampleMessage is a delivery of the benchmark's broadcast to one of its
@@ -255,9 +275,11 @@ func sampleMessage(b *testing.B, s *store.Store) *notify.Message {
 	return m
 }
 
-func report(b *testing.B, herald, bare float64, heap uint64) {
-	b.ReportMetric(herald, "herald-msgs/s")
-	b.ReportMetric(bare, "bare-msgs/s")
-	b.ReportMetric(herald/bare, "herald/bare")
+func report(b *testing.B, herald, bare phase, heap uint64) {
+	b.ReportMetric(herald.rate, "herald-msgs/s")
+	b.ReportMetric(bare.rate, "bare-msgs/s")
+	b.ReportMetric(herald.rate/bare.rate, "herald/bare")
+	b.ReportMetric(float64(herald.cpu.Microseconds()), "herald-cpu-µs/msg")
+	b.ReportMetric(float64(bare.cpu.Microseconds()), "bare-cpu-µs/msg")
 	b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MiB")
 }
