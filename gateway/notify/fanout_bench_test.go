@@ -158,9 +158,8 @@ func BenchmarkFanOutWebhook(b *testing.B) {
 
 // phase is one side of a fan-out benchmark: messages a second, and the
 // process's CPU time per message meanwhile. The sink runs in the process
-// on both sides alike, so the difference in CPU is Herald's own work; on a
-// host whose cores are shared or throttled, the CPU per message moves less
-// between runs than the rates do.
+// on both sides alike and waiting is not counted, so the difference in CPU
+// is Herald's own work, which the rates mix with the host's state.
 type phase struct {
 	rate float64
 	cpu  time.Duration // per message

@@ -46,16 +46,15 @@ func newFrame(text, html string) *frame {
 	if err := writeBody(&out, gomail.Header{}, text, html); err != nil {
 		return nil
 	}
-	// The body starts at its first boundary line: --boundary CRLF.
-	_, body, ok := bytes.Cut(out.Bytes(), []byte("\r\n\r\n"))
-	first, _, _ := bytes.Cut(body, []byte("\r\n"))
-	if !ok || len(first) < 3 || !bytes.HasPrefix(first, []byte("--")) {
+	boundary, body := boundaryOf(out.Bytes())
+	if boundary == nil {
 		return nil
 	}
-	f := &frame{boundary: string(first[2:]), text: frameLines(text), html: frameLines(html)}
+	f := &frame{boundary: string(boundary), text: frameLines(text), html: frameLines(html)}
+	// With the placeholders as links, encode gives the parts as written.
 	var qt, qh bytes.Buffer
-	f.encode(&qt, f.text, "", "")
-	f.encode(&qh, f.html, "", "")
+	f.encode(&qt, f.text, manageHolder, unsubHolder)
+	f.encode(&qh, f.html, manageHolder, unsubHolder)
 	i := bytes.Index(body, qt.Bytes())
 	if i < 0 {
 		return nil
@@ -83,27 +82,22 @@ func frameLines(s string) []frameLine {
 		if strings.Contains(line, manageHolder) || strings.Contains(line, unsubHolder) {
 			lines = append(lines, frameLine{raw: line})
 		} else {
-			lines = append(lines, frameLine{encoded: encodeQP(line)})
+			var b strings.Builder
+			writeQP(&b, line)
+			lines = append(lines, frameLine{encoded: b.String()})
 		}
 	}
 	return lines
 }
 
-// encode writes the part's encoded text with the links put in (with
-// empty links the placeholders stay, which newFrame's own check uses).
+// encode writes the part's encoded text with the links put in.
 func (f *frame) encode(w io.Writer, lines []frameLine, manage, unsub string) {
 	for _, l := range lines {
 		if l.raw == "" {
 			_, _ = io.WriteString(w, l.encoded)
-			continue
+		} else {
+			writeQP(w, putLinks(l.raw, manage, unsub))
 		}
-		line := l.raw
-		if manage != "" || unsub != "" {
-			line = putLinks(line, manage, unsub)
-		}
-		qp := quotedprintable.NewWriter(w)
-		_, _ = io.WriteString(qp, line)
-		_ = qp.Close()
 	}
 }
 
@@ -129,10 +123,22 @@ func (f *frame) write(w *bytes.Buffer, h gomail.Header, manage, unsub string) er
 	return nil
 }
 
-func encodeQP(s string) string {
-	var b strings.Builder
-	w := quotedprintable.NewWriter(&b)
-	_, _ = io.WriteString(w, s) // a strings.Builder does not fail
-	_ = w.Close()
-	return b.String()
+// writeQP writes s quoted-printable encoded. Its writers are in-memory
+// buffers, which do not fail.
+func writeQP(w io.Writer, s string) {
+	qp := quotedprintable.NewWriter(w)
+	_, _ = io.WriteString(qp, s)
+	_ = qp.Close()
+}
+
+// boundaryOf returns the multipart boundary of a message go-message wrote
+// and its body, which starts at the first boundary line (--boundary CRLF);
+// nil when the message has no such body.
+func boundaryOf(msg []byte) (boundary, body []byte) {
+	_, body, ok := bytes.Cut(msg, []byte("\r\n\r\n"))
+	first, _, _ := bytes.Cut(body, []byte("\r\n"))
+	if !ok || len(first) < 3 || !bytes.HasPrefix(first, []byte("--")) {
+		return nil, nil
+	}
+	return first[2:], body
 }

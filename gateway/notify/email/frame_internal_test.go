@@ -89,10 +89,9 @@ func wholeMessage(t *testing.T, b *Builder, m *notify.Message) []byte {
 
 // normalBoundary replaces a message's multipart boundary with a fixed one.
 func normalBoundary(msg []byte) []byte {
-	_, body, _ := bytes.Cut(msg, []byte("\r\n\r\n"))
-	first, _, _ := bytes.Cut(body, []byte("\r\n"))
-	if len(first) < 3 {
+	b, _ := boundaryOf(msg)
+	if b == nil {
 		return msg
 	}
-	return bytes.ReplaceAll(msg, first[2:], []byte("BOUNDARY"))
+	return bytes.ReplaceAll(msg, b, []byte("BOUNDARY"))
 }

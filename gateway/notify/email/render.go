@@ -76,9 +76,7 @@ func (r *rendering) frame(h gomail.Header) *frame {
 			return
 		}
 		// go-message picks a new boundary for every message.
-		_, body, _ := bytes.Cut(whole.Bytes(), []byte("\r\n\r\n"))
-		first, _, _ := bytes.Cut(body, []byte("\r\n"))
-		if len(first) > 2 && bytes.Equal(bytes.ReplaceAll(whole.Bytes(), first[2:], []byte(f.boundary)), framed.Bytes()) {
+		if b, _ := boundaryOf(whole.Bytes()); b != nil && bytes.Equal(bytes.ReplaceAll(whole.Bytes(), b, []byte(f.boundary)), framed.Bytes()) {
 			e.frame = f
 		}
 	})
