@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -153,6 +154,64 @@ func TestCommitQueue(t *testing.T) {
 		defer svc.commits.mu.Unlock()
 		if len(svc.commits.queues) != 0 {
 			t.Errorf("%d queues left after every request was answered", len(svc.commits.queues))
+		}
+	})
+}
+
+// A request of a few alerts that arrives while one of its source's
+// transactions runs waits to share the next one, though more lanes are
+// free; a request worth a transaction of its own (laneAlerts alerts) takes
+// another lane at once, and that lane carries the small request with it.
+func TestSmallRequestsShareALane(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		src := &gateway.Source{Name: "prometheus", Kind: "alertmanager"}
+		if _, err := st.CreateSource(ctx, src); err != nil {
+			t.Fatal(err)
+		}
+		svc := New(st, Options{Log: storetest.Logger(t), CommitConcurrency: 8})
+		t0 := time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)
+
+		// A transaction of the source is in flight (this test holds its lane).
+		q := &commitQueue{running: 1}
+		svc.commits.mu.Lock()
+		svc.commits.queues = map[string]*commitQueue{src.ID: q}
+		svc.commits.mu.Unlock()
+		queued := func() (jobs, running int) {
+			svc.commits.mu.Lock()
+			defer svc.commits.mu.Unlock()
+			return len(q.jobs), q.running
+		}
+		wait := func(what string, ok func() bool) {
+			t.Helper()
+			storetest.WaitFor(t, 10*time.Second, time.Millisecond, ok, what)
+		}
+
+		small := job(t, ctx, src, time.Now(), alert("small", gateway.AlertFiring, t0, time.Time{}))
+		go func() { _, _ = svc.commit(small) }()
+		wait("the small request to be queued or answered", func() bool { n, _ := queued(); return n == 1 || answered(small) })
+		if _, running := queued(); running != 1 || answered(small) {
+			t.Fatalf("the small request started a transaction of its own (%d running), with 7 lanes free", running)
+		}
+
+		big := make([]gateway.Alert, laneAlerts)
+		for i := range big {
+			big[i] = alert(fmt.Sprintf("big-%d", i), gateway.AlertFiring, t0, time.Time{})
+		}
+		res, err := svc.commit(job(t, ctx, src, time.Now(), big...))
+		if err != nil || res.Accepted != laneAlerts {
+			t.Fatalf("the big request: %+v, %v", res, err)
+		}
+		wait("the small request to be answered in the big one's lane", func() bool { return answered(small) })
+		if small.err != nil || small.res.Accepted != 1 {
+			t.Errorf("the small request: %+v, %v", small.res, small.err)
+		}
+
+		svc.drain(src.ID, q, nil) // the held lane ends
+		svc.commits.mu.Lock()
+		defer svc.commits.mu.Unlock()
+		if len(svc.commits.queues) != 0 || q.queued != 0 {
+			t.Errorf("%d queues, %d alerts counted queued, after every request was answered", len(svc.commits.queues), q.queued)
 		}
 	})
 }
