@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/heraldstatus/herald/gateway/store"
@@ -20,8 +19,9 @@ const recordBatch = 512
 // fan-out benchmarks at 30,000 subscribers: with 300 µs, Herald spent
 // 278–366 µs of CPU per email against 349–384, and sent 5–15 % more
 // webhooks; 1 ms helped emails as much but held webhook senders too long.
-// PostgreSQL's four writers do not wait: its log already shares a sync
-// among concurrent commits, and waiting slowed its webhooks. A sender
+// PostgreSQL's writer does not wait: its log already shares a sync among
+// concurrent commits, and waiting (measured with four writers) slowed its
+// webhooks. A sender
 // waits at most this much longer for its outcome's commit, and a crash
 // can re-send at most the messages accepted meanwhile, as before.
 const sqliteLinger = 300 * time.Microsecond
@@ -52,25 +52,23 @@ type pendingOutcome struct {
 	written chan struct{}
 }
 
-// newRecorder starts the writers: one on SQLite, whose single writer
-// would only queue more; several on PostgreSQL, so a group starts as soon
-// as outcomes wait, not when the previous group's commit returns. The
-// time between a receiver's acceptance and the commit is what a crash can
-// re-send; parallel commits keep it near one round trip.
+// newRecorder starts the writer: one, on both stores. SQLite has one
+// writer anyway, and more would only queue. PostgreSQL ran four, so that a
+// group started as soon as outcomes waited; but each group is a statement
+// and a commit whose fixed cost is most of what a small group costs the
+// server, and four writers split the outcomes into groups a quarter the
+// size. With one, the outcomes that arrive during a commit form the next
+// group: in alternating runs of the PostgreSQL fan-out benchmarks at
+// 30,000 subscribers it sent 5–16 % more (docs/performance.md). A sender
+// waits for at most the commit in progress and its own, so what a crash
+// can re-send stays near two round trips of sends.
 func newRecorder(d *Dispatcher) *recorder {
 	r := &recorder{d: d, in: make(chan pendingOutcome, recordBatch), done: make(chan struct{})}
-	writers := 1
-	if d.Store.Dialect() == store.Postgres {
-		writers = 4
-	} else {
+	if d.Store.Dialect() == store.SQLite {
 		r.linger = sqliteLinger
 	}
-	var wg sync.WaitGroup
-	for range writers {
-		wg.Go(r.run)
-	}
 	go func() {
-		wg.Wait()
+		r.run()
 		close(r.done)
 	}()
 	return r
