@@ -56,7 +56,7 @@ func TestChannelChecksDropped(t *testing.T) {
 			}
 
 			before := schemaOf(t, s)
-			if _, err := s.Migrate(ctx); err != nil {
+			if err := store.MigrateTo(ctx, s, 15); err != nil {
 				t.Fatal(err)
 			}
 			after := schemaOf(t, s)
