@@ -67,10 +67,9 @@ type commitQueue struct {
 // cost, and one transaction carries every request that waits; so single
 // alerts wait for the running transaction and share the next, and only
 // work worth a transaction of its own (requests of many alerts, whose rows
-// two cores write faster side by side) takes another lane. Measured on
-// PostgreSQL (docs/performance.md): single alerts in a lane each went
-// 1,550–2,340 alerts/s where sharing one went 2,600–2,860; batches of 100
-// in one lane 9,700–10,900 where eight went 16,100–16,300.
+// two cores write faster side by side) takes another lane. A fixed count
+// serves only one of the two: one lane was best for single alerts and
+// eight for batches of 100 (docs/performance.md has the figures).
 const laneAlerts = 64
 
 // commitLimit is how many transactions of one source run at once. SQLite

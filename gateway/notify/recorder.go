@@ -21,9 +21,9 @@ const recordBatch = 512
 // webhooks; 1 ms helped emails as much but held webhook senders too long.
 // PostgreSQL's writer does not wait: its log already shares a sync among
 // concurrent commits, and waiting (measured with four writers) slowed its
-// webhooks. A sender
-// waits at most this much longer for its outcome's commit, and a crash
-// can re-send at most the messages accepted meanwhile, as before.
+// webhooks. A sender waits at most this much longer for its outcome's
+// commit, and a crash can re-send at most the messages accepted
+// meanwhile, as before.
 const sqliteLinger = 300 * time.Microsecond
 
 // recorder writes outcomes in one transaction per group (group commit),
