@@ -188,10 +188,25 @@ func TestSmallRequestsShareALane(t *testing.T) {
 		}
 
 		small := job(t, ctx, src, time.Now(), alert("small", gateway.AlertFiring, t0, time.Time{}))
-		go func() { _, _ = svc.commit(small) }()
-		wait("the small request to be queued or answered", func() bool { n, _ := queued(); return n == 1 || answered(small) })
-		if _, running := queued(); running != 1 || answered(small) {
-			t.Fatalf("the small request started a transaction of its own (%d running), with 7 lanes free", running)
+		var smallRes Result
+		var smallErr error
+		smallDone := make(chan struct{})
+		go func() {
+			smallRes, smallErr = svc.commit(small)
+			close(smallDone)
+		}()
+		returned := func() bool {
+			select {
+			case <-smallDone:
+				return true
+			default:
+				return false
+			}
+		}
+		wait("the small request to be queued or answered", func() bool { n, _ := queued(); return n == 1 || returned() })
+		if _, running := queued(); running != 1 || returned() {
+			t.Fatalf("the small request did not wait for the running transaction (answered %v, %d running), with 7 lanes free",
+				returned(), running)
 		}
 
 		big := make([]gateway.Alert, laneAlerts)
@@ -202,9 +217,9 @@ func TestSmallRequestsShareALane(t *testing.T) {
 		if err != nil || res.Accepted != laneAlerts {
 			t.Fatalf("the big request: %+v, %v", res, err)
 		}
-		wait("the small request to be answered in the big one's lane", func() bool { return answered(small) })
-		if small.err != nil || small.res.Accepted != 1 {
-			t.Errorf("the small request: %+v, %v", small.res, small.err)
+		wait("the small request to be answered in the big one's lane", returned)
+		if smallErr != nil || smallRes.Accepted != 1 {
+			t.Errorf("the small request: %+v, %v", smallRes, smallErr)
 		}
 
 		svc.drain(src.ID, q, nil) // the held lane ends
