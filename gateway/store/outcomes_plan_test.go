@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -29,41 +30,53 @@ func TestOutcomesFindDeliveriesByKey(t *testing.T) {
 				continue // never run there (see its block)
 			}
 			args := []any{outcomes}
-			explain := "EXPLAIN "
-			if s.Dialect() == store.SQLite {
-				explain = "EXPLAIN QUERY PLAN "
-			}
 			if name == "complete-and-log-deliveries" {
 				args = append(args, `[]`) // the attempts
 			}
-			rows, err := s.DB().Query(explain+q, args...)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			var plan []string
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				// The plan's text is the last column (SQLite's detail,
-				// PostgreSQL's only one).
-				var line string
-				dest := make([]any, len(cols))
-				for i := range dest {
-					dest[i] = new(any)
-				}
-				dest[len(dest)-1] = &line
-				if err := rows.Scan(dest...); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, strings.TrimSpace(line))
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			rows.Close()
-			text := strings.Join(plan, "\n")
+			text := explainPlan(t, s.DB(), s.Dialect(), q, args...)
 			if strings.Contains(text, "Seq Scan on deliveries") || strings.Contains(text, "SCAN deliveries") && !strings.Contains(text, "INDEX") {
 				t.Errorf("%s reads every delivery:\n%s", name, text)
 			}
 		}
 	})
+}
+
+// explainPlan returns the plan the store's database makes for query, one
+// line a step: EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite.
+func explainPlan(t *testing.T, db interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, d store.Dialect, query string, args ...any) string {
+	t.Helper()
+	explain := "EXPLAIN "
+	if d == store.SQLite {
+		explain = "EXPLAIN QUERY PLAN "
+	}
+	rows, err := db.QueryContext(context.Background(), explain+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		// The plan's text is the last column (SQLite's detail,
+		// PostgreSQL's only one).
+		var line string
+		dest := make([]any, len(cols))
+		for i := range dest {
+			dest[i] = new(any)
+		}
+		dest[len(dest)-1] = &line
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, strings.TrimSpace(line))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
 }
