@@ -37,6 +37,10 @@ WHERE status = 'sending' AND lease_owner = ?;
 -- whose lease its owner no longer holds is left alone; RETURNING says
 -- which were ours. uncount is 1 for an attempt that must not count (the
 -- channel itself was down). PostgreSQL overrides the JSON decoding.
+-- jsonb_each, not json_each: json_each hands each row object back as
+-- text, which every json_extract then parses again; jsonb_each hands it
+-- back in SQLite's binary JSON, which they read as it is. Recording an
+-- outcome took about a quarter less CPU (BenchmarkCompleteDeliveries).
 UPDATE deliveries
 SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, last_error = v.error,
     sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at,
@@ -48,7 +52,7 @@ FROM (
            json_extract(value, '$.code') AS code, json_extract(value, '$.error') AS error,
            json_extract(value, '$.sent_at') AS sent_at, json_extract(value, '$.updated_at') AS updated_at,
            json_extract(value, '$.duration_ms') AS duration_ms, json_extract(value, '$.response') AS response
-    FROM json_each(?)
+    FROM jsonb_each(?)
 ) AS v
 WHERE deliveries.id = v.id AND deliveries.status = 'sending' AND deliveries.lease_owner = v.owner
 RETURNING deliveries.id;
@@ -63,11 +67,12 @@ RETURNING deliveries.id;
 SELECT id FROM deliveries WHERE ? = '' AND ? = '' AND 1 = 0;
 
 -- name: insert-attempts
+-- jsonb_each for the reason given at complete-deliveries.
 INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, outcome, code, error, response)
 SELECT json_extract(value, '$.delivery_id'), json_extract(value, '$.attempted_at'), json_extract(value, '$.duration_ms'),
        json_extract(value, '$.outcome'), json_extract(value, '$.code'), json_extract(value, '$.error'),
        json_extract(value, '$.response')
-FROM json_each(?);
+FROM jsonb_each(?);
 
 -- name: reset-permanent-failures
 UPDATE subscribers SET permanent_failures = 0
