@@ -58,10 +58,10 @@ type pendingOutcome struct {
 // and a commit whose fixed cost is most of what a small group costs the
 // server, and four writers split the outcomes into groups a quarter the
 // size. With one, the outcomes that arrive during a commit form the next
-// group: in alternating runs of the PostgreSQL fan-out benchmarks at
-// 30,000 subscribers it sent 5–16 % more (docs/performance.md). A sender
-// waits for at most the commit in progress and its own, so what a crash
-// can re-send stays near two round trips of sends.
+// group, and the PostgreSQL fan-out benchmarks sent more in alternating
+// runs (docs/performance.md has the figures). A sender waits for at most
+// the commit in progress and its own, so what a crash can re-send stays
+// near two round trips of sends.
 func newRecorder(d *Dispatcher) *recorder {
 	r := &recorder{d: d, in: make(chan pendingOutcome, recordBatch), done: make(chan struct{})}
 	if d.Store.Dialect() == store.SQLite {

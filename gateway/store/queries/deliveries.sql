@@ -39,8 +39,8 @@ WHERE status = 'sending' AND lease_owner = ?;
 -- channel itself was down). PostgreSQL overrides the JSON decoding.
 -- jsonb_each, not json_each: json_each hands each row object back as
 -- text, which every json_extract then parses again; jsonb_each hands it
--- back in SQLite's binary JSON, which they read as it is. Recording an
--- outcome took about a quarter less CPU (BenchmarkCompleteDeliveries).
+-- back in SQLite's binary JSON, which they read as it is
+-- (BenchmarkCompleteDeliveries; docs/performance.md has the figures).
 UPDATE deliveries
 SET status = v.status, next_attempt_at = v.next_attempt_at, last_code = v.code, last_error = v.error,
     sent_at = v.sent_at, lease_until = NULL, lease_owner = NULL, updated_at = v.updated_at,
